@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/maillage/maillage/cmd/maillage/node"
+	"github.com/maillage/maillage/store"
+	"github.com/maillage/maillage/web/account"
+)
+
+const defaultListen = "127.0.0.1:8080"
+
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", "", "data directory of the node (required)")
+}
+
+func needData(dir string) error {
+	if dir == "" {
+		return usagef("--data is required (or MAILLAGE_DATA)")
+	}
+	return nil
+}
+
+func initCommand() command {
+	return command{name: "init", summary: "create a node: keys, encrypted store, first admin", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+		data := dataFlag(fs)
+		url := fs.String("url", "", "public base URL of the node, e.g. https://maison.example.be")
+		name := fs.String("name", "", "name of the association")
+		handle := fs.String("handle", "", "short handle of the association's actor (a-z, 0-9, _)")
+		email := fs.String("admin-email", "", "email of the first admin")
+		password := fs.String("admin-password", "", "password of the first admin (asked if missing on a terminal)")
+		fs.String("config", "", "optional config file of key = value lines")
+		return func(ctx context.Context, c *cli, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			if err := c.ask([]prompt{
+				{"data", "Data directory", data, false},
+				{"url", "Public URL of the node", url, false},
+				{"name", "Name of the association", name, false},
+				{"handle", "Handle (a-z, 0-9, _)", handle, false},
+				{"admin-email", "Admin email", email, false},
+				{"admin-password", "Admin password (10+ characters)", password, true},
+			}); err != nil {
+				return err
+			}
+			err := node.Init(ctx, *data, node.InitParams{BaseURL: *url, Name: *name, Handle: *handle, AdminEmail: *email, AdminPassword: *password})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "Node created in %s.\nStart it with: maillage serve --data %s\nKeep a copy of %s/store.key in a safe place: backups cannot be read without it.\n", *data, *data, *data)
+			return nil
+		}
+	}}
+}
+
+// prompt is a flag that may be asked for interactively.
+type prompt struct {
+	flag, label string
+	value       *string
+	secret      bool
+}
+
+// ask fills empty values by asking on the terminal; without a terminal it
+// names every missing flag at once.
+func (c *cli) ask(ps []prompt) error {
+	var missing []string
+	for _, p := range ps {
+		if *p.value == "" {
+			missing = append(missing, "--"+p.flag)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if !c.terminal() {
+		return usagef("missing %s", strings.Join(missing, ", "))
+	}
+	in := bufio.NewReader(c.stdin)
+	for _, p := range ps {
+		if *p.value != "" {
+			continue
+		}
+		fmt.Fprintf(c.stderr, "%s: ", p.label)
+		var v string
+		var err error
+		if p.secret {
+			v, err = c.readSecret()
+			fmt.Fprintln(c.stderr)
+		} else {
+			v, err = in.ReadString('\n')
+		}
+		if err != nil && !(err == io.EOF && v != "") {
+			return fmt.Errorf("read %s: %w", p.flag, err)
+		}
+		*p.value = strings.TrimSpace(v)
+	}
+	return nil
+}
+
+func serveCommand() command {
+	return command{name: "serve", summary: "run the node (shows a setup page if the data directory is empty)", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+		data := dataFlag(fs)
+		listen := fs.String("listen", defaultListen, "address to listen on")
+		logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+		logFormat := fs.String("log-format", "text", "log format: text or json")
+		tokenTTL := fs.Duration("token-ttl", 15*time.Minute, "lifetime of API tokens")
+		fs.String("config", "", "optional config file of key = value lines")
+		return func(ctx context.Context, c *cli, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			if err := needData(*data); err != nil {
+				return err
+			}
+			logger, err := newLogger(c.stderr, *logLevel, *logFormat)
+			if err != nil {
+				return err
+			}
+			if *tokenTTL < time.Minute || *tokenTTL > 24*time.Hour {
+				return usagef("--token-ttl must be between 1m and 24h")
+			}
+			return node.Serve(ctx, node.ServeOptions{
+				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL},
+				Listen: *listen,
+			})
+		}
+	}}
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level: %v", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format must be text or json")
+}
+
+// withAccounts opens the stopped node in dir for an account command.
+func withAccounts(ctx context.Context, dir string, fn func(*account.Accounts) error) error {
+	if err := needData(dir); err != nil {
+		return err
+	}
+	n, err := node.Open(node.Config{DataDir: dir})
+	if err == nil {
+		defer n.Close()
+		return fn(n.Accounts)
+	}
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("the node is running; stop it first, or manage accounts in its admin pages or with POST /api/v1/users")
+	}
+	return err
+}
+
+func userCommand(verb string) command {
+	cmd := command{name: "user " + verb}
+	switch verb {
+	case "add":
+		cmd.summary = "add a staff account"
+		cmd.define = func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+			data := dataFlag(fs)
+			email := fs.String("email", "", "email of the user")
+			name := fs.String("name", "", "display name")
+			role := fs.String("role", "worker", "role: worker or admin")
+			password := fs.String("password", "", "password (asked if missing on a terminal)")
+			return func(ctx context.Context, c *cli, args []string) error {
+				if err := c.ask([]prompt{{"email", "Email", email, false}, {"password", "Password (10+ characters)", password, true}}); err != nil {
+					return err
+				}
+				return withAccounts(ctx, *data, func(a *account.Accounts) error {
+					u, err := a.AddUser(ctx, *email, *name, account.Role(*role), *password)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.stdout, "added %s (%s)\n", u.Email, u.Role)
+					return nil
+				})
+			}
+		}
+	case "list":
+		cmd.summary = "list staff accounts"
+		cmd.define = func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+			data := dataFlag(fs)
+			return func(ctx context.Context, c *cli, args []string) error {
+				return withAccounts(ctx, *data, func(a *account.Accounts) error {
+					users, err := a.Users(ctx)
+					if err != nil {
+						return err
+					}
+					tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "EMAIL\tROLE\tSTATUS\tCREATED")
+					for _, u := range users {
+						status := "active"
+						if u.Disabled {
+							status = "disabled"
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, u.Role, status, u.Created.Format(time.DateOnly))
+					}
+					return tw.Flush()
+				})
+			}
+		}
+	case "disable", "enable":
+		cmd.summary = verb + " a staff account (disabling revokes its tokens and sessions at once)"
+		cmd.define = func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+			data := dataFlag(fs)
+			email := fs.String("email", "", "email of the user")
+			return func(ctx context.Context, c *cli, args []string) error {
+				if *email == "" {
+					return usagef("--email is required")
+				}
+				return withAccounts(ctx, *data, func(a *account.Accounts) error {
+					u, err := a.SetDisabled(ctx, *email, verb == "disable")
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.stdout, "%sd %s\n", verb, u.Email)
+					return nil
+				})
+			}
+		}
+	}
+	return cmd
+}
+
+func backupCommand() command {
+	return command{name: "backup", args: "FILE", summary: "write an encrypted backup of the node (online if it is running); FILE - is stdout", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+		data := dataFlag(fs)
+		return func(ctx context.Context, c *cli, args []string) error {
+			if err := needData(*data); err != nil {
+				return err
+			}
+			if len(args) != 1 {
+				return usagef("give one backup FILE")
+			}
+			if args[0] == "-" {
+				return node.Backup(ctx, *data, c.stdout)
+			}
+			return writeFileAtomic(args[0], func(w io.Writer) error { return node.Backup(ctx, *data, w) })
+		}
+	}}
+}
+
+func restoreCommand() command {
+	return command{name: "restore", args: "FILE", summary: "create a node in an empty data directory from a backup", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+		data := dataFlag(fs)
+		key := fs.String("key", "", "the node's store.key (default: the one already in --data)")
+		return func(ctx context.Context, c *cli, args []string) error {
+			if err := needData(*data); err != nil {
+				return err
+			}
+			if len(args) != 1 {
+				return usagef("give one backup FILE")
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := node.Restore(ctx, *data, *key, f); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "restored into %s\n", *data)
+			return nil
+		}
+	}}
+}
+
+// writeFileAtomic writes a new file through a temporary one, so a failed
+// backup never leaves a truncated file under the final name.
+func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	tmp := path + ".partial"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	err = fill(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+func healthcheckCommand() command {
+	return command{name: "healthcheck", summary: "exit 0 if the node listening on --listen answers /healthz (for container health checks)", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+		listen := fs.String("listen", defaultListen, "address the node listens on")
+		return func(ctx context.Context, c *cli, args []string) error {
+			host, port, err := net.SplitHostPort(*listen)
+			if err != nil {
+				return usagef("--listen: %v", err)
+			}
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "127.0.0.1"
+			}
+			ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, "GET", "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("healthz answered %s", resp.Status)
+			}
+			return nil
+		}
+	}}
+}

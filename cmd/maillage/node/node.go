@@ -1,0 +1,116 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/store"
+	"github.com/maillage/maillage/web"
+	"github.com/maillage/maillage/web/account"
+)
+
+// Config is how a node runs. Zero values take the defaults.
+type Config struct {
+	DataDir  string
+	Logger   *slog.Logger
+	Now      func() time.Time
+	TokenTTL time.Duration
+	// Params override the argon2id costs of new passwords (tests).
+	Params account.Params
+}
+
+// Node is an open node: its store and its HTTP handler.
+type Node struct {
+	ID       Identity
+	cfg      Config
+	Store    *store.Store
+	Catalog  *directory.Catalog
+	Accounts *account.Accounts
+	Web      *web.Server
+	Metrics  *web.Metrics
+}
+
+// Open opens the node in cfg.DataDir.
+func Open(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	id, err := readIdentity(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	key, err := store.ReadKey(filepath.Join(cfg.DataDir, keyFile))
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(filepath.Join(cfg.DataDir, dbDir), key, store.Options{Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	n, err := build(cfg, id, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
+	ctx := context.Background()
+	seed, err := st.Secret(ctx, secretTokenKey)
+	if err != nil {
+		return nil, fmt.Errorf("node: read token key: %w", err)
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("node: token key has %d bytes, want %d", len(seed), ed25519.SeedSize)
+	}
+	n := &Node{ID: id, cfg: cfg, Store: st, Metrics: web.NewMetrics()}
+	n.Catalog = directory.NewCatalog(st, directory.Options{Now: cfg.Now})
+	n.Accounts = account.New(st, account.Options{
+		Issuer:     id.BaseURL,
+		SigningKey: ed25519.NewKeyFromSeed(seed),
+		TokenTTL:   cfg.TokenTTL,
+		Params:     cfg.Params,
+		Now:        cfg.Now,
+	})
+	n.Web, err = web.New(web.Deps{
+		BaseURL:       id.BaseURL,
+		Catalog:       n.Catalog,
+		Accounts:      n.Accounts,
+		Logger:        cfg.Logger,
+		Metrics:       n.Metrics,
+		Ready:         n.ready,
+		Backup:        st.Backup,
+		Now:           cfg.Now,
+		SecureCookies: strings.HasPrefix(id.BaseURL, "https://"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) ready(ctx context.Context) error {
+	_, err := n.Catalog.Organization(ctx)
+	return err
+}
+
+// Handler is the node's HTTP handler.
+func (n *Node) Handler() http.Handler { return n.Web }
+
+// Backup writes an encrypted online backup of the store to w.
+func (n *Node) Backup(ctx context.Context, w io.Writer) error { return n.Store.Backup(ctx, w) }
+
+// Close closes the store. Call it after the HTTP server has drained.
+func (n *Node) Close() error { return n.Store.Close() }

@@ -1,0 +1,210 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Store is what the Catalog needs from persistence. Create fails with
+// ErrConflict when the id is taken; reads, updates and deletes of an
+// absent id fail with ErrNotFound. Every write is durable when it returns.
+type Store interface {
+	Organization(ctx context.Context) (*Organization, error)
+	PutOrganization(ctx context.Context, o *Organization) error
+
+	Service(ctx context.Context, id string) (*Service, error)
+	CreateService(ctx context.Context, s *Service) error
+	UpdateService(ctx context.Context, s *Service) error
+	DeleteService(ctx context.Context, id string) error
+	// ForEachService calls fn for every service in id order until fn
+	// returns an error, which it returns.
+	ForEachService(ctx context.Context, fn func(*Service) error) error
+
+	Location(ctx context.Context, id string) (*Location, error)
+	CreateLocation(ctx context.Context, l *Location) error
+	UpdateLocation(ctx context.Context, l *Location) error
+	DeleteLocation(ctx context.Context, id string) error
+	ForEachLocation(ctx context.Context, fn func(*Location) error) error
+}
+
+// Options configure a Catalog.
+type Options struct {
+	Taxonomy *Taxonomy
+	Now      func() time.Time
+}
+
+// Catalog applies changes to the node's own organization, services and
+// locations, validating each one before it is stored.
+type Catalog struct {
+	st  Store
+	tax *Taxonomy
+	now func() time.Time
+}
+
+// NewCatalog returns a Catalog over st.
+func NewCatalog(st Store, opts Options) *Catalog {
+	if opts.Taxonomy == nil {
+		opts.Taxonomy = DefaultTaxonomy()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Catalog{st: st, tax: opts.Taxonomy, now: opts.Now}
+}
+
+// Taxonomy returns the vocabulary the catalog validates against.
+func (c *Catalog) Taxonomy() *Taxonomy { return c.tax }
+
+// Organization returns the node's association.
+func (c *Catalog) Organization(ctx context.Context) (*Organization, error) {
+	return c.st.Organization(ctx)
+}
+
+// UpdateOrganization validates and stores o, keeping its id.
+func (c *Catalog) UpdateOrganization(ctx context.Context, o *Organization) (*Organization, error) {
+	cur, err := c.st.Organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.ID = cur.ID
+	if err := o.Validate().Err(); err != nil {
+		return nil, err
+	}
+	o.Updated = c.now().UTC()
+	if err := c.st.PutOrganization(ctx, o); err != nil {
+		return nil, fmt.Errorf("directory: update organization: %w", err)
+	}
+	return o, nil
+}
+
+// Service returns the service with id.
+func (c *Catalog) Service(ctx context.Context, id string) (*Service, error) {
+	return c.st.Service(ctx, id)
+}
+
+// CreateService validates s, gives it an id when it has none, and stores it.
+func (c *Catalog) CreateService(ctx context.Context, s *Service) (*Service, error) {
+	if s.ID == "" {
+		s.ID = NewID()
+	}
+	org, err := c.st.Organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.OrganizationID = org.ID
+	if err := c.checkService(ctx, s); err != nil {
+		return nil, err
+	}
+	s.Created = c.now().UTC()
+	s.Updated = s.Created
+	if err := c.st.CreateService(ctx, s); err != nil {
+		return nil, fmt.Errorf("directory: create service %s: %w", s.ID, err)
+	}
+	return s, nil
+}
+
+// UpdateService replaces the service s.ID with s.
+func (c *Catalog) UpdateService(ctx context.Context, s *Service) (*Service, error) {
+	cur, err := c.st.Service(ctx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.OrganizationID = cur.OrganizationID
+	if err := c.checkService(ctx, s); err != nil {
+		return nil, err
+	}
+	s.Created = cur.Created
+	s.Updated = c.now().UTC()
+	if err := c.st.UpdateService(ctx, s); err != nil {
+		return nil, fmt.Errorf("directory: update service %s: %w", s.ID, err)
+	}
+	return s, nil
+}
+
+// DeleteService removes the service with id.
+func (c *Catalog) DeleteService(ctx context.Context, id string) error {
+	return c.st.DeleteService(ctx, id)
+}
+
+func (c *Catalog) checkService(ctx context.Context, s *Service) error {
+	p := s.Validate(c.tax)
+	for i, id := range s.Locations {
+		if !IsUUID(id) {
+			continue // already reported by Validate
+		}
+		if _, err := c.st.Location(ctx, id); err != nil {
+			p.Add(fmt.Sprintf("service_at_locations[%d].location_id", i), "no location %s on this node", id)
+		}
+	}
+	return p.Err()
+}
+
+// Location returns the location with id.
+func (c *Catalog) Location(ctx context.Context, id string) (*Location, error) {
+	return c.st.Location(ctx, id)
+}
+
+// CreateLocation validates l, gives it an id when it has none, and stores it.
+func (c *Catalog) CreateLocation(ctx context.Context, l *Location) (*Location, error) {
+	if l.ID == "" {
+		l.ID = NewID()
+	}
+	if err := l.Validate().Err(); err != nil {
+		return nil, err
+	}
+	l.Updated = c.now().UTC()
+	if err := c.st.CreateLocation(ctx, l); err != nil {
+		return nil, fmt.Errorf("directory: create location %s: %w", l.ID, err)
+	}
+	return l, nil
+}
+
+// UpdateLocation replaces the location l.ID with l.
+func (c *Catalog) UpdateLocation(ctx context.Context, l *Location) (*Location, error) {
+	if _, err := c.st.Location(ctx, l.ID); err != nil {
+		return nil, err
+	}
+	if err := l.Validate().Err(); err != nil {
+		return nil, err
+	}
+	l.Updated = c.now().UTC()
+	if err := c.st.UpdateLocation(ctx, l); err != nil {
+		return nil, fmt.Errorf("directory: update location %s: %w", l.ID, err)
+	}
+	return l, nil
+}
+
+// DeleteLocation removes the location with id, refusing while a service
+// still takes place there.
+func (c *Catalog) DeleteLocation(ctx context.Context, id string) error {
+	if _, err := c.st.Location(ctx, id); err != nil {
+		return err
+	}
+	var users []string
+	err := c.st.ForEachService(ctx, func(s *Service) error {
+		for _, l := range s.Locations {
+			if l == id {
+				users = append(users, s.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return fmt.Errorf("directory: location %s is used by %d service(s): %w", id, len(users), ErrConflict)
+	}
+	return c.st.DeleteLocation(ctx, id)
+}
+
+// ForEachService calls fn for every service of the node, in id order.
+func (c *Catalog) ForEachService(ctx context.Context, fn func(*Service) error) error {
+	return c.st.ForEachService(ctx, fn)
+}
+
+// ForEachLocation calls fn for every location of the node, in id order.
+func (c *Catalog) ForEachLocation(ctx context.Context, fn func(*Location) error) error {
+	return c.st.ForEachLocation(ctx, fn)
+}

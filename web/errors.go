@@ -1,0 +1,103 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/web/account"
+)
+
+// Errors raised by the web layer itself.
+var (
+	errUnauthorized  = errors.New("authentication required")
+	errForbidden     = errors.New("not allowed for your role")
+	errTooLarge      = errors.New("request body too large")
+	errMediaType     = errors.New("content type must be application/json")
+	errBadQuery      = errors.New("bad query parameter")
+	errNotReady      = errors.New("not ready")
+	errAlreadySetUp  = errors.New("this node is already set up")
+	errBadSetupCode  = errors.New("wrong or missing setup code")
+	errMethodRefused = errors.New("method not allowed")
+	errNotFoundRoute = fmt.Errorf("no such endpoint: %w", directory.ErrNotFound)
+)
+
+// apiError is the JSON body of every error answer.
+type apiError struct {
+	Error    string             `json:"error"`
+	Problems directory.Problems `json:"problems,omitempty"`
+}
+
+// statusOf maps an error to its HTTP status and the message safe to show
+// the client. Anything not listed is a 500 whose cause only the log sees.
+func statusOf(err error) (int, string) {
+	if _, ok := directory.AsProblems(err); ok {
+		return http.StatusBadRequest, "invalid request"
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe), errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge, errTooLarge.Error()
+	case errors.Is(err, directory.ErrNotFound):
+		return http.StatusNotFound, "not found"
+	case errors.Is(err, directory.ErrConflict):
+		return http.StatusConflict, "conflict: " + conflictText(err)
+	case errors.Is(err, account.ErrBadCredentials), errors.Is(err, errUnauthorized):
+		return http.StatusUnauthorized, err.Error()
+	case errors.Is(err, account.ErrThrottled):
+		return http.StatusTooManyRequests, account.ErrThrottled.Error()
+	case errors.Is(err, errForbidden), errors.Is(err, errBadSetupCode):
+		return http.StatusForbidden, err.Error()
+	case errors.Is(err, errMediaType):
+		return http.StatusUnsupportedMediaType, err.Error()
+	case errors.Is(err, errBadQuery):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, errNotReady):
+		return http.StatusServiceUnavailable, err.Error()
+	case errors.Is(err, errAlreadySetUp):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, errMethodRefused):
+		return http.StatusMethodNotAllowed, err.Error()
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+// conflictText says what conflicted without exposing internal wording.
+func conflictText(err error) string {
+	var c interface{ ConflictReason() string }
+	if errors.As(err, &c) {
+		return c.ConflictReason()
+	}
+	return "the record already exists or is in use"
+}
+
+// writeError answers an API request with err.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := statusOf(err)
+	body := apiError{Error: msg}
+	if p, ok := directory.AsProblems(err); ok {
+		body.Problems = p
+	}
+	if code >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "route", routeName(r), "err", err)
+	}
+	if code == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.Itoa(60))
+	}
+	writeJSON(w, code, body)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":"internal error"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}

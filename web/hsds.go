@@ -1,0 +1,250 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/web/account"
+)
+
+// The HSDS read API serves records for display: every HSDS field is
+// filled in the requested language (lang parameter or Accept-Language),
+// with the other languages under translations.
+
+// hsdsPage is the HSDS 3.0 Page envelope.
+type hsdsPage[T any] struct {
+	TotalItems int  `json:"total_items"`
+	TotalPages int  `json:"total_pages"`
+	PageNumber int  `json:"page_number"`
+	Size       int  `json:"size"`
+	FirstPage  bool `json:"first_page"`
+	LastPage   bool `json:"last_page"`
+	Empty      bool `json:"empty"`
+	Contents   []T  `json:"contents"`
+}
+
+func newPage[T any](all []T, page, perPage int) hsdsPage[T] {
+	p := hsdsPage[T]{TotalItems: len(all), PageNumber: page, Contents: []T{}}
+	p.TotalPages = (len(all) + perPage - 1) / perPage
+	if start := (page - 1) * perPage; start < len(all) {
+		p.Contents = all[start:min(start+perPage, len(all))]
+	}
+	p.Size = len(p.Contents)
+	p.FirstPage = page == 1
+	p.LastPage = page >= p.TotalPages
+	p.Empty = len(all) == 0
+	return p
+}
+
+func (s *Server) hsdsEncoder(r *http.Request) directory.HSDSEncoder {
+	return directory.HSDSEncoder{Taxonomy: s.Catalog.Taxonomy(), Lang: requestLang(r), Display: true}
+}
+
+func (s *Server) hsdsRoot(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	writeJSON(w, http.StatusOK, map[string]string{
+		"version":     "3.0",
+		"profile":     "https://docs.openreferral.org/en/latest/hsds/",
+		"openapi_url": "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/openapi.json",
+	})
+	return nil
+}
+
+// serviceFilter is the HSDS services query: search, taxonomy_term_id
+// (a term's id or code; a top category includes its terms),
+// organization_id and modified_after.
+type serviceFilter struct {
+	search, term, org string
+	after             time.Time
+}
+
+func (s *Server) parseServiceFilter(r *http.Request) (serviceFilter, error) {
+	q := r.URL.Query()
+	f := serviceFilter{search: q.Get("search"), org: q.Get("organization_id")}
+	if len(f.search) > 500 {
+		return f, fmt.Errorf("search is longer than 500 characters: %w", errBadQuery)
+	}
+	if v := q.Get("taxonomy_term_id"); v != "" {
+		tax := s.Catalog.Taxonomy()
+		if t, ok := tax.TermByID(v); ok {
+			f.term = t.Code
+		} else if _, ok := tax.Category(v); ok {
+			f.term = v
+		} else {
+			return f, fmt.Errorf("taxonomy_term_id %q is not a term of this node's taxonomy: %w", v, errBadQuery)
+		}
+	}
+	if v := q.Get("modified_after"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t, err = time.Parse(time.DateOnly, v)
+		}
+		if err != nil {
+			return f, fmt.Errorf("modified_after must be a date or RFC 3339 date-time: %w", errBadQuery)
+		}
+		f.after = t
+	}
+	return f, nil
+}
+
+func (f serviceFilter) match(tax *directory.Taxonomy, sv *directory.Service) bool {
+	if f.org != "" && sv.OrganizationID != f.org {
+		return false
+	}
+	if !f.after.IsZero() && !sv.Updated.After(f.after) {
+		return false
+	}
+	if f.term != "" {
+		found := false
+		for _, c := range tax.Expand(sv.Categories) {
+			if c == f.term {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return sv.Matches(f.search)
+}
+
+func (s *Server) hsdsServices(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	page, perPage, err := paging(r, 50, 500)
+	if err != nil {
+		return err
+	}
+	f, err := s.parseServiceFilter(r)
+	if err != nil {
+		return err
+	}
+	enc := s.hsdsEncoder(r)
+	tax := s.Catalog.Taxonomy()
+	var all []*directory.Service
+	err = s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
+		if f.match(tax, sv) {
+			all = append(all, sv)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	pg := newPage(all, page, perPage)
+	out := hsdsPage[directory.HSDSService]{TotalItems: pg.TotalItems, TotalPages: pg.TotalPages, PageNumber: pg.PageNumber,
+		Size: pg.Size, FirstPage: pg.FirstPage, LastPage: pg.LastPage, Empty: pg.Empty, Contents: []directory.HSDSService{}}
+	for _, sv := range pg.Contents {
+		out.Contents = append(out.Contents, enc.Service(sv, nil, nil))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) hsdsService(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	id, err := idFromPath(r, "")
+	if err != nil {
+		return err
+	}
+	sv, err := s.Catalog.Service(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	locs := map[string]*directory.Location{}
+	for _, lid := range sv.Locations {
+		if l, err := s.Catalog.Location(r.Context(), lid); err == nil {
+			locs[lid] = l
+		}
+	}
+	org, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.hsdsEncoder(r).Service(sv, locs, org))
+	return nil
+}
+
+func (s *Server) hsdsOrganizations(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	page, perPage, err := paging(r, 50, 500)
+	if err != nil {
+		return err
+	}
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPage([]directory.HSDSOrganization{s.hsdsEncoder(r).Organization(o)}, page, perPage))
+	return nil
+}
+
+func (s *Server) hsdsOrganization(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	id, err := idFromPath(r, "")
+	if err != nil {
+		return err
+	}
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return err
+	}
+	if o.ID != id {
+		return fmt.Errorf("organization %s: %w", id, directory.ErrNotFound)
+	}
+	enc := s.hsdsEncoder(r)
+	wo := enc.Organization(o)
+	err = s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
+		wo.Services = append(wo.Services, enc.Service(sv, nil, nil))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wo)
+	return nil
+}
+
+func (s *Server) hsdsTaxonomies(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	page, perPage, err := paging(r, 50, 500)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPage([]directory.HSDSTaxonomy{s.hsdsEncoder(r).TaxonomyRecord()}, page, perPage))
+	return nil
+}
+
+func (s *Server) hsdsTaxonomy(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	if pathVar(r, "id") != directory.TaxonomyID {
+		return fmt.Errorf("taxonomy: %w", directory.ErrNotFound)
+	}
+	writeJSON(w, http.StatusOK, s.hsdsEncoder(r).TaxonomyRecord())
+	return nil
+}
+
+func (s *Server) hsdsTerms(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	page, perPage, err := paging(r, 100, 500)
+	if err != nil {
+		return err
+	}
+	enc := s.hsdsEncoder(r)
+	tax := s.Catalog.Taxonomy()
+	search := directory.Fold(r.URL.Query().Get("search"))
+	var all []directory.HSDSTaxonomyTerm
+	for _, t := range append(append([]directory.Term{}, tax.Categories...), tax.Terms...) {
+		wt := enc.Term(t, enc.Lang)
+		if search != "" && !strings.Contains(directory.Fold(strings.Join(t.Labels.All(), " ")), search) {
+			continue
+		}
+		all = append(all, wt)
+	}
+	writeJSON(w, http.StatusOK, newPage(all, page, perPage))
+	return nil
+}
+
+func (s *Server) hsdsTerm(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	t, ok := s.Catalog.Taxonomy().TermByID(pathVar(r, "id"))
+	if !ok {
+		return fmt.Errorf("taxonomy term: %w", directory.ErrNotFound)
+	}
+	enc := s.hsdsEncoder(r)
+	writeJSON(w, http.StatusOK, enc.Term(t, enc.Lang))
+	return nil
+}

@@ -1,0 +1,137 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
+)
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+func postForm(t *testing.T, c *http.Client, target string, form url.Values, header map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+func TestBrowserSessions(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirect}
+	creds := url.Values{"email": {n.AdminEmail}, "password": {n.AdminPassword}}
+
+	// A form posted from another site is refused before it is read.
+	resp := postForm(t, c, n.URL+"/login", creds, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site login = %d, want 403", resp.StatusCode)
+	}
+	if len(jar.Cookies(mustURL(n.URL))) != 0 {
+		t.Error("a cross-site login set a cookie")
+	}
+
+	// A planted session cookie is replaced at login (no session fixation).
+	jar.SetCookies(mustURL(n.URL), []*http.Cookie{{Name: "maillage_session", Value: "planted-by-attacker", Path: "/"}})
+	resp = postForm(t, c, n.URL+"/login", url.Values{"email": {n.AdminEmail}, "password": {"wrong-password"}}, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong password = %d, want 401", resp.StatusCode)
+	}
+	resp = postForm(t, c, n.URL+"/login", creds, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login = %d, want 303", resp.StatusCode)
+	}
+	var session *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "maillage_session" {
+			session = ck
+		}
+	}
+	if session == nil || session.Value == "planted-by-attacker" || len(session.Value) < 40 {
+		t.Fatalf("session cookie = %+v, want a fresh random value", session)
+	}
+	if !session.HttpOnly || session.SameSite != http.SameSiteLaxMode {
+		t.Errorf("session cookie HttpOnly=%v SameSite=%v, want HttpOnly and Lax", session.HttpOnly, session.SameSite)
+	}
+
+	// The session authenticates the JSON API too (same-origin browser use).
+	req, _ := http.NewRequest("GET", n.URL+"/api/v1/users", nil)
+	r2, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusOK {
+		t.Errorf("GET /api/v1/users with the session = %d, want 200", r2.StatusCode)
+	}
+	// …but an unsafe request from another site is refused, cookie or not.
+	req, _ = http.NewRequest("POST", n.URL+"/api/v1/services", strings.NewReader(serviceBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	r3, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r3.Body.Close()
+	if r3.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site API write with the session cookie = %d, want 403", r3.StatusCode)
+	}
+
+	// Logging out ends the session on the server, not only in the browser.
+	resp = postForm(t, c, n.URL+"/logout", nil, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("logout = %d", resp.StatusCode)
+	}
+	replay := &http.Client{CheckRedirect: noRedirect}
+	req, _ = http.NewRequest("GET", n.URL+"/api/v1/users", nil)
+	req.AddCookie(session)
+	r4, err := replay.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r4.Body.Close()
+	if r4.StatusCode != http.StatusUnauthorized {
+		t.Errorf("old session cookie after logout = %d, want 401", r4.StatusCode)
+	}
+}
+
+func TestHomePageLanguages(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	for lang, want := range map[string]string{"fr": "Se connecter", "nl-BE,nl;q=0.9": "Aanmelden", "en-GB": "Log in", "de": "Se connecter"} {
+		req, _ := http.NewRequest("GET", n.URL+"/", nil)
+		req.Header.Set("Accept-Language", lang)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("Accept-Language %s: %d, page lacks %q", lang, resp.StatusCode, want)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("CSP = %q", csp)
+		}
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

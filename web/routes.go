@@ -1,0 +1,123 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// routes declares every route of the node, each with a name used in logs,
+// metrics and urlFor.
+func (s *Server) routes() *mux.Router {
+	r := mux.NewRouter()
+	r.Use(recordRoute)
+	handle := func(name, method, path string, h http.HandlerFunc) {
+		r.Handle(path, h).Methods(method).Name(name)
+	}
+	api := func(name, method, path string, h apiHandler, guard guard) {
+		handle(name, method, path, s.api(h, guard))
+	}
+
+	// Operations.
+	handle("healthz", "GET", "/healthz", s.healthz)
+	handle("readyz", "GET", "/readyz", s.readyz)
+	handle("metrics", "GET", "/metrics", s.metrics)
+
+	// JSON API.
+	api("token", "POST", "/api/v1/token", s.createToken, public)
+	api("token-revoke", "POST", "/api/v1/token/revoke", s.revokeTokens, anyUser)
+	api("taxonomy", "GET", "/api/v1/taxonomy", s.getTaxonomy, public)
+	api("organization", "GET", "/api/v1/organization", s.getOrganization, public)
+	api("organization-update", "PUT", "/api/v1/organization", s.updateOrganization, admin)
+	api("services", "GET", "/api/v1/services", s.listServices, public)
+	api("service-create", "POST", "/api/v1/services", s.createService, admin)
+	api("service", "GET", "/api/v1/services/{id}", s.getService, public)
+	api("service-update", "PUT", "/api/v1/services/{id}", s.updateService, admin)
+	api("service-delete", "DELETE", "/api/v1/services/{id}", s.deleteService, admin)
+	api("locations", "GET", "/api/v1/locations", s.listLocations, public)
+	api("location-create", "POST", "/api/v1/locations", s.createLocation, admin)
+	api("location", "GET", "/api/v1/locations/{id}", s.getLocation, public)
+	api("location-update", "PUT", "/api/v1/locations/{id}", s.updateLocation, admin)
+	api("location-delete", "DELETE", "/api/v1/locations/{id}", s.deleteLocation, admin)
+	api("users", "GET", "/api/v1/users", s.listUsers, admin)
+	api("user-create", "POST", "/api/v1/users", s.createUser, admin)
+	api("user-disable", "POST", "/api/v1/users/{id}/disable", s.setUserDisabled(true), admin)
+	api("user-enable", "POST", "/api/v1/users/{id}/enable", s.setUserDisabled(false), admin)
+	api("backup", "GET", "/api/v1/backup", s.backup, admin)
+
+	// HSDS 3.0 read API.
+	api("hsds-root", "GET", "/hsds/", s.hsdsRoot, public)
+	api("hsds-services", "GET", "/hsds/services", s.hsdsServices, public)
+	api("hsds-service", "GET", "/hsds/services/{id}", s.hsdsService, public)
+	api("hsds-organizations", "GET", "/hsds/organizations", s.hsdsOrganizations, public)
+	api("hsds-organization", "GET", "/hsds/organizations/{id}", s.hsdsOrganization, public)
+	api("hsds-taxonomies", "GET", "/hsds/taxonomies", s.hsdsTaxonomies, public)
+	api("hsds-taxonomy", "GET", "/hsds/taxonomies/{id}", s.hsdsTaxonomy, public)
+	api("hsds-terms", "GET", "/hsds/taxonomy_terms", s.hsdsTerms, public)
+	api("hsds-term", "GET", "/hsds/taxonomy_terms/{id}", s.hsdsTerm, public)
+
+	// Pages.
+	handle("home", "GET", "/", s.page(s.home))
+	handle("login", "GET", "/login", s.page(s.loginForm))
+	handle("login-post", "POST", "/login", s.page(s.login))
+	handle("logout", "POST", "/logout", s.page(s.logout))
+
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, fmt.Errorf("no route %s: %w", r.URL.Path, errNotFoundRoute))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errMethodRefused)
+	})
+	return r
+}
+
+// pathVar reads a route variable; the one place that knows the router.
+func pathVar(r *http.Request, name string) string { return mux.Vars(r)[name] }
+
+type routeKey struct{}
+
+// withRouteSlot gives r a slot that the router fills with the matched
+// route's name, so that middleware outside the router can read it.
+func withRouteSlot(r *http.Request) *http.Request {
+	name := "none"
+	return r.WithContext(context.WithValue(r.Context(), routeKey{}, &name))
+}
+
+// recordRoute is router middleware that fills the slot.
+func recordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slot, ok := r.Context().Value(routeKey{}).(*string); ok {
+			if rt := mux.CurrentRoute(r); rt != nil {
+				*slot = rt.GetName()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// routeName returns the name of the route that matched r, for logs and
+// metrics (never the raw path, which may hold ids).
+func routeName(r *http.Request) string {
+	if rt := mux.CurrentRoute(r); rt != nil {
+		return rt.GetName()
+	}
+	if slot, ok := r.Context().Value(routeKey{}).(*string); ok {
+		return *slot
+	}
+	return "none"
+}
+
+// urlFor builds the path of a named route from variable pairs.
+func (s *Server) urlFor(name string, pairs ...string) string {
+	rt := s.router.Get(name)
+	if rt == nil {
+		panic("web: no route " + name)
+	}
+	u, err := rt.URLPath(pairs...)
+	if err != nil {
+		panic("web: url for " + name + ": " + err.Error())
+	}
+	return u.Path
+}

@@ -1,0 +1,67 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/web/account"
+)
+
+// Deps are what the web layer serves. cmd/maillage builds them.
+type Deps struct {
+	BaseURL  string // the node's public base URL, without trailing slash
+	Catalog  *directory.Catalog
+	Accounts *account.Accounts
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	// Ready reports whether the node can serve (store open, …).
+	Ready func(ctx context.Context) error
+	// Backup streams an encrypted online backup of the store.
+	Backup func(ctx context.Context, w io.Writer) error
+	Now    func() time.Time
+	// SecureCookies marks cookies Secure; on when BaseURL is https.
+	SecureCookies bool
+}
+
+// Server is the node's HTTP handler.
+type Server struct {
+	Deps
+	log    *slog.Logger
+	router *mux.Router
+	pages  templates
+	h      http.Handler
+}
+
+// New builds the handler. Templates are parsed here, so a broken template
+// stops the node at start rather than on a request.
+func New(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, log: d.Logger, pages: pages}
+	s.router = s.routes()
+	// Cross-origin unsafe requests (forms posted from another site) are
+	// refused from the browser's Sec-Fetch-Site and Origin headers; API
+	// clients that send neither, with a bearer token, are unaffected.
+	csrf := http.NewCrossOriginProtection()
+	s.h = s.observe(s.recoverPanics(csrf.Handler(s.router)))
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
