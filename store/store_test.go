@@ -447,3 +447,15 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Error("Restore touched a non-empty directory")
 	}
 }
+
+// Durability against power loss cannot be shown by killing a process (the
+// page cache survives it), so the option that gives it is pinned here.
+func TestOptionsSyncWritesAndStayLean(t *testing.T) {
+	o := badgerOptions("x", make([]byte, KeySize), slogDiscard())
+	if !o.SyncWrites {
+		t.Error("SyncWrites is off: acknowledged writes could be lost on power failure")
+	}
+	if o.MemTableSize > 8<<20 || o.BlockCacheSize > 8<<20 || o.IndexCacheSize == 0 || o.IndexCacheSize > 4<<20 || o.NumMemtables > 2 {
+		t.Errorf("options grew: memtable %d ×%d, block cache %d, index cache %d", o.MemTableSize, o.NumMemtables, o.BlockCacheSize, o.IndexCacheSize)
+	}
+}

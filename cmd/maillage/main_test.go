@@ -209,6 +209,20 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if code, body := srv.do(t, "GET", "/hsds/services?search=epicerie", "", ""); code != 200 || !bytes.Contains(body, []byte(svc.ID)) {
 		t.Fatalf("after restart: %d %s", code, body)
 	}
+	// An acknowledged write survives kill -9: writes are synced first.
+	tok = srv.token(t, "admin@maison.test", "correct-horse-battery")
+	code, body = srv.do(t, "POST", "/api/v1/services", tok, `{"name": "Cours de français", "status": "active"}`)
+	if code != 201 {
+		t.Fatalf("create second service: %d %s", code, body)
+	}
+	var second struct{ ID string }
+	json.Unmarshal(body, &second)
+	srv.cmd.Process.Kill()
+	<-srv.done
+	srv = startServe(t, dir)
+	if code, body := srv.do(t, "GET", "/api/v1/services/"+second.ID, "", ""); code != 200 {
+		t.Fatalf("service acknowledged before kill -9 is gone: %d %s", code, body)
+	}
 	srv.stop(t)
 
 	// Restore into a new directory with the key, and serve it.
