@@ -40,6 +40,21 @@ type Catalog struct {
 	st  Store
 	tax *Taxonomy
 	now func() time.Time
+	pub Publisher
+}
+
+// SetPublisher sets who is told of changes to services. It is set once at
+// start, before the node serves, as the publisher itself needs the catalog.
+func (c *Catalog) SetPublisher(p Publisher) { c.pub = p }
+
+func (c *Catalog) publish(ctx context.Context, ch Change, s *Service) error {
+	if c.pub == nil {
+		return nil
+	}
+	if err := c.pub.ServiceChanged(ctx, ch, s); err != nil {
+		return fmt.Errorf("directory: service %s saved but not announced to partners: %w", s.ID, err)
+	}
+	return nil
 }
 
 // NewCatalog returns a Catalog over st.
@@ -101,7 +116,7 @@ func (c *Catalog) CreateService(ctx context.Context, s *Service) (*Service, erro
 	if err := c.st.CreateService(ctx, s); err != nil {
 		return nil, fmt.Errorf("directory: create service %s: %w", s.ID, err)
 	}
-	return s, nil
+	return s, c.publish(ctx, Created, s)
 }
 
 // UpdateService replaces the service s.ID with s.
@@ -119,12 +134,19 @@ func (c *Catalog) UpdateService(ctx context.Context, s *Service) (*Service, erro
 	if err := c.st.UpdateService(ctx, s); err != nil {
 		return nil, fmt.Errorf("directory: update service %s: %w", s.ID, err)
 	}
-	return s, nil
+	return s, c.publish(ctx, Updated, s)
 }
 
 // DeleteService removes the service with id.
 func (c *Catalog) DeleteService(ctx context.Context, id string) error {
-	return c.st.DeleteService(ctx, id)
+	s, err := c.st.Service(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := c.st.DeleteService(ctx, id); err != nil {
+		return err
+	}
+	return c.publish(ctx, Deleted, s)
 }
 
 func (c *Catalog) checkService(ctx context.Context, s *Service) error {
@@ -207,4 +229,20 @@ func (c *Catalog) ForEachService(ctx context.Context, fn func(*Service) error) e
 // ForEachLocation calls fn for every location of the node, in id order.
 func (c *Catalog) ForEachLocation(ctx context.Context, fn func(*Location) error) error {
 	return c.st.ForEachLocation(ctx, fn)
+}
+
+// Change says what happened to a service.
+type Change int
+
+// Changes announced to the Publisher.
+const (
+	Created Change = iota + 1
+	Updated
+	Deleted
+)
+
+// Publisher is told of every change to the node's own services, to tell
+// the partners. It must record the announcement durably before returning.
+type Publisher interface {
+	ServiceChanged(ctx context.Context, change Change, s *Service) error
 }

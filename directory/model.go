@@ -159,3 +159,13 @@ type ReferralPolicy struct {
 func (s *Service) AcceptsReferrals() bool {
 	return s.Referral != nil && s.Referral.Accepts
 }
+
+// PartnerService is another node's service as this node replicated it,
+// stored once under its ActivityPub id whatever path it arrived by.
+type PartnerService struct {
+	URI      string    `json:"uri"`      // ActivityPub id of the service
+	Actor    string    `json:"actor"`    // the association that offers it
+	Provider string    `json:"provider"` // that association's name
+	Service  *Service  `json:"service"`
+	Received time.Time `json:"received"`
+}

@@ -10,6 +10,13 @@ const (
 	pUserEmail = "user-email/"
 	pSession   = "sess/"
 	pSecret    = "secret/"
+
+	pRelation       = "rel/"
+	pRelationID     = "rel-id/"
+	pPartnerService = "psvc/"
+	pSeen           = "seen/"
+	pDelivery       = "dlv/"
+	pBlock          = "block/"
 )
 
 var (
@@ -23,3 +30,10 @@ func userKey(id string) []byte      { return []byte(pUser + id) }
 func userEmailKey(e string) []byte  { return []byte(pUserEmail + e) }
 func sessionKey(hash string) []byte { return []byte(pSession + hash) }
 func secretKey(name string) []byte  { return []byte(pSecret + name) }
+
+func relationKey(actor string) []byte     { return []byte(pRelation + actor) }
+func relationIDKey(id string) []byte      { return []byte(pRelationID + id) }
+func partnerServiceKey(uri string) []byte { return []byte(pPartnerService + uri) }
+func seenKey(hash string) []byte          { return []byte(pSeen + hash) }
+func deliveryKey(id string) []byte        { return []byte(pDelivery + id) }
+func blockKey(host string) []byte         { return []byte(pBlock + host) }

@@ -31,6 +31,8 @@ func get(txn *badger.Txn, key []byte, v any) error {
 	return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
 }
 
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
 func set(txn *badger.Txn, key []byte, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {

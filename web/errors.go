@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/web/account"
 )
 
@@ -58,6 +59,10 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, errNotReady):
 		return http.StatusServiceUnavailable, err.Error()
 	case errors.Is(err, errAlreadySetUp):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, federation.ErrBadActor):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, federation.ErrState):
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, errMethodRefused):
 		return http.StatusMethodNotAllowed, err.Error()

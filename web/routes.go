@@ -46,6 +46,16 @@ func (s *Server) routes() *mux.Router {
 	api("user-disable", "POST", "/api/v1/users/{id}/disable", s.setUserDisabled(true), admin)
 	api("user-enable", "POST", "/api/v1/users/{id}/enable", s.setUserDisabled(false), admin)
 	api("backup", "GET", "/api/v1/backup", s.backup, admin)
+	api("partners", "GET", "/api/v1/partners", s.listPartners, admin)
+	api("partner-request", "POST", "/api/v1/partners", s.requestPartner, admin)
+	api("partner-accept", "POST", "/api/v1/partners/{id}/accept", s.partnerAction(s.Network.Accept), admin)
+	api("partner-decline", "POST", "/api/v1/partners/{id}/decline", s.partnerAction(s.Network.Decline), admin)
+	api("partner-end", "DELETE", "/api/v1/partners/{id}", s.partnerAction(s.Network.End), admin)
+	api("network-services", "GET", "/api/v1/network/services", s.networkServices, public)
+	api("network-pop", "GET", "/api/v1/network/partners-of-partners", s.partnersOfPartners, anyUser)
+	api("blocklist", "GET", "/api/v1/blocklist", s.listBlocked, admin)
+	api("block", "POST", "/api/v1/blocklist", s.block(true), admin)
+	api("unblock", "DELETE", "/api/v1/blocklist/{host}", s.block(false), admin)
 
 	// HSDS 3.0 read API.
 	api("hsds-root", "GET", "/hsds/", s.hsdsRoot, public)

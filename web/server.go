@@ -18,6 +18,7 @@ type Deps struct {
 	BaseURL  string // the node's public base URL, without trailing slash
 	Catalog  *directory.Catalog
 	Accounts *account.Accounts
+	Network  Network
 	Logger   *slog.Logger
 	Metrics  *Metrics
 	// Ready reports whether the node can serve (store open, …).

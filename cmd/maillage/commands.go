@@ -117,6 +117,7 @@ func serveCommand() command {
 		logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 		logFormat := fs.String("log-format", "text", "log format: text or json")
 		tokenTTL := fs.Duration("token-ttl", 15*time.Minute, "lifetime of API tokens")
+		allowPrivate := fs.Bool("allow-private-network", false, "let federation reach loopback and private addresses (closed networks and tests only)")
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
@@ -133,7 +134,7 @@ func serveCommand() command {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}
 			return node.Serve(ctx, node.ServeOptions{
-				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL},
+				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate},
 				Listen: *listen,
 			})
 		}

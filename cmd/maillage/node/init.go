@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hpke"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -28,6 +29,7 @@ const (
 	secretActorKey = "actor-rsa"   // RSA-2048 PKCS#8 PEM: HTTP signatures
 	secretTokenKey = "jwt-ed25519" // Ed25519 seed: API tokens
 	secretIdentity = "identity"    // copy of maillage.json, so a backup restores it
+	secretSealing  = "sealing-hpke" // HPKE ML-KEM-768+X25519 private key: sealed referrals
 )
 
 // InitParams describe a new node.
@@ -154,6 +156,9 @@ func seed(ctx context.Context, st *store.Store, id Identity, p InitParams) error
 	if err := st.PutSecret(ctx, secretTokenKey, edKey.Seed()); err != nil {
 		return err
 	}
+	if _, err := sealingKey(ctx, st); err != nil {
+		return err
+	}
 	idJSON, err := json.Marshal(id)
 	if err != nil {
 		return err
@@ -180,4 +185,28 @@ func cleanDir(dir string) {
 	for _, name := range []string{identityFile, identityFile + ".tmp", keyFile, dbDir} {
 		os.RemoveAll(filepath.Join(dir, name))
 	}
+}
+
+// sealingKey returns the node's HPKE key pair, creating it on first use.
+func sealingKey(ctx context.Context, st *store.Store) (hpke.PrivateKey, error) {
+	kem := hpke.MLKEM768X25519()
+	raw, err := st.Secret(ctx, secretSealing)
+	if errors.Is(err, directory.ErrNotFound) {
+		k, err := kem.GenerateKey()
+		if err != nil {
+			return nil, fmt.Errorf("generate sealing key: %w", err)
+		}
+		b, err := k.Bytes()
+		if err != nil {
+			return nil, err
+		}
+		if err := st.PutSecret(ctx, secretSealing, b); err != nil {
+			return nil, err
+		}
+		return k, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return kem.NewPrivateKey(raw)
 }

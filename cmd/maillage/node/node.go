@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/store"
 	"github.com/maillage/maillage/web"
 	"github.com/maillage/maillage/web/account"
@@ -25,6 +26,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// Params override the argon2id costs of new passwords (tests).
 	Params account.Params
+	// AllowPrivate lets federation reach loopback and private addresses
+	// (tests and closed networks only).
+	AllowPrivate bool
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -36,6 +40,8 @@ type Node struct {
 	Accounts *account.Accounts
 	Web      *web.Server
 	Metrics  *web.Metrics
+	Fed      *federation.Federator
+	handler  http.Handler
 }
 
 // Open opens the node in cfg.DataDir.
@@ -84,7 +90,34 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		Params:     cfg.Params,
 		Now:        cfg.Now,
 	})
+	actorPEM, err := st.Secret(ctx, secretActorKey)
+	if err != nil {
+		return nil, fmt.Errorf("node: read actor key: %w", err)
+	}
+	actorKey, err := federation.ParsePrivateKey(actorPEM)
+	if err != nil {
+		return nil, err
+	}
+	seal, err := sealingKey(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	sealPub := seal.PublicKey().Bytes()
+	fedMetrics := federation.NewMetrics()
+	if err := fedMetrics.Register(n.Metrics.Registry); err != nil {
+		return nil, err
+	}
+	n.Fed, err = federation.New(federation.Options{
+		BaseURL: id.BaseURL, Handle: id.Handle, Key: actorKey, SealingKey: sealPub,
+		Catalog: n.Catalog, Store: st, Logger: cfg.Logger, Now: cfg.Now,
+		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.Catalog.SetPublisher(n.Fed)
 	n.Web, err = web.New(web.Deps{
+		Network:       n.Fed,
 		BaseURL:       id.BaseURL,
 		Catalog:       n.Catalog,
 		Accounts:      n.Accounts,
@@ -98,6 +131,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.handler = n.Fed.Handler(n.Web)
 	return n, nil
 }
 
@@ -107,7 +141,11 @@ func (n *Node) ready(ctx context.Context) error {
 }
 
 // Handler is the node's HTTP handler.
-func (n *Node) Handler() http.Handler { return n.Web }
+func (n *Node) Handler() http.Handler { return n.handler }
+
+// Run runs the node's background work (delivery queue, upkeep) until ctx
+// is done and that work has stopped.
+func (n *Node) Run(ctx context.Context) { n.Fed.Run(ctx) }
 
 // Backup writes an encrypted online backup of the store to w.
 func (n *Node) Backup(ctx context.Context, w io.Writer) error { return n.Store.Backup(ctx, w) }

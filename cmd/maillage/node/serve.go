@@ -44,6 +44,10 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	var mu sync.Mutex
 	var n *Node
 	var ctl *http.Server
+	// Background work of the node stops before the store closes.
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	defer stopBG()
 	start := func() error {
 		nn, err := Open(o.Config)
 		if err != nil {
@@ -57,6 +61,11 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		mu.Lock()
 		n, ctl = nn, c
 		mu.Unlock()
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			nn.Run(bgCtx)
+		}()
 		h := http.Handler(nn.Handler())
 		handler.Store(&h)
 		o.Logger.Info("node started", "url", nn.ID.BaseURL, "handle", nn.ID.Handle)
@@ -131,6 +140,8 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		o.Logger.Warn("shutdown did not drain in time", "err", err)
 	}
+	stopBG()
+	bg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
 	if ctl != nil {

@@ -1,0 +1,195 @@
+package federation
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// context is the JSON-LD context of every document Maillage writes.
+var ldContext = []any{
+	"https://www.w3.org/ns/activitystreams",
+	"https://w3id.org/security/v1",
+	map[string]any{
+		"maillage":                  Namespace,
+		"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+		"sealingKey":                "maillage:sealingKey",
+		"hsds":                      "maillage:hsds",
+	},
+}
+
+// ActorDoc is an actor document: ours when written, a peer's when read
+// (Maillage node, Mastodon or GoToSocial account). Reading ignores what it
+// does not need.
+type ActorDoc struct {
+	Context                   any         `json:"@context,omitempty"`
+	ID                        string      `json:"id"`
+	Type                      string      `json:"type"`
+	PreferredUsername         string      `json:"preferredUsername"`
+	Name                      string      `json:"name,omitempty"`
+	Summary                   string      `json:"summary,omitempty"`
+	URL                       string      `json:"url,omitempty"`
+	Inbox                     string      `json:"inbox"`
+	Outbox                    string      `json:"outbox,omitempty"`
+	Followers                 string      `json:"followers,omitempty"`
+	Following                 string      `json:"following,omitempty"`
+	ManuallyApprovesFollowers bool        `json:"manuallyApprovesFollowers"`
+	Discoverable              bool        `json:"discoverable,omitempty"`
+	Endpoints                 *Endpoints  `json:"endpoints,omitempty"`
+	PublicKey                 *KeyDoc     `json:"publicKey"`
+	SealingKey                *SealingDoc `json:"sealingKey,omitempty"`
+}
+
+// Endpoints lists an actor's shared endpoints.
+type Endpoints struct {
+	SharedInbox string `json:"sharedInbox,omitempty"`
+}
+
+// KeyDoc is an actor's published RSA key.
+type KeyDoc struct {
+	ID           string `json:"id"`
+	Owner        string `json:"owner"`
+	PublicKeyPem string `json:"publicKeyPem"`
+}
+
+// SealingDoc is the public HPKE key partners seal referral data to.
+type SealingDoc struct {
+	ID        string `json:"id"`
+	KEM       string `json:"kem"` // "ML-KEM-768+X25519" (HPKE KEM 0x647a)
+	PublicKey string `json:"publicKeyBase64"`
+}
+
+// Actor returns the node's actor document.
+func (f *Federator) Actor(ctx context.Context) (*ActorDoc, error) {
+	org, err := f.o.Catalog.Organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a := &ActorDoc{
+		Context:                   ldContext,
+		ID:                        f.actorID,
+		Type:                      "Organization",
+		PreferredUsername:         f.o.Handle,
+		Name:                      org.Name.In("fr"),
+		Summary:                   org.Description.In("fr"),
+		URL:                       f.base + "/",
+		Inbox:                     f.base + "/inbox",
+		Outbox:                    f.base + "/outbox",
+		Followers:                 f.base + "/followers",
+		Following:                 f.base + "/following",
+		ManuallyApprovesFollowers: true,
+		Discoverable:              true,
+		Endpoints:                 &Endpoints{SharedInbox: f.base + "/inbox"},
+		PublicKey:                 &KeyDoc{ID: f.keyID, Owner: f.actorID, PublicKeyPem: PublicKeyPEM(&f.o.Key.PublicKey)},
+	}
+	if len(f.o.SealingKey) > 0 {
+		a.SealingKey = &SealingDoc{ID: f.actorID + "#sealing-key", KEM: "ML-KEM-768+X25519", PublicKey: base64.StdEncoding.EncodeToString(f.o.SealingKey)}
+	}
+	return a, nil
+}
+
+// parseActor reads a peer's actor document and checks that it is served
+// from where it claims to be.
+func parseActor(data []byte, fetchedFrom string) (*ActorDoc, error) {
+	if err := checkDepth(data, maxJSONDepth); err != nil {
+		return nil, err
+	}
+	var a ActorDoc
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil, fmt.Errorf("federation: actor document: %w", err)
+	}
+	if a.ID == "" || a.Inbox == "" || a.PublicKey == nil {
+		return nil, errors.New("federation: actor document lacks id, inbox or publicKey")
+	}
+	if hostOf(a.ID) != hostOf(fetchedFrom) || hostOf(a.Inbox) != hostOf(a.ID) {
+		return nil, errors.New("federation: actor document served from another host than its id")
+	}
+	for _, iri := range []string{a.ID, a.Inbox, a.Outbox, a.Followers, a.Following} {
+		if iri != "" && !validIRI(iri) {
+			return nil, fmt.Errorf("federation: actor has an invalid IRI %q", iri)
+		}
+	}
+	if a.Endpoints != nil && a.Endpoints.SharedInbox != "" && (!validIRI(a.Endpoints.SharedInbox) || hostOf(a.Endpoints.SharedInbox) != hostOf(a.ID)) {
+		a.Endpoints.SharedInbox = ""
+	}
+	if len(a.Name) > 500 {
+		a.Name = a.Name[:500]
+	}
+	return &a, nil
+}
+
+// FetchActor dereferences an actor IRI.
+func (f *Federator) FetchActor(ctx context.Context, iri string, fresh bool) (*ActorDoc, error) {
+	if !validIRI(iri) {
+		return nil, fmt.Errorf("federation: %q is not a valid actor IRI", iri)
+	}
+	data, err := f.client.Get(ctx, iri, fresh)
+	if err != nil {
+		return nil, err
+	}
+	return parseActor(data, iri)
+}
+
+// keyCache resolves keyIds to keys through actor documents.
+type keyCache struct {
+	client *Client
+	mu     sync.Mutex
+	keys   map[string]*PublicKey
+}
+
+// PublicKey implements KeySource. Key ids look like actor#main-key or
+// actor/main-key; the document fetched may be the key or its actor.
+func (k *keyCache) PublicKey(ctx context.Context, keyID string, refresh bool) (*PublicKey, error) {
+	k.mu.Lock()
+	if k.keys == nil {
+		k.keys = map[string]*PublicKey{}
+	}
+	pk, ok := k.keys[keyID]
+	k.mu.Unlock()
+	if ok && !refresh {
+		return pk, nil
+	}
+	docURL, _, _ := strings.Cut(keyID, "#")
+	data, err := k.client.Get(ctx, docURL, refresh)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		ID           string  `json:"id"`
+		Owner        string  `json:"owner"`
+		PublicKeyPem string  `json:"publicKeyPem"`
+		PublicKey    *KeyDoc `json:"publicKey"`
+	}
+	if err := checkDepth(data, maxJSONDepth); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("federation: key document: %w", err)
+	}
+	kd := doc.PublicKey
+	if kd == nil && doc.PublicKeyPem != "" { // the key document itself
+		kd = &KeyDoc{ID: doc.ID, Owner: doc.Owner, PublicKeyPem: doc.PublicKeyPem}
+	}
+	if kd == nil || kd.ID != keyID || kd.Owner == "" {
+		return nil, fmt.Errorf("federation: %s does not publish key %s", docURL, keyID)
+	}
+	if hostOf(kd.Owner) != hostOf(keyID) {
+		return nil, errors.New("federation: key owner on another host than the key")
+	}
+	pub, err := ParsePublicKeyPEM(kd.PublicKeyPem)
+	if err != nil {
+		return nil, err
+	}
+	pk = &PublicKey{ID: keyID, Owner: kd.Owner, Key: pub}
+	k.mu.Lock()
+	if len(k.keys) > 4096 {
+		clear(k.keys)
+	}
+	k.keys[keyID] = pk
+	k.mu.Unlock()
+	return pk, nil
+}

@@ -1,0 +1,151 @@
+package federation
+
+import (
+	"context"
+	"crypto/rsa"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+)
+
+// Options configure a Federator.
+type Options struct {
+	BaseURL string // the node's base URL, e.g. https://maison.example.be
+	Handle  string
+	Key     *rsa.PrivateKey
+	// SealingKey is the public HPKE key (ML-KEM-768+X25519) published in
+	// the actor for sealed referrals; may be nil.
+	SealingKey []byte
+	Catalog    *directory.Catalog
+	Store      Store
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// AllowPrivate lets the node reach loopback and private addresses
+	// (tests, closed networks).
+	AllowPrivate bool
+	// SignatureWindow bounds the Date of signed requests (default 1 h).
+	SignatureWindow time.Duration
+	// EndGrace is how long a former partner's services stay in the replica
+	// after the partnership ends (default 7 days).
+	EndGrace time.Duration
+	// InboxRate and InboxBurst limit activities per remote host (default
+	// 50/s, burst 200).
+	InboxRate  float64
+	InboxBurst int
+	Metrics    *Metrics
+}
+
+// Federator is the node's ActivityPub side.
+type Federator struct {
+	o        Options
+	base     string
+	actorID  string
+	keyID    string
+	host     string
+	client   *Client
+	verifier *Verifier
+	keys     *keyCache
+	limits   *hostLimits
+	queue    *Queue
+	log      *slog.Logger
+	now      func() time.Time
+
+	// backfills run in goroutines owned by Run.
+	mu     sync.Mutex
+	runCtx context.Context
+	wg     sync.WaitGroup
+}
+
+// New returns a Federator.
+func New(o Options) (*Federator, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.SignatureWindow == 0 {
+		o.SignatureWindow = time.Hour
+	}
+	if o.EndGrace == 0 {
+		o.EndGrace = 7 * 24 * time.Hour
+	}
+	if o.InboxRate == 0 {
+		o.InboxRate, o.InboxBurst = 50, 200
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	u, err := url.Parse(o.BaseURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("federation: base URL %q", o.BaseURL)
+	}
+	f := &Federator{o: o, base: strings.TrimSuffix(o.BaseURL, "/"), host: u.Host, log: o.Logger, now: o.Now}
+	f.actorID = f.base + "/actor"
+	f.keyID = f.actorID + "#main-key"
+	signer := &Signer{Key: o.Key, KeyID: f.keyID, Now: o.Now}
+	f.client = NewClient(ClientOptions{Signer: signer, AllowPrivate: o.AllowPrivate, Now: o.Now})
+	f.keys = &keyCache{client: f.client}
+	f.verifier = &Verifier{Keys: f.keys, Window: o.SignatureWindow, Now: o.Now}
+	f.limits = newHostLimits(o.InboxRate, o.InboxBurst)
+	f.queue = newQueue(f)
+	return f, nil
+}
+
+// ActorID is the node's actor IRI.
+func (f *Federator) ActorID() string { return f.actorID }
+
+// Run delivers queued activities and does periodic upkeep until ctx is
+// done, then waits for its goroutines.
+func (f *Federator) Run(ctx context.Context) {
+	f.mu.Lock()
+	f.runCtx = ctx
+	f.mu.Unlock()
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		f.queue.run(ctx)
+	}()
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			f.wg.Wait()
+			return
+		case <-tick.C:
+			f.sweepEnded(ctx)
+		}
+	}
+}
+
+// spawn runs fn in a goroutine owned by Run, or not at all if Run has not
+// started or has stopped.
+func (f *Federator) spawn(fn func(ctx context.Context)) {
+	f.mu.Lock()
+	ctx := f.runCtx
+	f.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil {
+		return
+	}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		fn(ctx)
+	}()
+}
+
+func (f *Federator) serviceURI(id string) string { return f.base + "/services/" + id }
+
+func hostOf(iri string) string {
+	u, err := url.Parse(iri)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}

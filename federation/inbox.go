@@ -1,0 +1,285 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+)
+
+const (
+	maxInboxBody = 1 << 20
+	seenTTL      = 30 * 24 * time.Hour
+)
+
+// inboxError carries the status and the safe text answered to the peer.
+type inboxError struct {
+	code   int
+	reason string
+	err    error
+}
+
+func (e *inboxError) Error() string { return e.reason + ": " + e.err.Error() }
+
+func refuse(code int, reason string, err error) error {
+	return &inboxError{code: code, reason: reason, err: err}
+}
+
+// inbox receives activities: verify, decode, check, apply once, answer.
+// Nothing is changed unless every check passed.
+func (f *Federator) inbox(w http.ResponseWriter, r *http.Request) {
+	err := f.receive(r)
+	var ie *inboxError
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusAccepted)
+	case errors.As(err, &ie):
+		f.o.Metrics.Refused.WithLabelValues(ie.reason).Inc()
+		f.log.Info("inbox refused", "reason", ie.reason, "err", ie.err)
+		if ie.code == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "10")
+		}
+		http.Error(w, ie.reason, ie.code)
+	default:
+		f.log.Error("inbox failed", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+func (f *Federator) receive(r *http.Request) error {
+	ctx := r.Context()
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/activity+json" && mt != "application/ld+json" && mt != "application/json" {
+		return refuse(http.StatusUnsupportedMediaType, "content type", fmt.Errorf("%q", mt))
+	}
+	// Cheap checks before any crypto: the signer's host, its blocking and
+	// its rate.
+	host := hostOf(keyIDOf(r.Header.Get("Signature")))
+	if host == "" {
+		return refuse(http.StatusUnauthorized, "unsigned", ErrNoSignature)
+	}
+	if blocked, err := f.o.Store.Blocked(ctx, host); err != nil {
+		return err
+	} else if blocked {
+		return refuse(http.StatusForbidden, "blocked", fmt.Errorf("host %s", host))
+	}
+	if !f.limits.allow(host) {
+		return refuse(http.StatusTooManyRequests, "rate", fmt.Errorf("host %s", host))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxInboxBody))
+	if err != nil {
+		return refuse(http.StatusRequestEntityTooLarge, "size", err)
+	}
+	key, err := f.verifier.Verify(ctx, r, body)
+	if err != nil {
+		return refuse(http.StatusUnauthorized, "signature", err)
+	}
+	a, err := parseActivity(body)
+	if err != nil {
+		return refuse(http.StatusBadRequest, "payload", err)
+	}
+	if a.Actor != key.Owner {
+		return refuse(http.StatusForbidden, "key owner", ErrWrongOwner)
+	}
+	if hostOf(a.ID) != hostOf(a.Actor) {
+		return refuse(http.StatusForbidden, "activity host", errors.New("activity id on another host than its actor"))
+	}
+	if seen, err := f.o.Store.Seen(ctx, a.ID); err != nil {
+		return err
+	} else if seen {
+		return nil // applied before: acknowledge, change nothing
+	}
+	if err := f.apply(ctx, a); err != nil {
+		return err
+	}
+	// Recorded after applying: every handler is idempotent, so a delivery
+	// racing this one applies the same change at worst.
+	if _, err := f.o.Store.MarkSeen(ctx, a.ID, seenTTL); err != nil {
+		return err
+	}
+	f.o.Metrics.Received.WithLabelValues(a.Type).Inc()
+	return nil
+}
+
+// keyIDOf reads keyId from a Signature header without verifying anything.
+func keyIDOf(sig string) string {
+	for _, part := range strings.Split(sig, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && k == "keyId" {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+func (f *Federator) apply(ctx context.Context, a *Activity) error {
+	switch a.Type {
+	case typeFollow:
+		return f.onFollow(ctx, a)
+	case typeAccept, typeReject:
+		return f.onAnswer(ctx, a)
+	case typeUndo:
+		return f.onUndo(ctx, a)
+	case typeCreate, typeUpdate:
+		return f.onUpsert(ctx, a)
+	case typeDelete:
+		return f.onDelete(ctx, a)
+	}
+	return nil // unknown types are acknowledged and ignored
+}
+
+func (f *Federator) onFollow(ctx context.Context, a *Activity) error {
+	if idOf(a.Object) != f.actorID {
+		return refuse(http.StatusBadRequest, "payload", errors.New("follow of another actor"))
+	}
+	doc, err := f.FetchActor(ctx, a.Actor, false)
+	if err != nil {
+		return refuse(http.StatusBadRequest, "actor", err)
+	}
+	r, err := f.relationFor(ctx, doc)
+	if err != nil {
+		return err
+	}
+	r.TheirFollow = a.ID
+	r.Updated = f.now().UTC()
+	switch {
+	case r.Theirs == StateAccepted:
+		// already following: answer again, the first Accept may be lost
+		return f.answerFollow(ctx, r, typeAccept)
+	case r.Kind == KindSubscriber:
+		// A plain fediverse account gets the public announcements.
+		return f.answerFollow(ctx, r, typeAccept)
+	case r.Ours == StateRequested || r.Ours == StateAccepted:
+		// We asked them first: their follow completes the partnership.
+		return f.answerFollow(ctx, r, typeAccept)
+	}
+	r.Theirs = StateRequested
+	return f.o.Store.PutRelation(ctx, r)
+}
+
+// onAnswer handles Accept or Reject of our Follow.
+func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
+	r, err := f.o.Store.Relation(ctx, a.Actor)
+	if errors.Is(err, directory.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	followID := idOf(a.Object)
+	var inner Activity
+	if json.Unmarshal(a.Object, &inner) == nil && inner.Type == typeFollow && inner.Actor != "" && inner.Actor != f.actorID {
+		// Reject of their own follow of us (they removed us as follower).
+		if a.Type == typeReject {
+			r.Theirs = StateNone
+			r.Updated = f.now().UTC()
+			return f.o.Store.PutRelation(ctx, r)
+		}
+		return nil
+	}
+	if followID != r.OurFollowID && followID != "" {
+		// Some servers answer with a new id; accept only from the followed actor.
+		f.log.Debug("answer names another follow id", "actor", a.Actor)
+	}
+	wasPartner := r.IsPartner()
+	if a.Type == typeAccept {
+		if r.Ours != StateRequested && r.Ours != StateAccepted {
+			return nil
+		}
+		r.Ours = StateAccepted
+		r.EndedAt = time.Time{}
+	} else {
+		r.Ours = StateRejected
+		if wasPartner {
+			r.EndedAt = f.now().UTC()
+		}
+	}
+	r.Updated = f.now().UTC()
+	if err := f.o.Store.PutRelation(ctx, r); err != nil {
+		return err
+	}
+	if r.Ours == StateAccepted && r.Kind == KindAssociation && r.Outbox != "" {
+		outbox := r.Outbox
+		actor, name := r.Actor, r.Name
+		f.spawn(func(ctx context.Context) { f.backfill(ctx, actor, name, outbox) })
+	}
+	return nil
+}
+
+func (f *Federator) onUndo(ctx context.Context, a *Activity) error {
+	var inner Activity
+	if err := json.Unmarshal(a.Object, &inner); err != nil || inner.Type != typeFollow {
+		return nil
+	}
+	if inner.Actor != a.Actor {
+		return refuse(http.StatusForbidden, "key owner", errors.New("undo of another actor's follow"))
+	}
+	r, err := f.o.Store.Relation(ctx, a.Actor)
+	if errors.Is(err, directory.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.IsPartner() {
+		r.EndedAt = f.now().UTC()
+	}
+	r.Theirs = StateNone
+	r.Updated = f.now().UTC()
+	return f.o.Store.PutRelation(ctx, r)
+}
+
+// onUpsert stores a partner's created or changed service.
+func (f *Federator) onUpsert(ctx context.Context, a *Activity) error {
+	if typeOf(a.Object) != typePage {
+		return nil // not a service: nothing Maillage keeps
+	}
+	r, err := f.o.Store.Relation(ctx, a.Actor)
+	if errors.Is(err, directory.ErrNotFound) || (err == nil && (r.Ours != StateAccepted || r.Kind != KindAssociation)) {
+		return nil // we do not follow them: their services are not ours to keep
+	}
+	if err != nil {
+		return err
+	}
+	ps, err := f.partnerService(a.Object, a.Actor, r.Name)
+	if err != nil {
+		return refuse(http.StatusBadRequest, "payload", err)
+	}
+	if old, err := f.o.Store.PartnerService(ctx, ps.URI); err == nil && old.Service.Updated.After(ps.Service.Updated) {
+		return nil // an older version arriving late
+	}
+	return f.o.Store.PutPartnerService(ctx, ps)
+}
+
+func (f *Federator) onDelete(ctx context.Context, a *Activity) error {
+	target := idOf(a.Object)
+	if target == a.Actor {
+		// The actor is gone: forget it and its services.
+		if err := f.dropServicesOf(ctx, a.Actor); err != nil {
+			return err
+		}
+		err := f.o.Store.DeleteRelation(ctx, a.Actor)
+		if errors.Is(err, directory.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	ps, err := f.o.Store.PartnerService(ctx, target)
+	if errors.Is(err, directory.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ps.Actor != a.Actor {
+		return refuse(http.StatusForbidden, "key owner", errors.New("delete of another actor's service"))
+	}
+	return f.o.Store.DeletePartnerService(ctx, target)
+}

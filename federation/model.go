@@ -1,0 +1,85 @@
+package federation
+
+import "time"
+
+// ContentType is the media type of ActivityStreams documents Maillage sends.
+const ContentType = "application/activity+json"
+
+// Public is the ActivityStreams public collection.
+const Public = "https://www.w3.org/ns/activitystreams#Public"
+
+// Namespace is the JSON-LD namespace of Maillage's extension terms.
+const Namespace = "https://w3id.org/maillage/ns#"
+
+// Side states of a relation: what one side has asked of the other.
+const (
+	StateNone      = ""          // no follow this way
+	StateRequested = "requested" // Follow sent, not answered
+	StateAccepted  = "accepted"  // Follow accepted
+	StateRejected  = "rejected"  // Follow rejected
+)
+
+// Kinds of remote actors.
+const (
+	KindAssociation = "association" // a Maillage node (Organization)
+	KindSubscriber  = "subscriber"  // a plain fediverse account following us
+)
+
+// Relation is what this node and one remote actor are to each other. A
+// partnership is a mutual follow: both sides accepted.
+type Relation struct {
+	ID          string    `json:"id"`
+	Actor       string    `json:"actor"`
+	Name        string    `json:"name"`
+	Handle      string    `json:"handle,omitempty"`
+	Kind        string    `json:"kind"`
+	Inbox       string    `json:"inbox"`
+	SharedInbox string    `json:"shared_inbox,omitempty"`
+	Outbox      string    `json:"outbox,omitempty"`
+	Following   string    `json:"following,omitempty"`
+	Ours        string    `json:"ours"`   // our follow of them
+	Theirs      string    `json:"theirs"` // their follow of us (requested = awaiting our approval)
+	OurFollowID string    `json:"our_follow_id,omitempty"`
+	TheirFollow string    `json:"their_follow_id,omitempty"`
+	Updated     time.Time `json:"updated"`
+	// EndedAt is set when the partnership ended; the partner's replicated
+	// services are removed a grace period later.
+	EndedAt time.Time `json:"ended_at,omitzero"`
+}
+
+// State summarises the relation for people: partner when both follows are
+// accepted, pending when their follow awaits our approval, requested when
+// ours awaits theirs, following/follower for one-way relations.
+func (r *Relation) State() string {
+	switch {
+	case r.Ours == StateAccepted && r.Theirs == StateAccepted:
+		return "partner"
+	case r.Theirs == StateRequested:
+		return "pending"
+	case r.Ours == StateRequested:
+		return "requested"
+	case r.Ours == StateAccepted:
+		return "following"
+	case r.Theirs == StateAccepted:
+		if r.Kind == KindSubscriber {
+			return "subscriber"
+		}
+		return "follower"
+	case r.Ours == StateRejected:
+		return "rejected"
+	}
+	return "none"
+}
+
+// IsPartner reports whether both sides follow each other.
+func (r *Relation) IsPartner() bool { return r.State() == "partner" }
+
+// Delivery is one activity waiting to reach one inbox.
+type Delivery struct {
+	ID       string    `json:"id"`
+	Inbox    string    `json:"inbox"`
+	Activity []byte    `json:"activity"`
+	Attempts int       `json:"attempts"`
+	First    time.Time `json:"first"`
+	NextAt   time.Time `json:"next_at"`
+}

@@ -1,0 +1,203 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/maillage/maillage/directory"
+)
+
+var _ directory.Publisher = (*Federator)(nil)
+
+// ServiceChanged sends Create, Update or Delete of a local service to
+// every follower, one copy per shared inbox.
+func (f *Federator) ServiceChanged(ctx context.Context, change directory.Change, s *directory.Service) error {
+	var act Activity
+	switch change {
+	case directory.Created, directory.Updated:
+		page, err := f.pageOf(ctx, s)
+		if err != nil {
+			return err
+		}
+		verb := typeCreate
+		if change == directory.Updated {
+			verb = typeUpdate
+		}
+		act = Activity{ID: f.activityID(), Type: verb, Actor: f.actorID, Object: mustJSON(page)}
+	case directory.Deleted:
+		tomb := map[string]string{"id": f.serviceURI(s.ID), "type": "Tombstone"}
+		act = Activity{ID: f.activityID(), Type: typeDelete, Actor: f.actorID, Object: mustJSON(tomb)}
+	default:
+		return fmt.Errorf("federation: unknown change %v", change)
+	}
+	act.Context = ldContext
+	act.To = []string{Public}
+	act.Cc = []string{f.base + "/followers"}
+	inboxes, err := f.followerInboxes(ctx)
+	if err != nil {
+		return err
+	}
+	return f.queue.enqueue(ctx, mustJSON(act), inboxes)
+}
+
+func (f *Federator) pageOf(ctx context.Context, s *directory.Service) (*ServicePage, error) {
+	locs := map[string]*directory.Location{}
+	for _, id := range s.Locations {
+		if l, err := f.o.Catalog.Location(ctx, id); err == nil {
+			locs[id] = l
+		}
+	}
+	return f.servicePage(s, locs), nil
+}
+
+// followerInboxes returns the inboxes of accepted followers, using a
+// shared inbox once for every follower on that server.
+func (f *Federator) followerInboxes(ctx context.Context) ([]string, error) {
+	rels, err := f.o.Store.Relations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rels {
+		if r.Theirs != StateAccepted {
+			continue
+		}
+		in := r.Inbox
+		if r.SharedInbox != "" {
+			in = r.SharedInbox
+		}
+		if !seen[in] {
+			seen[in] = true
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// backfill copies a new partner's services from its outbox.
+func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
+	n := 0
+	err := f.walkCollection(ctx, outbox, 200, func(raw json.RawMessage) error {
+		var a Activity
+		if json.Unmarshal(raw, &a) != nil || (a.Type != typeCreate && a.Type != typeUpdate) || typeOf(a.Object) != typePage {
+			return nil
+		}
+		if a.Actor != actor {
+			return nil
+		}
+		ps, err := f.partnerService(a.Object, actor, name)
+		if err != nil {
+			f.log.Info("backfill skipped a service", "partner", actor, "err", err)
+			return nil
+		}
+		n++
+		return f.o.Store.PutPartnerService(ctx, ps)
+	})
+	if err != nil && ctx.Err() == nil {
+		f.log.Warn("backfill stopped", "partner", actor, "err", err)
+	}
+	f.log.Info("backfill done", "partner", actor, "services", n)
+}
+
+// walkCollection calls fn for every item of an (Ordered)Collection, page
+// by page, following first and next links on the collection's host, at
+// most maxPages pages.
+func (f *Federator) walkCollection(ctx context.Context, iri string, maxPages int, fn func(json.RawMessage) error) error {
+	host := hostOf(iri)
+	type page struct {
+		Type         string            `json:"type"`
+		First        json.RawMessage   `json:"first"`
+		Next         json.RawMessage   `json:"next"`
+		Items        []json.RawMessage `json:"items"`
+		OrderedItems []json.RawMessage `json:"orderedItems"`
+	}
+	next := iri
+	visited := map[string]bool{}
+	for pages := 0; next != "" && pages < maxPages; pages++ {
+		if visited[next] || hostOf(next) != host {
+			return nil
+		}
+		visited[next] = true
+		data, err := f.client.Get(ctx, next, true)
+		if err != nil {
+			return err
+		}
+		if err := checkDepth(data, maxJSONDepth); err != nil {
+			return err
+		}
+		var p page
+		if err := json.Unmarshal(data, &p); err != nil {
+			return fmt.Errorf("federation: collection page: %w", err)
+		}
+		for _, it := range append(p.OrderedItems, p.Items...) {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		switch {
+		case len(p.First) > 0 && pages == 0 && len(p.OrderedItems)+len(p.Items) == 0:
+			next = idOf(p.First)
+			if next == "" { // an embedded first page
+				var first page
+				if json.Unmarshal(p.First, &first) == nil {
+					for _, it := range append(first.OrderedItems, first.Items...) {
+						if err := fn(it); err != nil {
+							return err
+						}
+					}
+				}
+				next = idOf(first.Next)
+			}
+		default:
+			next = idOf(p.Next)
+		}
+	}
+	return nil
+}
+
+// collectionItems returns the ids of up to maxPages pages of a collection.
+func (f *Federator) collectionItems(ctx context.Context, iri string, maxPages int) ([]string, error) {
+	var out []string
+	err := f.walkCollection(ctx, iri, maxPages, func(raw json.RawMessage) error {
+		if id := idOf(raw); id != "" {
+			out = append(out, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// webfinger resolves handle@host to an actor IRI.
+func (f *Federator) webfinger(ctx context.Context, handle, host string) (string, error) {
+	scheme := "https"
+	if f.o.AllowPrivate && strings.HasPrefix(f.base, "http://") {
+		scheme = "http" // closed networks and tests run without TLS
+	}
+	u := scheme + "://" + host + "/.well-known/webfinger?resource=" + url.QueryEscape("acct:"+handle+"@"+host)
+	data, err := f.client.Get(ctx, u, true)
+	if err != nil {
+		return "", err
+	}
+	var jrd struct {
+		Subject string `json:"subject"`
+		Links   []struct {
+			Rel  string `json:"rel"`
+			Type string `json:"type"`
+			Href string `json:"href"`
+		} `json:"links"`
+	}
+	if err := json.Unmarshal(data, &jrd); err != nil {
+		return "", fmt.Errorf("federation: webfinger answer: %w", err)
+	}
+	for _, l := range jrd.Links {
+		if l.Rel == "self" && (l.Type == ContentType || strings.HasPrefix(l.Type, "application/ld+json")) && validIRI(l.Href) {
+			return l.Href, nil
+		}
+	}
+	return "", errors.New("federation: webfinger gives no ActivityPub actor")
+}

@@ -1,0 +1,40 @@
+package federation
+
+import (
+	"context"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+)
+
+// Store is what federation needs from persistence. Lookups of absent
+// records fail with directory.ErrNotFound. Every write is durable when it
+// returns: what a peer sent is acknowledged only after that.
+type Store interface {
+	Relation(ctx context.Context, actor string) (*Relation, error)
+	RelationByID(ctx context.Context, id string) (*Relation, error)
+	PutRelation(ctx context.Context, r *Relation) error
+	DeleteRelation(ctx context.Context, actor string) error
+	Relations(ctx context.Context) ([]*Relation, error)
+
+	PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error)
+	PutPartnerService(ctx context.Context, s *directory.PartnerService) error
+	DeletePartnerService(ctx context.Context, uri string) error
+	ForEachPartnerService(ctx context.Context, fn func(*directory.PartnerService) error) error
+
+	// MarkSeen records an activity id and reports whether it was new; an
+	// id is remembered for ttl.
+	MarkSeen(ctx context.Context, activityID string, ttl time.Duration) (bool, error)
+	Seen(ctx context.Context, activityID string) (bool, error)
+
+	PutDeliveries(ctx context.Context, ds []*Delivery) error
+	DeleteDelivery(ctx context.Context, id string) error
+	// DueDeliveries returns up to limit deliveries whose NextAt is not
+	// after now.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	CountDeliveries(ctx context.Context) (int, error)
+
+	Blocked(ctx context.Context, host string) (bool, error)
+	SetBlocked(ctx context.Context, host string, blocked bool) error
+	BlockedHosts(ctx context.Context) ([]string, error)
+}

@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/federation"
+)
+
+var _ federation.Store = (*Store)(nil)
+
+// Relation returns what this node and actor are to each other.
+func (s *Store) Relation(ctx context.Context, actor string) (*federation.Relation, error) {
+	var r federation.Relation
+	if err := s.read("relation", relationKey(actor), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// RelationByID returns the relation with the given id.
+func (s *Store) RelationByID(ctx context.Context, id string) (*federation.Relation, error) {
+	var r federation.Relation
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(relationIDKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return directory.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		actor, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		return get(txn, relationKey(string(actor)), &r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: relation %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// PutRelation stores a relation and its id index.
+func (s *Store) PutRelation(ctx context.Context, r *federation.Relation) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(relationIDKey(r.ID), []byte(r.Actor)); err != nil {
+			return err
+		}
+		return set(txn, relationKey(r.Actor), r)
+	})
+	if err != nil {
+		return fmt.Errorf("store: put relation: %w", err)
+	}
+	return nil
+}
+
+// DeleteRelation removes the relation with actor.
+func (s *Store) DeleteRelation(ctx context.Context, actor string) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
+		var r federation.Relation
+		if err := get(txn, relationKey(actor), &r); err != nil {
+			return err
+		}
+		if err := txn.Delete(relationIDKey(r.ID)); err != nil {
+			return err
+		}
+		return txn.Delete(relationKey(actor))
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete relation: %w", err)
+	}
+	return nil
+}
+
+// Relations lists every relation.
+func (s *Store) Relations(ctx context.Context) ([]*federation.Relation, error) {
+	var out []*federation.Relation
+	err := scan(ctx, s, pRelation, func(r *federation.Relation) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// PartnerService returns a replicated service by its ActivityPub id.
+func (s *Store) PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error) {
+	var v directory.PartnerService
+	if err := s.read("partner service", partnerServiceKey(uri), &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// PutPartnerService stores or replaces a replicated service.
+func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService) error {
+	err := s.db.Update(func(txn *badger.Txn) error { return set(txn, partnerServiceKey(v.URI), v) })
+	if err != nil {
+		return fmt.Errorf("store: put partner service: %w", err)
+	}
+	return nil
+}
+
+// DeletePartnerService removes a replicated service.
+func (s *Store) DeletePartnerService(ctx context.Context, uri string) error {
+	return s.remove("partner service", partnerServiceKey(uri))
+}
+
+// ForEachPartnerService calls fn for every replicated service.
+func (s *Store) ForEachPartnerService(ctx context.Context, fn func(*directory.PartnerService) error) error {
+	return scan(ctx, s, pPartnerService, fn)
+}
+
+// MarkSeen records an activity id for ttl and reports whether it is new.
+// Check and write happen in one transaction, so two deliveries of the same
+// activity racing each other apply it once.
+func (s *Store) MarkSeen(ctx context.Context, activityID string, ttl time.Duration) (bool, error) {
+	sum := sha256.Sum256([]byte(activityID))
+	key := seenKey(hex.EncodeToString(sum[:]))
+	fresh := false
+	err := s.db.Update(func(txn *badger.Txn) error {
+		ok, err := exists(txn, key)
+		if err != nil || ok {
+			return err
+		}
+		fresh = true
+		return txn.SetEntry(badger.NewEntry(key, nil).WithTTL(ttl))
+	})
+	if errors.Is(err, badger.ErrConflict) {
+		return false, nil // another transaction recorded it first
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: mark seen: %w", err)
+	}
+	return fresh, nil
+}
+
+// Seen reports whether an activity id was recorded by MarkSeen.
+func (s *Store) Seen(ctx context.Context, activityID string) (bool, error) {
+	sum := sha256.Sum256([]byte(activityID))
+	var ok bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		ok, err = exists(txn, seenKey(hex.EncodeToString(sum[:])))
+		return err
+	})
+	return ok, err
+}
+
+// PutDeliveries stores deliveries (new or rescheduled) in one transaction.
+func (s *Store) PutDeliveries(ctx context.Context, ds []*federation.Delivery) error {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, d := range ds {
+		b, err := jsonMarshal(d)
+		if err != nil {
+			return err
+		}
+		if err := wb.Set(deliveryKey(d.ID), b); err != nil {
+			return fmt.Errorf("store: put deliveries: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("store: put deliveries: %w", err)
+	}
+	return nil
+}
+
+// DeleteDelivery removes a delivery (done or given up).
+func (s *Store) DeleteDelivery(ctx context.Context, id string) error {
+	err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(deliveryKey(id)) })
+	if err != nil {
+		return fmt.Errorf("store: delete delivery: %w", err)
+	}
+	return nil
+}
+
+// DueDeliveries returns up to limit deliveries due at now.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*federation.Delivery, error) {
+	var out []*federation.Delivery
+	errFull := errors.New("full")
+	err := scan(ctx, s, pDelivery, func(d *federation.Delivery) error {
+		if !d.NextAt.After(now) {
+			out = append(out, d)
+			if len(out) >= limit {
+				return errFull
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFull) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CountDeliveries returns how many deliveries wait.
+func (s *Store) CountDeliveries(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(pDelivery)
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Blocked reports whether host is on the blocklist.
+func (s *Store) Blocked(ctx context.Context, host string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		ok, err = exists(txn, blockKey(host))
+		return err
+	})
+	return ok, err
+}
+
+// SetBlocked adds host to or removes it from the blocklist.
+func (s *Store) SetBlocked(ctx context.Context, host string, blocked bool) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		if blocked {
+			return txn.Set(blockKey(host), nil)
+		}
+		return txn.Delete(blockKey(host))
+	})
+}
+
+// BlockedHosts lists the blocklist.
+func (s *Store) BlockedHosts(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(pBlock)
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			out = append(out, string(it.Item().Key()[len(pBlock):]))
+		}
+		return nil
+	})
+	return out, err
+}
