@@ -155,7 +155,12 @@ func TestPartnershipAndReplication(t *testing.T) {
 	}
 
 	// B discovers C as a partner of its partner A.
-	var pop struct{ Associations []struct{ Actor string; Via []string } }
+	var pop struct {
+		Associations []struct {
+			Actor string
+			Via   []string
+		}
+	}
 	eventually(t, "B discovers C through A", func() bool {
 		b.Do("GET", "/api/v1/network/partners-of-partners", tb, nil).JSON(t, &pop)
 		for _, x := range pop.Associations {

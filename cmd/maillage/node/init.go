@@ -26,9 +26,9 @@ import (
 
 // Names of the node's secrets in the store.
 const (
-	secretActorKey = "actor-rsa"   // RSA-2048 PKCS#8 PEM: HTTP signatures
-	secretTokenKey = "jwt-ed25519" // Ed25519 seed: API tokens
-	secretIdentity = "identity"    // copy of maillage.json, so a backup restores it
+	secretActorKey = "actor-rsa"    // RSA-2048 PKCS#8 PEM: HTTP signatures
+	secretTokenKey = "jwt-ed25519"  // Ed25519 seed: API tokens
+	secretIdentity = "identity"     // copy of maillage.json, so a backup restores it
 	secretSealing  = "sealing-hpke" // HPKE ML-KEM-768+X25519 private key: sealed referrals
 )
 
