@@ -1,12 +1,16 @@
-// Package federation will carry Maillage over ActivityPub: the association
-// actor, WebFinger and NodeInfo, HTTP signatures, inbox and outbox,
+// Package federation carries Maillage over ActivityPub: the association
+// actor, WebFinger and NodeInfo, HTTP signatures, the inbox and outbox,
 // partnerships, directory replication, the durable delivery queue and the
-// dereferencer, and the mapping between domain types and ActivityStreams.
-// The wire contract is written down in PROTOCOL.md as it is built.
+// one client that fetches from other servers. The wire contract, with
+// example payloads, is PROTOCOL.md beside this file.
 //
-// Until then it holds only this description; the node's RSA-2048 actor
-// key is already created by init and kept in the encrypted store.
+// The inbox path is verify → decode → check → apply once (inbox.go);
+// converters between services and their ActivityStreams Page live in
+// convert.go; what the package needs from persistence is the Store
+// interface (store.go), implemented by package store.
 //
-// Imports: the domain packages (directory, referral), the standard
-// library, github.com/go-ap/activitypub and github.com/go-fed/httpsig.
+// Imports: the standard library, directory, github.com/go-ap/activitypub,
+// github.com/go-fed/httpsig, golang.org/x/time and the Prometheus client.
+// It knows nothing of Badger, and web reaches it only through the small
+// Network interface it declares.
 package federation

@@ -50,7 +50,13 @@ func (s *Store) RelationByID(ctx context.Context, id string) (*federation.Relati
 
 // PutRelation stores a relation and its id index.
 func (s *Store) PutRelation(ctx context.Context, r *federation.Relation) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
+		var old federation.Relation
+		if err := get(txn, relationKey(r.Actor), &old); err == nil && old.ID != r.ID {
+			if err := txn.Delete(relationIDKey(old.ID)); err != nil {
+				return err
+			}
+		}
 		if err := txn.Set(relationIDKey(r.ID), []byte(r.Actor)); err != nil {
 			return err
 		}
@@ -64,7 +70,7 @@ func (s *Store) PutRelation(ctx context.Context, r *federation.Relation) error {
 
 // DeleteRelation removes the relation with actor.
 func (s *Store) DeleteRelation(ctx context.Context, actor string) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		var r federation.Relation
 		if err := get(txn, relationKey(actor), &r); err != nil {
 			return err
@@ -101,7 +107,7 @@ func (s *Store) PartnerService(ctx context.Context, uri string) (*directory.Part
 
 // PutPartnerService stores or replaces a replicated service.
 func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService) error {
-	err := s.db.Update(func(txn *badger.Txn) error { return set(txn, partnerServiceKey(v.URI), v) })
+	err := s.update(func(txn *badger.Txn) error { return set(txn, partnerServiceKey(v.URI), v) })
 	if err != nil {
 		return fmt.Errorf("store: put partner service: %w", err)
 	}
@@ -125,7 +131,7 @@ func (s *Store) MarkSeen(ctx context.Context, activityID string, ttl time.Durati
 	sum := sha256.Sum256([]byte(activityID))
 	key := seenKey(hex.EncodeToString(sum[:]))
 	fresh := false
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		ok, err := exists(txn, key)
 		if err != nil || ok {
 			return err
@@ -133,9 +139,6 @@ func (s *Store) MarkSeen(ctx context.Context, activityID string, ttl time.Durati
 		fresh = true
 		return txn.SetEntry(badger.NewEntry(key, nil).WithTTL(ttl))
 	})
-	if errors.Is(err, badger.ErrConflict) {
-		return false, nil // another transaction recorded it first
-	}
 	if err != nil {
 		return false, fmt.Errorf("store: mark seen: %w", err)
 	}
@@ -154,20 +157,18 @@ func (s *Store) Seen(ctx context.Context, activityID string) (bool, error) {
 	return ok, err
 }
 
-// PutDeliveries stores deliveries (new or rescheduled) in one transaction.
+// PutDeliveries stores deliveries (new or rescheduled) in one
+// transaction, so a fan-out is queued whole or not at all.
 func (s *Store) PutDeliveries(ctx context.Context, ds []*federation.Delivery) error {
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
-	for _, d := range ds {
-		b, err := jsonMarshal(d)
-		if err != nil {
-			return err
+	err := s.update(func(txn *badger.Txn) error {
+		for _, d := range ds {
+			if err := set(txn, deliveryKey(d.ID), d); err != nil {
+				return err
+			}
 		}
-		if err := wb.Set(deliveryKey(d.ID), b); err != nil {
-			return fmt.Errorf("store: put deliveries: %w", err)
-		}
-	}
-	if err := wb.Flush(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("store: put deliveries: %w", err)
 	}
 	return nil
@@ -175,7 +176,7 @@ func (s *Store) PutDeliveries(ctx context.Context, ds []*federation.Delivery) er
 
 // DeleteDelivery removes a delivery (done or given up).
 func (s *Store) DeleteDelivery(ctx context.Context, id string) error {
-	err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(deliveryKey(id)) })
+	err := s.update(func(txn *badger.Txn) error { return txn.Delete(deliveryKey(id)) })
 	if err != nil {
 		return fmt.Errorf("store: delete delivery: %w", err)
 	}
@@ -215,7 +216,10 @@ func (s *Store) CountDeliveries(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("store: count deliveries: %w", err)
+	}
+	return n, nil
 }
 
 // Blocked reports whether host is on the blocklist.
@@ -226,17 +230,24 @@ func (s *Store) Blocked(ctx context.Context, host string) (bool, error) {
 		ok, err = exists(txn, blockKey(host))
 		return err
 	})
-	return ok, err
+	if err != nil {
+		return false, fmt.Errorf("store: blocklist: %w", err)
+	}
+	return ok, nil
 }
 
 // SetBlocked adds host to or removes it from the blocklist.
 func (s *Store) SetBlocked(ctx context.Context, host string, blocked bool) error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		if blocked {
 			return txn.Set(blockKey(host), nil)
 		}
 		return txn.Delete(blockKey(host))
 	})
+	if err != nil {
+		return fmt.Errorf("store: blocklist: %w", err)
+	}
+	return nil
 }
 
 // BlockedHosts lists the blocklist.
@@ -253,5 +264,8 @@ func (s *Store) BlockedHosts(ctx context.Context) ([]string, error) {
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("store: blocklist: %w", err)
+	}
+	return out, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,26 +11,45 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 )
 
-// Errors callers test with errors.Is.
+// Errors callers test with errors.Is. Each is wrapped with the path or
+// version it concerns.
 var (
 	ErrWrongKey    = errors.New("store: wrong encryption key")
-	ErrLocked      = errors.New("store: data directory in use by another process (is a node already running?)")
+	ErrLocked      = errors.New("store: data directory in use by another process (a node may already be running)")
 	ErrNewerSchema = errors.New("store: created by a newer version of Maillage")
-	ErrNotAStore   = errors.New("store: directory is not empty and holds no Maillage store")
+	ErrNotAStore   = errors.New("store: not a Maillage store")
+	ErrNotEmpty    = errors.New("store: directory is not empty")
 )
 
-// Options configure a Store.
+// Options configure a Store. The zero value is usable.
 type Options struct {
+	// Logger receives Badger's warnings and errors and the store's own
+	// notices (migrations). Default: discard.
 	Logger *slog.Logger
-	Now    func() time.Time
-	// migrations replaces the schema migrations (tests).
+	// Now is the clock sessions are checked against. Default: time.Now.
+	Now func() time.Time
+
+	// migrations replaces the schema migrations, for tests.
 	migrations []migration
 }
 
-// Store is the node's persistence on an encrypted Badger database.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.migrations == nil {
+		o.migrations = migrations
+	}
+	return o
+}
+
+// Store is the node's persistence on an encrypted Badger database. It is
+// safe for concurrent use.
 type Store struct {
 	db  *badger.DB
 	key []byte // kept to encrypt backups
@@ -39,43 +57,16 @@ type Store struct {
 	now func() time.Time
 }
 
-// badgerOptions are tuned for a small machine (a 1 GB VPS or a Raspberry
-// Pi) rather than Badger's server defaults, which reach hundreds of MB.
-func badgerOptions(path string, key []byte, log *slog.Logger) badger.Options {
-	return badger.DefaultOptions(path).
-		// Encryption at rest with the node's key; Badger then needs an
-		// index cache to hold decrypted block indexes.
-		WithEncryptionKey(key).
-		WithIndexCacheSize(4 << 20).
-		// Every acknowledged write is on disk: what a partner or a user
-		// sent must survive a crash. Concurrent commits share an fsync.
-		WithSyncWrites(true).
-		// Two 8 MB memtables instead of five 64 MB ones.
-		WithMemTableSize(8 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		// Small caches: the working set of a node is small.
-		WithBlockCacheSize(8 << 20).
-		// Values above 1 KB go to the value log, keeping the LSM tree small;
-		// value-log files of 16 MB keep garbage collection cheap.
-		WithValueThreshold(1 << 10).
-		WithValueLogFileSize(16 << 20).
-		WithNumCompactors(2).
-		WithCompression(options.Snappy).
-		WithLogger(badgerLogger{log})
-}
-
-// Open opens (creating if needed) the store at path with key.
+// Open opens the store at path with key, creating it if path does not
+// exist or is empty, and brings its schema up to date. It refuses a
+// directory that holds anything else than a Maillage store.
 func Open(path string, key []byte, opts Options) (*Store, error) {
-	if opts.Logger == nil {
-		opts.Logger = slogDiscard()
+	opts = opts.withDefaults()
+	if err := checkKey(key); err != nil {
+		return nil, err
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.migrations == nil {
-		opts.migrations = migrations
+	if err := checkMigrations(opts.migrations); err != nil {
+		return nil, err
 	}
 	if err := checkDir(path); err != nil {
 		return nil, err
@@ -85,11 +76,21 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, key: key, log: opts.Logger, now: opts.Now}
-	if err := s.migrate(opts.migrations); err != nil {
+	if err := s.migrate(path, opts.migrations); err != nil {
 		db.Close()
 		return nil, err
 	}
+	s.collectValueLog()
 	return s, nil
+}
+
+// checkKey refuses anything but an AES-256 key: given no key at all,
+// Badger would quietly create an unencrypted store.
+func checkKey(key []byte) error {
+	if len(key) != KeySize {
+		return fmt.Errorf("store: encryption key has %d bytes, want %d", len(key), KeySize)
+	}
+	return nil
 }
 
 func openBadger(path string, key []byte, log *slog.Logger) (*badger.DB, error) {
@@ -100,8 +101,8 @@ func openBadger(path string, key []byte, log *slog.Logger) (*badger.DB, error) {
 	return db, nil
 }
 
-func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
+// openError turns Badger's open failures into errors a node admin can act
+// on. Badger wraps some of them as text only, hence the string tests.
 func openError(path string, err error) error {
 	msg := err.Error()
 	switch {
@@ -115,7 +116,9 @@ func openError(path string, err error) error {
 	return fmt.Errorf("store: open %s: %w", path, err)
 }
 
-// checkDir refuses to create a store in a directory holding other files.
+// checkDir refuses to create a store in a directory that already holds
+// other files: a wrong --data flag must not scatter Badger files among
+// someone's documents.
 func checkDir(path string) error {
 	entries, err := os.ReadDir(path)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
@@ -124,13 +127,30 @@ func checkDir(path string) error {
 	if err != nil {
 		return fmt.Errorf("store: read %s: %w", path, err)
 	}
-	if _, err := os.Stat(filepath.Join(path, "MANIFEST")); err != nil {
-		return fmt.Errorf("%w: %s", ErrNotAStore, path)
+	if _, err := os.Stat(filepath.Join(path, badger.ManifestFilename)); err != nil {
+		return fmt.Errorf("%w: %s is not empty and holds no Badger database; refusing to create a store there", ErrNotAStore, path)
 	}
 	return nil
 }
 
-// Close closes the store, flushing what is in memory.
+// collectValueLog reclaims value-log files that are mostly garbage. Only
+// values over valueThreshold live there, which are rare, so a pass at each
+// Open is enough and the store needs no background goroutine.
+func (s *Store) collectValueLog() {
+	for range 16 {
+		err := s.db.RunValueLogGC(0.5)
+		if errors.Is(err, badger.ErrNoRewrite) {
+			return
+		}
+		if err != nil {
+			s.log.Warn("store: value log garbage collection", "err", err)
+			return
+		}
+	}
+}
+
+// Close closes the store, flushing what is in memory. Writes were already
+// durable; Close only makes the next Open faster.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
@@ -138,79 +158,7 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// migration moves the store from version-1 to version.
-type migration struct {
-	version int
-	name    string
-	apply   func(txn *badger.Txn) error
-}
-
-// migrations lists every schema change in order. Version 1 is the first
-// layout: nothing to transform.
-var migrations = []migration{
-	{version: 1, name: "initial layout", apply: func(*badger.Txn) error { return nil }},
-}
-
-// SchemaVersion returns the schema version of the open store.
-func (s *Store) SchemaVersion() (int, error) {
-	var v int
-	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		v, err = schemaVersion(txn)
-		return err
-	})
-	return v, err
-}
-
-func schemaVersion(txn *badger.Txn) (int, error) {
-	item, err := txn.Get(keySchema)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	b, err := item.ValueCopy(nil)
-	if err != nil || len(b) != 8 {
-		return 0, fmt.Errorf("store: damaged schema version")
-	}
-	return int(binary.BigEndian.Uint64(b)), nil
-}
-
-// migrate applies the migrations the store lacks, each in its own
-// transaction together with the new version number.
-func (s *Store) migrate(ms []migration) error {
-	current, err := s.SchemaVersion()
-	if err != nil {
-		return err
-	}
-	latest := ms[len(ms)-1].version
-	if current > latest {
-		return fmt.Errorf("%w: schema %d, this binary knows up to %d", ErrNewerSchema, current, latest)
-	}
-	for _, m := range ms {
-		if m.version <= current {
-			continue
-		}
-		err := s.db.Update(func(txn *badger.Txn) error {
-			if err := m.apply(txn); err != nil {
-				return err
-			}
-			var b [8]byte
-			binary.BigEndian.PutUint64(b[:], uint64(m.version))
-			return txn.Set(keySchema, b[:])
-		})
-		if err != nil {
-			return fmt.Errorf("store: migration %d (%s): %w", m.version, m.name, err)
-		}
-		if current > 0 {
-			s.log.Info("store migrated", "version", m.version, "migration", m.name)
-		}
-	}
-	return nil
-}
-
-// Ping checks that the store answers.
+// Ping checks that the store answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
 	if s.db.IsClosed() {
 		return errors.New("store: closed")
@@ -218,16 +166,3 @@ func (s *Store) Ping(ctx context.Context) error {
 	_, err := s.SchemaVersion()
 	return err
 }
-
-// badgerLogger passes Badger's warnings and errors to slog; its info and
-// debug chatter is dropped.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any) {
-	b.l.Error("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
-}
-func (b badgerLogger) Warningf(f string, a ...any) {
-	b.l.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
-}
-func (b badgerLogger) Infof(string, ...any)  {}
-func (b badgerLogger) Debugf(string, ...any) {}

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/web/account"
+)
+
+var _ account.Store = (*Store)(nil)
+
+// Users are stored under user/<id>; user-email/<email> holds the id, so
+// that a login finds its account with two reads and the index, written in
+// the same transaction, makes emails unique.
+
+// CreateUser stores a new account, failing with ErrConflict if its id or
+// its email is taken.
+func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
+	if u.ID == "" || u.Email == "" {
+		return errors.New("store: create user: empty id or email")
+	}
+	err := s.update(func(txn *badger.Txn) error {
+		for _, k := range [][]byte{userKey(u.ID), userEmailKey(u.Email)} {
+			if err := mustBeAbsent(txn, k); err != nil {
+				return err
+			}
+		}
+		if err := txn.Set(userEmailKey(u.Email), []byte(u.ID)); err != nil {
+			return err
+		}
+		return set(txn, userKey(u.ID), u)
+	})
+	if err != nil {
+		return fmt.Errorf("store: create user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// UpdateUser replaces an account. If its email changed, the index moves
+// with it, failing with ErrConflict if the new email is taken.
+func (s *Store) UpdateUser(ctx context.Context, u *account.User) error {
+	if u.Email == "" {
+		return fmt.Errorf("store: update user %s: empty email", u.ID)
+	}
+	err := s.update(func(txn *badger.Txn) error {
+		var old account.User
+		if err := get(txn, userKey(u.ID), &old); err != nil {
+			return err
+		}
+		if old.Email != u.Email {
+			if err := mustBeAbsent(txn, userEmailKey(u.Email)); err != nil {
+				return err
+			}
+			if err := txn.Delete(userEmailKey(old.Email)); err != nil {
+				return err
+			}
+			if err := txn.Set(userEmailKey(u.Email), []byte(u.ID)); err != nil {
+				return err
+			}
+		}
+		return set(txn, userKey(u.ID), u)
+	})
+	if err != nil {
+		return fmt.Errorf("store: update user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// User returns the account with id.
+func (s *Store) User(ctx context.Context, id string) (*account.User, error) {
+	var u account.User
+	if err := s.read("user "+id, userKey(id), &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// UserByEmail returns the account with email, as stored (the account
+// package lower-cases emails before they reach the store).
+func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
+	var u account.User
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(userEmailKey(email))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return directory.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		id, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		return get(txn, userKey(string(id)), &u)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: user by email: %w", err)
+	}
+	return &u, nil
+}
+
+// Users lists every account in id order.
+func (s *Store) Users(ctx context.Context) ([]*account.User, error) {
+	var out []*account.User
+	err := scan(ctx, s, pUser, func(u *account.User) error {
+		out = append(out, u)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	return out, nil
+}
+
+// PutSession stores a session until it expires. Badger drops the record
+// by itself then (its TTL), so abandoned sessions do not pile up.
+//
+// The TTL is Expires as seen from the injected clock, and Badger counts it
+// on the wall clock: with a test clock set apart from the wall clock, a
+// session still lives as long as it should. Badger's expiry has a
+// resolution of one second, rounded down; the extra second keeps it from
+// dropping a session early, and Session checks Expires exactly.
+func (s *Store) PutSession(ctx context.Context, v *account.Session) error {
+	ttl := v.Expires.Sub(s.now())
+	if ttl <= 0 {
+		return fmt.Errorf("store: put session: already expired at %s", v.Expires.Format(time.RFC3339))
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: put session: %w", err)
+	}
+	err = s.update(func(txn *badger.Txn) error {
+		return txn.SetEntry(badger.NewEntry(sessionKey(v.IDHash), b).WithTTL(ttl + time.Second))
+	})
+	if err != nil {
+		return fmt.Errorf("store: put session: %w", err)
+	}
+	return nil
+}
+
+// Session returns a live session; an expired one is ErrNotFound.
+func (s *Store) Session(ctx context.Context, idHash string) (*account.Session, error) {
+	var v account.Session
+	if err := s.read("session", sessionKey(idHash), &v); err != nil {
+		return nil, err
+	}
+	if !s.now().Before(v.Expires) {
+		return nil, fmt.Errorf("store: session: expired: %w", directory.ErrNotFound)
+	}
+	return &v, nil
+}
+
+// DeleteSession removes a session (log out).
+func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
+	return s.remove("session", sessionKey(idHash))
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/maillage/maillage/directory"
+)
+
+var _ directory.Store = (*Store)(nil)
+
+// Organization returns the node's association, or ErrNotFound before the
+// node was set up.
+func (s *Store) Organization(ctx context.Context) (*directory.Organization, error) {
+	var o directory.Organization
+	if err := s.read("organization", keyOrganization, &o); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// PutOrganization stores the node's association, replacing any.
+func (s *Store) PutOrganization(ctx context.Context, o *directory.Organization) error {
+	err := s.update(func(txn *badger.Txn) error { return set(txn, keyOrganization, o) })
+	if err != nil {
+		return fmt.Errorf("store: put organization: %w", err)
+	}
+	return nil
+}
+
+// Service returns the service with id.
+func (s *Store) Service(ctx context.Context, id string) (*directory.Service, error) {
+	var v directory.Service
+	if err := s.read("service "+id, serviceKey(id), &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// CreateService stores a new service, failing with ErrConflict if its id
+// is taken.
+func (s *Store) CreateService(ctx context.Context, v *directory.Service) error {
+	return s.create("service", v.ID, serviceKey(v.ID), v)
+}
+
+// UpdateService replaces an existing service.
+func (s *Store) UpdateService(ctx context.Context, v *directory.Service) error {
+	return s.replace("service "+v.ID, serviceKey(v.ID), v)
+}
+
+// DeleteService removes a service.
+func (s *Store) DeleteService(ctx context.Context, id string) error {
+	return s.remove("service "+id, serviceKey(id))
+}
+
+// ForEachService calls fn for every service in id order, from one
+// snapshot, until fn returns an error, which it returns as is.
+func (s *Store) ForEachService(ctx context.Context, fn func(*directory.Service) error) error {
+	return scan(ctx, s, pService, fn)
+}
+
+// Location returns the location with id.
+func (s *Store) Location(ctx context.Context, id string) (*directory.Location, error) {
+	var v directory.Location
+	if err := s.read("location "+id, locationKey(id), &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// CreateLocation stores a new location, failing with ErrConflict if its id
+// is taken.
+func (s *Store) CreateLocation(ctx context.Context, v *directory.Location) error {
+	return s.create("location", v.ID, locationKey(v.ID), v)
+}
+
+// UpdateLocation replaces an existing location.
+func (s *Store) UpdateLocation(ctx context.Context, v *directory.Location) error {
+	return s.replace("location "+v.ID, locationKey(v.ID), v)
+}
+
+// DeleteLocation removes a location.
+func (s *Store) DeleteLocation(ctx context.Context, id string) error {
+	return s.remove("location "+id, locationKey(id))
+}
+
+// ForEachLocation calls fn for every location in id order, from one
+// snapshot, until fn returns an error, which it returns as is.
+func (s *Store) ForEachLocation(ctx context.Context, fn func(*directory.Location) error) error {
+	return scan(ctx, s, pLocation, fn)
+}
