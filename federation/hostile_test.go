@@ -25,7 +25,7 @@ type fakePeer struct {
 	actor string
 }
 
-func newFakePeer(t *testing.T) *fakePeer {
+func newFakePeer(t *testing.T, inbox ...http.HandlerFunc) *fakePeer {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -45,6 +45,10 @@ func newFakePeer(t *testing.T) *fakePeer {
 				"publicKey": map[string]string{"id": p.actor + "#main-key", "owner": p.actor, "publicKeyPem": federation.PublicKeyPEM(&key.PublicKey)},
 			})
 		default:
+			if len(inbox) > 0 {
+				inbox[0](w, r)
+				return
+			}
 			io.Copy(io.Discard, r.Body)
 			w.WriteHeader(http.StatusAccepted)
 		}

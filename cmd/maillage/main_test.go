@@ -83,7 +83,12 @@ func (s *server) Logs() string {
 
 func startServe(t *testing.T, dir string, extra ...string) *server {
 	t.Helper()
-	s := &server{addr: freeAddr(t), done: make(chan struct{})}
+	return startServeAt(t, &server{addr: freeAddr(t), done: make(chan struct{})}, dir, extra...)
+}
+
+// startServeAt starts serve on s.addr.
+func startServeAt(t *testing.T, s *server, dir string, extra ...string) *server {
+	t.Helper()
 	s.cmd = exec.Command(binary, append([]string{"serve", "--data", dir, "--listen", s.addr}, extra...)...)
 	stderr, _ := s.cmd.StderrPipe()
 	if err := s.cmd.Start(); err != nil {

@@ -29,6 +29,10 @@ type Config struct {
 	// AllowPrivate lets federation reach loopback and private addresses
 	// (tests and closed networks only).
 	AllowPrivate bool
+	// InboxRate and InboxBurst limit activities per remote host (default
+	// 50 a second, burst 200).
+	InboxRate  float64
+	InboxBurst int
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -110,7 +114,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	n.Fed, err = federation.New(federation.Options{
 		BaseURL: id.BaseURL, Handle: id.Handle, Key: actorKey, SealingKey: sealPub,
 		Catalog: n.Catalog, Store: st, Logger: cfg.Logger, Now: cfg.Now,
-		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics,
+		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics, InboxRate: cfg.InboxRate, InboxBurst: cfg.InboxBurst,
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ type ServeOptions struct {
 	Listen   string
 	// OnReady is called with the listening address once the node serves.
 	OnReady func(addr string)
+	// OnOpen is called with the node once it is open (tests).
+	OnOpen func(*Node)
 	// ShutdownTimeout bounds the drain of in-flight requests (default 15 s).
 	ShutdownTimeout time.Duration
 }
@@ -68,6 +70,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		}()
 		h := http.Handler(nn.Handler())
 		handler.Store(&h)
+		if o.OnOpen != nil {
+			o.OnOpen(nn)
+		}
 		o.Logger.Info("node started", "url", nn.ID.BaseURL, "handle", nn.ID.Handle)
 		return nil
 	}

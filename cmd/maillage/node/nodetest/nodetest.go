@@ -59,6 +59,7 @@ type Node struct {
 	AdminPassword string
 
 	t      testing.TB
+	opts   Options
 	log    *slog.Logger
 	mu     sync.Mutex
 	node   *node.Node
@@ -71,6 +72,9 @@ type Options struct {
 	// Clock, when set, is used as every node's clock (each node gets its
 	// own copy starting at this time). Default: the wall clock.
 	Clock *time.Time
+	// Configure, when set, adjusts each node's configuration before it
+	// starts (rate limits, …).
+	Configure func(*node.Config)
 	// Log, when set, receives every node's logs (text, debug level), so a
 	// test can search them for what must never be logged.
 	Log io.Writer
@@ -100,6 +104,7 @@ func start(t testing.TB, i int, opts Options) *Node {
 		AdminEmail:    fmt.Sprintf("admin@node%d.test", i+1),
 		AdminPassword: "admin-password-" + fmt.Sprint(i+1),
 		t:             t,
+		opts:          opts,
 		log:           slog.New(slog.DiscardHandler),
 	}
 	if opts.Log != nil {
@@ -128,11 +133,20 @@ func (nd *Node) serve(ln net.Listener, now func() time.Time) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan error, 1)
+	cfg := node.Config{DataDir: nd.Dir, Now: now, Params: CheapParams, Logger: nd.log, AllowPrivate: true}
+	if nd.opts.Configure != nil {
+		nd.opts.Configure(&cfg)
+	}
 	go func() {
 		done <- node.Serve(ctx, node.ServeOptions{
-			Config:   node.Config{DataDir: nd.Dir, Now: now, Params: CheapParams, Logger: nd.log, AllowPrivate: true},
+			Config:   cfg,
 			Listener: ln,
 			OnReady:  func(string) { close(ready) },
+			OnOpen: func(n *node.Node) {
+				nd.mu.Lock()
+				nd.node = n
+				nd.mu.Unlock()
+			},
 		})
 	}()
 	select {
@@ -144,6 +158,13 @@ func (nd *Node) serve(ln net.Listener, now func() time.Time) {
 	nd.mu.Lock()
 	nd.cancel, nd.done = cancel, done
 	nd.mu.Unlock()
+}
+
+// Node returns the running node, for tests that drive it directly.
+func (nd *Node) Node() *node.Node {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	return nd.node
 }
 
 // Stop shuts the node down and waits until its store is closed.
