@@ -56,7 +56,7 @@ func TestKilledSenderResumesFanOut(t *testing.T) {
 		}
 		waitFor(t, "partnership with "+p.Name, 15*time.Second, func() bool {
 			_, body := a.do(t, "GET", "/api/v1/partners", tok, "")
-			return regexp.MustCompile(`"actor":"http://`+regexp.QuoteMeta(p.Addr)+`/actor"[^}]*"state":"partner"`).Match(body)
+			return regexp.MustCompile(`"actor":"http://` + regexp.QuoteMeta(p.Addr) + `/actor"[^}]*"state":"partner"`).Match(body)
 		})
 	}
 
@@ -100,4 +100,3 @@ func receivedCreates(t *testing.T, p *nodetest.Node) int {
 	v, _ := strconv.Atoi(string(m[1]))
 	return v
 }
-
