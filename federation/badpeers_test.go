@@ -53,7 +53,7 @@ func TestBadFollowersDoNotSlowLivePartners(t *testing.T) {
 		createService(t, a, ta, name)
 	}
 	eventually(t, "the live partner gets every service", func() bool { return len(replica(t, c)) == 5 })
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 8*time.Second { // a hanging inbox holds a sender for 10 s
 		t.Errorf("the live partner waited %v behind bad followers", d)
 	}
 	for range 5 {

@@ -11,7 +11,7 @@ import (
 )
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -25,7 +25,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 type relation struct{ ID, Actor, Name, State, Kind string }
 
-func relations(t *testing.T, n *nodetest.Node, token string) []relation {
+func relations(t testing.TB, n *nodetest.Node, token string) []relation {
 	t.Helper()
 	var out struct{ Partners []relation }
 	resp := n.Do("GET", "/api/v1/partners", token, nil)
@@ -36,7 +36,7 @@ func relations(t *testing.T, n *nodetest.Node, token string) []relation {
 	return out.Partners
 }
 
-func stateWith(t *testing.T, n *nodetest.Node, token, actor string) (relation, bool) {
+func stateWith(t testing.TB, n *nodetest.Node, token, actor string) (relation, bool) {
 	for _, r := range relations(t, n, token) {
 		if r.Actor == actor {
 			return r, true
@@ -54,7 +54,7 @@ type networkService struct {
 	Service              struct{ Name, Description string }
 }
 
-func replica(t *testing.T, n *nodetest.Node) []networkService {
+func replica(t testing.TB, n *nodetest.Node) []networkService {
 	t.Helper()
 	var out struct{ Services []networkService }
 	n.Do("GET", "/api/v1/network/services?per_page=500", "", nil).JSON(t, &out)
@@ -71,7 +71,7 @@ func findService(list []networkService, name string) *networkService {
 }
 
 // partner makes a and b partners: a asks, b's admin accepts.
-func partner(t *testing.T, a, b *nodetest.Node, ta, tb string) {
+func partner(t testing.TB, a, b *nodetest.Node, ta, tb string) {
 	t.Helper()
 	resp := a.Do("POST", "/api/v1/partners", ta, map[string]string{"actor": handleOf(b)})
 	if resp.Status != http.StatusAccepted {
@@ -93,7 +93,7 @@ func partner(t *testing.T, a, b *nodetest.Node, ta, tb string) {
 	})
 }
 
-func createService(t *testing.T, n *nodetest.Node, token, name string) string {
+func createService(t testing.TB, n *nodetest.Node, token, name string) string {
 	t.Helper()
 	resp := n.Do("POST", "/api/v1/services", token, `{"name": "`+name+`", "description": "Aide", "status": "active",
 	  "categories": ["equipement-et-alimentation--alimentation"], "translations": {"nl": {"name": "`+name+` NL"}}}`)

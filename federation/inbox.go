@@ -96,13 +96,16 @@ func (f *Federator) receive(r *http.Request) error {
 	} else if seen {
 		return nil // applied before: acknowledge, change nothing
 	}
-	if err := f.apply(ctx, a); err != nil {
+	recorded, err := f.apply(ctx, a)
+	if err != nil {
 		return err
 	}
 	// Recorded after applying: every handler is idempotent, so a delivery
 	// racing this one applies the same change at worst.
-	if _, err := f.o.Store.MarkSeen(ctx, a.ID, seenTTL); err != nil {
-		return err
+	if !recorded {
+		if _, err := f.o.Store.MarkSeen(ctx, a.ID, seenTTL); err != nil {
+			return err
+		}
 	}
 	f.o.Metrics.Received.WithLabelValues(a.Type).Inc()
 	return nil
@@ -119,20 +122,22 @@ func keyIDOf(sig string) string {
 	return ""
 }
 
-func (f *Federator) apply(ctx context.Context, a *Activity) error {
+// apply runs the handler of the activity's type. recorded reports whether
+// the handler already recorded the activity as seen with its own write.
+func (f *Federator) apply(ctx context.Context, a *Activity) (recorded bool, err error) {
 	switch a.Type {
 	case typeFollow:
-		return f.onFollow(ctx, a)
+		return false, f.onFollow(ctx, a)
 	case typeAccept, typeReject:
-		return f.onAnswer(ctx, a)
+		return false, f.onAnswer(ctx, a)
 	case typeUndo:
-		return f.onUndo(ctx, a)
+		return false, f.onUndo(ctx, a)
 	case typeCreate, typeUpdate:
 		return f.onUpsert(ctx, a)
 	case typeDelete:
-		return f.onDelete(ctx, a)
+		return false, f.onDelete(ctx, a)
 	}
-	return nil // unknown types are acknowledged and ignored
+	return false, nil // unknown types are acknowledged and ignored
 }
 
 func (f *Federator) onFollow(ctx context.Context, a *Activity) error {
@@ -237,25 +242,25 @@ func (f *Federator) onUndo(ctx context.Context, a *Activity) error {
 }
 
 // onUpsert stores a partner's created or changed service.
-func (f *Federator) onUpsert(ctx context.Context, a *Activity) error {
+func (f *Federator) onUpsert(ctx context.Context, a *Activity) (bool, error) {
 	if typeOf(a.Object) != typePage {
-		return nil // not a service: nothing Maillage keeps
+		return false, nil // not a service: nothing Maillage keeps
 	}
 	r, err := f.o.Store.Relation(ctx, a.Actor)
 	if errors.Is(err, directory.ErrNotFound) || (err == nil && (r.Ours != StateAccepted || r.Kind != KindAssociation)) {
-		return nil // we do not follow them: their services are not ours to keep
+		return false, nil // we do not follow them: their services are not ours to keep
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	ps, err := f.partnerService(a.Object, a.Actor, r.Name)
 	if err != nil {
-		return refuse(http.StatusBadRequest, "payload", err)
+		return false, refuse(http.StatusBadRequest, "payload", err)
 	}
 	if old, err := f.o.Store.PartnerService(ctx, ps.URI); err == nil && old.Service.Updated.After(ps.Service.Updated) {
-		return nil // an older version arriving late
+		return false, nil // an older version arriving late
 	}
-	return f.o.Store.PutPartnerService(ctx, ps)
+	return true, f.o.Store.PutPartnerService(ctx, ps, a.ID, seenTTL)
 }
 
 func (f *Federator) onDelete(ctx context.Context, a *Activity) error {

@@ -74,12 +74,13 @@ func (r *Relation) State() string {
 // IsPartner reports whether both sides follow each other.
 func (r *Relation) IsPartner() bool { return r.State() == "partner" }
 
-// Delivery is one activity waiting to reach one inbox.
+// Delivery is one activity waiting to reach one inbox. The activity is
+// stored once for all its deliveries.
 type Delivery struct {
-	ID       string    `json:"id"`
-	Inbox    string    `json:"inbox"`
-	Activity []byte    `json:"activity"`
-	Attempts int       `json:"attempts"`
-	First    time.Time `json:"first"`
-	NextAt   time.Time `json:"next_at"`
+	ID         string    `json:"id"`
+	Inbox      string    `json:"inbox"`
+	ActivityID string    `json:"activity_id"`
+	Attempts   int       `json:"attempts"`
+	First      time.Time `json:"first"`
+	NextAt     time.Time `json:"next_at"`
 }

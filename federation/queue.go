@@ -30,7 +30,8 @@ type Queue struct {
 	wake chan struct{}
 
 	mu       sync.Mutex
-	inFlight map[string]bool // delivery ids being sent
+	inFlight map[string]bool   // delivery ids being sent
+	acts     map[string][]byte // recently sent activities, by id
 	perHost  map[string]int
 	breakers map[string]*breaker
 }
@@ -41,20 +42,21 @@ type breaker struct {
 }
 
 func newQueue(f *Federator) *Queue {
-	return &Queue{f: f, wake: make(chan struct{}, 1), inFlight: map[string]bool{}, perHost: map[string]int{}, breakers: map[string]*breaker{}}
+	return &Queue{f: f, wake: make(chan struct{}, 1), inFlight: map[string]bool{}, acts: map[string][]byte{}, perHost: map[string]int{}, breakers: map[string]*breaker{}}
 }
 
 // enqueue stores one delivery of activity per inbox and wakes the sender.
 func (q *Queue) enqueue(ctx context.Context, activity []byte, inboxes []string) error {
 	now := q.f.now().UTC()
+	actID := directory.NewID()
 	ds := make([]*Delivery, 0, len(inboxes))
 	for _, in := range inboxes {
-		ds = append(ds, &Delivery{ID: directory.NewID(), Inbox: in, Activity: activity, First: now, NextAt: now})
+		ds = append(ds, &Delivery{ID: directory.NewID(), Inbox: in, ActivityID: actID, First: now, NextAt: now})
 	}
 	if len(ds) == 0 {
 		return nil
 	}
-	if err := q.f.o.Store.PutDeliveries(ctx, ds); err != nil {
+	if err := q.f.o.Store.QueueActivity(ctx, actID, activity, ds); err != nil {
 		return err
 	}
 	q.f.o.Metrics.Queued.Add(float64(len(ds)))
@@ -135,11 +137,17 @@ func (q *Queue) release(id, host string) {
 }
 
 func (q *Queue) deliver(ctx context.Context, d *Delivery, host string) {
-	err := q.f.client.Post(ctx, d.Inbox, d.Activity)
 	st := q.f.o.Store
+	activity, err := q.activity(ctx, d.ActivityID)
+	if err != nil {
+		q.f.log.Error("queued activity unreadable; dropping its delivery", "err", err)
+		st.DeleteDelivery(context.WithoutCancel(ctx), d)
+		return
+	}
+	err = q.f.client.Post(ctx, d.Inbox, activity)
 	if err == nil {
 		q.result(host, true)
-		if err := st.DeleteDelivery(context.WithoutCancel(ctx), d.ID); err != nil {
+		if err := st.DeleteDelivery(context.WithoutCancel(ctx), d); err != nil {
 			q.f.log.Error("delete delivery", "err", err)
 		}
 		q.f.o.Metrics.Delivered.Inc()
@@ -154,7 +162,7 @@ func (q *Queue) deliver(ctx context.Context, d *Delivery, host string) {
 	now := q.f.now().UTC()
 	if permanent || now.Sub(d.First) > giveUpAfter {
 		q.f.log.Warn("delivery given up", "host", host, "attempts", d.Attempts+1, "err", err)
-		st.DeleteDelivery(context.WithoutCancel(ctx), d.ID)
+		st.DeleteDelivery(context.WithoutCancel(ctx), d)
 		q.f.o.Metrics.Failed.Inc()
 		return
 	}
@@ -164,7 +172,7 @@ func (q *Queue) deliver(ctx context.Context, d *Delivery, host string) {
 		wait = min(se.RetryAfter, 24*time.Hour)
 	}
 	d.NextAt = now.Add(wait)
-	if err := st.PutDeliveries(context.WithoutCancel(ctx), []*Delivery{d}); err != nil {
+	if err := st.RescheduleDelivery(context.WithoutCancel(ctx), d); err != nil {
 		q.f.log.Error("reschedule delivery", "err", err)
 	}
 	q.f.o.Metrics.Retried.Inc()
@@ -197,4 +205,26 @@ func (q *Queue) result(host string, ok bool) {
 	if b.failures >= breakerTrips {
 		b.openUntil = q.f.now().Add(breakerCooloff)
 	}
+}
+
+// activity returns a queued activity, from memory when a fan-out is
+// sending it to many inboxes.
+func (q *Queue) activity(ctx context.Context, id string) ([]byte, error) {
+	q.mu.Lock()
+	b, ok := q.acts[id]
+	q.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := q.f.o.Store.QueuedActivity(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	if len(q.acts) >= 64 {
+		clear(q.acts)
+	}
+	q.acts[id] = b
+	q.mu.Unlock()
+	return b, nil
 }

@@ -18,7 +18,9 @@ type Store interface {
 	Relations(ctx context.Context) ([]*Relation, error)
 
 	PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error)
-	PutPartnerService(ctx context.Context, s *directory.PartnerService) error
+	// PutPartnerService stores a replicated service; when activityID is
+	// not empty, the activity is recorded as seen in the same transaction.
+	PutPartnerService(ctx context.Context, s *directory.PartnerService, activityID string, ttl time.Duration) error
 	DeletePartnerService(ctx context.Context, uri string) error
 	ForEachPartnerService(ctx context.Context, fn func(*directory.PartnerService) error) error
 
@@ -27,8 +29,15 @@ type Store interface {
 	MarkSeen(ctx context.Context, activityID string, ttl time.Duration) (bool, error)
 	Seen(ctx context.Context, activityID string) (bool, error)
 
-	PutDeliveries(ctx context.Context, ds []*Delivery) error
-	DeleteDelivery(ctx context.Context, id string) error
+	// QueueActivity stores an activity once with one delivery per inbox,
+	// in one transaction.
+	QueueActivity(ctx context.Context, activityID string, activity []byte, ds []*Delivery) error
+	// QueuedActivity returns the activity of a delivery.
+	QueuedActivity(ctx context.Context, activityID string) ([]byte, error)
+	// RescheduleDelivery stores a delivery's new attempt count and time.
+	RescheduleDelivery(ctx context.Context, d *Delivery) error
+	// DeleteDelivery removes a delivery, and its activity with the last one.
+	DeleteDelivery(ctx context.Context, d *Delivery) error
 	// DueDeliveries returns up to limit deliveries whose NextAt is not
 	// after now.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)

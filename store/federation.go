@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -105,9 +106,19 @@ func (s *Store) PartnerService(ctx context.Context, uri string) (*directory.Part
 	return &v, nil
 }
 
-// PutPartnerService stores or replaces a replicated service.
-func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService) error {
-	err := s.update(func(txn *badger.Txn) error { return set(txn, partnerServiceKey(v.URI), v) })
+// PutPartnerService stores or replaces a replicated service, recording
+// the activity that brought it as seen in the same transaction (one sync
+// instead of two on the inbox's hot path).
+func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService, activityID string, ttl time.Duration) error {
+	err := s.update(func(txn *badger.Txn) error {
+		if activityID != "" {
+			sum := sha256.Sum256([]byte(activityID))
+			if err := txn.SetEntry(badger.NewEntry(seenKey(hex.EncodeToString(sum[:])), nil).WithTTL(ttl)); err != nil {
+				return err
+			}
+		}
+		return set(txn, partnerServiceKey(v.URI), v)
+	})
 	if err != nil {
 		return fmt.Errorf("store: put partner service: %w", err)
 	}
@@ -157,10 +168,19 @@ func (s *Store) Seen(ctx context.Context, activityID string) (bool, error) {
 	return ok, err
 }
 
-// PutDeliveries stores deliveries (new or rescheduled) in one
-// transaction, so a fan-out is queued whole or not at all.
-func (s *Store) PutDeliveries(ctx context.Context, ds []*federation.Delivery) error {
+// QueueActivity stores an activity once, with a count of its pending
+// deliveries, and the deliveries, in one transaction: a fan-out is queued
+// whole or not at all.
+func (s *Store) QueueActivity(ctx context.Context, activityID string, activity []byte, ds []*federation.Delivery) error {
 	err := s.update(func(txn *badger.Txn) error {
+		if err := txn.Set(queuedKey(activityID), activity); err != nil {
+			return err
+		}
+		var refs [8]byte
+		binary.BigEndian.PutUint64(refs[:], uint64(len(ds)))
+		if err := txn.Set(queuedRefsKey(activityID), refs[:]); err != nil {
+			return err
+		}
 		for _, d := range ds {
 			if err := set(txn, deliveryKey(d.ID), d); err != nil {
 				return err
@@ -169,14 +189,75 @@ func (s *Store) PutDeliveries(ctx context.Context, ds []*federation.Delivery) er
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: put deliveries: %w", err)
+		return fmt.Errorf("store: queue activity: %w", err)
 	}
 	return nil
 }
 
-// DeleteDelivery removes a delivery (done or given up).
-func (s *Store) DeleteDelivery(ctx context.Context, id string) error {
-	err := s.update(func(txn *badger.Txn) error { return txn.Delete(deliveryKey(id)) })
+// QueuedActivity returns a queued activity.
+func (s *Store) QueuedActivity(ctx context.Context, activityID string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(queuedKey(activityID))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return directory.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		out, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: queued activity: %w", err)
+	}
+	return out, nil
+}
+
+// RescheduleDelivery stores a delivery's next attempt.
+func (s *Store) RescheduleDelivery(ctx context.Context, d *federation.Delivery) error {
+	err := s.update(func(txn *badger.Txn) error {
+		if ok, err := exists(txn, deliveryKey(d.ID)); err != nil || !ok {
+			return err // delivered or given up meanwhile: nothing to do
+		}
+		return set(txn, deliveryKey(d.ID), d)
+	})
+	if err != nil {
+		return fmt.Errorf("store: reschedule delivery: %w", err)
+	}
+	return nil
+}
+
+// DeleteDelivery removes a delivery; the last one takes its activity along.
+func (s *Store) DeleteDelivery(ctx context.Context, d *federation.Delivery) error {
+	err := s.update(func(txn *badger.Txn) error {
+		if ok, err := exists(txn, deliveryKey(d.ID)); err != nil || !ok {
+			return err
+		}
+		if err := txn.Delete(deliveryKey(d.ID)); err != nil {
+			return err
+		}
+		item, err := txn.Get(queuedRefsKey(d.ActivityID))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		if err != nil || len(b) != 8 {
+			return fmt.Errorf("damaged delivery count: %v", err)
+		}
+		left := binary.BigEndian.Uint64(b) - 1
+		if left == 0 {
+			if err := txn.Delete(queuedRefsKey(d.ActivityID)); err != nil {
+				return err
+			}
+			return txn.Delete(queuedKey(d.ActivityID))
+		}
+		binary.BigEndian.PutUint64(b, left)
+		return txn.Set(queuedRefsKey(d.ActivityID), b)
+	})
 	if err != nil {
 		return fmt.Errorf("store: delete delivery: %w", err)
 	}

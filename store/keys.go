@@ -16,6 +16,8 @@ const (
 	pPartnerService = "psvc/"
 	pSeen           = "seen/"
 	pDelivery       = "dlv/"
+	pQueued         = "act/"
+	pQueuedRefs     = "act-refs/"
 	pBlock          = "block/"
 )
 
@@ -37,3 +39,5 @@ func partnerServiceKey(uri string) []byte { return []byte(pPartnerService + uri)
 func seenKey(hash string) []byte          { return []byte(pSeen + hash) }
 func deliveryKey(id string) []byte        { return []byte(pDelivery + id) }
 func blockKey(host string) []byte         { return []byte(pBlock + host) }
+func queuedKey(id string) []byte          { return []byte(pQueued + id) }
+func queuedRefsKey(id string) []byte      { return []byte(pQueuedRefs + id) }
