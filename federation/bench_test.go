@@ -112,7 +112,7 @@ func benchFanOut(b *testing.B, liveHosts, deadHosts int) {
 }
 
 // BenchmarkInbox measures signed activities received by a node, verified,
-// applied durably and acknowledged, sent by 32 concurrent clients. The
+// applied durably and acknowledged, sent by 64 concurrent clients. The
 // activities (a partner's service updates) are signed before the timer.
 // Run: go test -run '^$' -bench Inbox -benchtime 2000x ./federation/
 func BenchmarkInbox(b *testing.B) {
@@ -147,7 +147,7 @@ func BenchmarkInbox(b *testing.B) {
 	var failed atomic.Int64
 	b.ResetTimer()
 	var wg sync.WaitGroup
-	for range 32 {
+	for range 64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -1,10 +1,7 @@
 package federation
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/url"
 	"strings"
 )
@@ -14,30 +11,34 @@ const maxJSONDepth = 32
 
 var errTooDeep = errors.New("federation: JSON nested too deeply")
 
-// checkDepth refuses JSON nested deeper than max, without building it.
+// checkDepth refuses JSON nested deeper than max. It only counts
+// brackets outside strings, in one pass without allocating; the decoding
+// that always follows reports any other syntax error.
 func checkDepth(data []byte, max int) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return errors.New("federation: invalid JSON")
-		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-				if depth > max {
-					return errTooDeep
-				}
-			default:
-				depth--
+	depth, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
 			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				return errTooDeep
+			}
+		case c == '}' || c == ']':
+			depth--
 		}
 	}
+	return nil
 }
 
 // validIRI reports whether s is an absolute http(s) IRI without
