@@ -127,6 +127,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
+	fresh := trackFreshConns(srv)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	o.Logger.Info("listening", "addr", ln.Addr().String())
@@ -142,6 +143,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	o.Logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
+	// Connections opened by peers' pools that never carried a request
+	// would hold Shutdown for 5 seconds; nothing is lost by closing them.
+	srv.RegisterOnShutdown(fresh.closeAll)
 	if err := srv.Shutdown(sctx); err != nil {
 		o.Logger.Warn("shutdown did not drain in time", "err", err)
 	}
@@ -203,4 +207,32 @@ func serveControl(dir string, n *Node, log *slog.Logger) (*http.Server, error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	return srv, nil
+}
+
+// freshConns tracks connections that have not sent a request yet.
+type freshConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+func trackFreshConns(srv *http.Server) *freshConns {
+	f := &freshConns{conns: map[net.Conn]bool{}}
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if st == http.StateNew {
+			f.conns[c] = true
+		} else {
+			delete(f.conns, c)
+		}
+	}
+	return f
+}
+
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		c.Close()
+	}
 }

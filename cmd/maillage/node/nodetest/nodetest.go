@@ -177,6 +177,12 @@ func (nd *Node) Stop() {
 		return
 	}
 	cancel()
+	t0 := time.Now()
+	defer func() {
+		if d := time.Since(t0); d > time.Second {
+			nd.t.Logf("nodetest: %s took %v to stop", nd.Name, d.Round(time.Millisecond))
+		}
+	}()
 	if err := <-done; err != nil {
 		nd.t.Errorf("nodetest: %s stopped with error: %v", nd.Name, err)
 	}
