@@ -55,6 +55,10 @@ type Federator struct {
 	log      *slog.Logger
 	now      func() time.Time
 
+	// relMu serialises every read-modify-write of relations: a peer's
+	// Accept and Follow may arrive at once, and neither change may be lost.
+	relMu sync.Mutex
+
 	// backfills run in goroutines owned by Run.
 	mu     sync.Mutex
 	runCtx context.Context

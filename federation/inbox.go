@@ -148,6 +148,8 @@ func (f *Federator) onFollow(ctx context.Context, a *Activity) error {
 	if err != nil {
 		return refuse(http.StatusBadRequest, "actor", err)
 	}
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	r, err := f.relationFor(ctx, doc)
 	if err != nil {
 		return err
@@ -171,6 +173,8 @@ func (f *Federator) onFollow(ctx context.Context, a *Activity) error {
 
 // onAnswer handles Accept or Reject of our Follow.
 func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	r, err := f.o.Store.Relation(ctx, a.Actor)
 	if errors.Is(err, directory.ErrNotFound) {
 		return nil
@@ -226,6 +230,8 @@ func (f *Federator) onUndo(ctx context.Context, a *Activity) error {
 	if inner.Actor != a.Actor {
 		return refuse(http.StatusForbidden, "key owner", errors.New("undo of another actor's follow"))
 	}
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	r, err := f.o.Store.Relation(ctx, a.Actor)
 	if errors.Is(err, directory.ErrNotFound) {
 		return nil
@@ -267,6 +273,8 @@ func (f *Federator) onDelete(ctx context.Context, a *Activity) error {
 	target := idOf(a.Object)
 	if target == a.Actor {
 		// The actor is gone: forget it and its services.
+		f.relMu.Lock()
+		defer f.relMu.Unlock()
 		if err := f.dropServicesOf(ctx, a.Actor); err != nil {
 			return err
 		}

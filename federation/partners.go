@@ -58,6 +58,8 @@ func (f *Federator) Follow(ctx context.Context, who string) (*Relation, error) {
 	if blocked, _ := f.o.Store.Blocked(ctx, hostOf(a.ID)); blocked {
 		return nil, fmt.Errorf("%w: %s is blocked", ErrBadActor, hostOf(a.ID))
 	}
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	r, err := f.relationFor(ctx, a)
 	if err != nil {
 		return nil, err
@@ -116,6 +118,8 @@ func (f *Federator) Relations(ctx context.Context) ([]*Relation, error) {
 // Accept approves a pending follow; the partnership becomes mutual as our
 // node follows back, which the other node accepts since it asked.
 func (f *Federator) Accept(ctx context.Context, id string) (*Relation, error) {
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	r, err := f.o.Store.RelationByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -136,6 +140,8 @@ func (f *Federator) Accept(ctx context.Context, id string) (*Relation, error) {
 
 // Decline refuses a pending follow.
 func (f *Federator) Decline(ctx context.Context, id string) (*Relation, error) {
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	r, err := f.o.Store.RelationByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -162,6 +168,8 @@ func (f *Federator) answerFollow(ctx context.Context, r *Relation, verb string) 
 // End ends a relation: Undo of our follow and Reject of theirs. The
 // partner's services leave the replica after the grace period.
 func (f *Federator) End(ctx context.Context, id string) (*Relation, error) {
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	r, err := f.o.Store.RelationByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -192,6 +200,8 @@ func (f *Federator) End(ctx context.Context, id string) (*Relation, error) {
 // sweepEnded removes the services of former partners once the grace
 // period has passed.
 func (f *Federator) sweepEnded(ctx context.Context) {
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
 	rels, err := f.o.Store.Relations(ctx)
 	if err != nil {
 		return
