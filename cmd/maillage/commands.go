@@ -117,6 +117,7 @@ func serveCommand() command {
 		logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 		logFormat := fs.String("log-format", "text", "log format: text or json")
 		tokenTTL := fs.Duration("token-ttl", 15*time.Minute, "lifetime of API tokens")
+		blocklist := fs.String("blocklist", "", "comma-separated hosts whose activities are refused (added to the admin's blocklist)")
 		allowPrivate := fs.Bool("allow-private-network", false, "let federation reach loopback and private addresses (closed networks and tests only)")
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
@@ -134,7 +135,7 @@ func serveCommand() command {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}
 			return node.Serve(ctx, node.ServeOptions{
-				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate},
+				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist)},
 				Listen: *listen,
 			})
 		}
@@ -338,4 +339,15 @@ func healthcheckCommand() command {
 			return nil
 		}
 	}}
+}
+
+// splitList reads a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

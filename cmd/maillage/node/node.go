@@ -33,6 +33,9 @@ type Config struct {
 	// 50 a second, burst 200).
 	InboxRate  float64
 	InboxBurst int
+	// Blocklist lists hosts whose activities are refused, added to the
+	// blocklist kept in the store (which admins edit through the API).
+	Blocklist []string
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -118,6 +121,11 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, host := range cfg.Blocklist {
+		if err := n.Fed.Block(ctx, host, true); err != nil {
+			return nil, fmt.Errorf("node: blocklist: %w", err)
+		}
 	}
 	n.Catalog.SetPublisher(n.Fed)
 	n.Web, err = web.New(web.Deps{
