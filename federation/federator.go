@@ -58,6 +58,14 @@ type Federator struct {
 	// relMu serialises every read-modify-write of relations: a peer's
 	// Accept and Follow may arrive at once, and neither change may be lost.
 	relMu sync.Mutex
+	// relCache holds relations read on the inbox's hot path; every write
+	// of a relation goes through saveRelation or removeRelation, which
+	// bump relGen so that a read racing a write never caches the old value.
+	cacheMu  sync.Mutex
+	relCache map[string]*Relation
+	relGen   uint64
+	// blocked mirrors the stored blocklist, read on every inbox request.
+	blocked map[string]bool
 
 	// backfills run in goroutines owned by Run.
 	mu     sync.Mutex
@@ -97,6 +105,18 @@ func New(o Options) (*Federator, error) {
 	f.keys = &keyCache{client: f.client}
 	f.verifier = &Verifier{Keys: f.keys, Window: o.SignatureWindow, Now: o.Now}
 	f.limits = newHostLimits(o.InboxRate, o.InboxBurst)
+	f.relCache = map[string]*Relation{}
+	f.blocked = map[string]bool{}
+	if o.Store == nil {
+		return nil, fmt.Errorf("federation: no store")
+	}
+	hosts, err := o.Store.BlockedHosts(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hosts {
+		f.blocked[h] = true
+	}
 	f.queue = newQueue(f)
 	return f, nil
 }
@@ -152,4 +172,54 @@ func hostOf(iri string) string {
 		return ""
 	}
 	return strings.ToLower(u.Host)
+}
+
+// saveRelation stores r and drops its cached copy.
+func (f *Federator) saveRelation(ctx context.Context, r *Relation) error {
+	defer f.forget(r.Actor)
+	return f.o.Store.PutRelation(ctx, r)
+}
+
+// removeRelation deletes the relation with actor.
+func (f *Federator) removeRelation(ctx context.Context, actor string) error {
+	defer f.forget(actor)
+	return f.o.Store.DeleteRelation(ctx, actor)
+}
+
+func (f *Federator) forget(actor string) {
+	f.cacheMu.Lock()
+	defer f.cacheMu.Unlock()
+	delete(f.relCache, actor)
+	f.relGen++
+}
+
+// cachedRelation returns a read-only copy of the relation with actor.
+func (f *Federator) cachedRelation(ctx context.Context, actor string) (*Relation, error) {
+	f.cacheMu.Lock()
+	r, ok := f.relCache[actor]
+	gen := f.relGen
+	f.cacheMu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := f.o.Store.Relation(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	f.cacheMu.Lock()
+	if f.relGen == gen { // no write since the read began
+		if len(f.relCache) > 10_000 {
+			clear(f.relCache)
+		}
+		f.relCache[actor] = r
+	}
+	f.cacheMu.Unlock()
+	return r, nil
+}
+
+// isBlocked reports whether host is on the blocklist.
+func (f *Federator) isBlocked(host string) bool {
+	f.cacheMu.Lock()
+	defer f.cacheMu.Unlock()
+	return f.blocked[host]
 }

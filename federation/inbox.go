@@ -65,9 +65,7 @@ func (f *Federator) receive(r *http.Request) error {
 	if host == "" {
 		return refuse(http.StatusUnauthorized, "unsigned", ErrNoSignature)
 	}
-	if blocked, err := f.o.Store.Blocked(ctx, host); err != nil {
-		return err
-	} else if blocked {
+	if f.isBlocked(host) {
 		return refuse(http.StatusForbidden, "blocked", fmt.Errorf("host %s", host))
 	}
 	if !f.limits.allow(host) {
@@ -91,18 +89,24 @@ func (f *Federator) receive(r *http.Request) error {
 	if hostOf(a.ID) != hostOf(a.Actor) {
 		return refuse(http.StatusForbidden, "activity host", errors.New("activity id on another host than its actor"))
 	}
-	if seen, err := f.o.Store.Seen(ctx, a.ID); err != nil {
-		return err
-	} else if seen {
-		return nil // applied before: acknowledge, change nothing
+	// Services check their seen mark in their own write; others here.
+	if a.Type != typeCreate && a.Type != typeUpdate {
+		if seen, err := f.o.Store.Seen(ctx, a.ID); err != nil {
+			return err
+		} else if seen {
+			return nil // applied before: acknowledge, change nothing
+		}
 	}
 	recorded, err := f.apply(ctx, a)
 	if err != nil {
 		return err
 	}
+	if recorded == appliedNot {
+		return nil
+	}
 	// Recorded after applying: every handler is idempotent, so a delivery
 	// racing this one applies the same change at worst.
-	if !recorded {
+	if recorded == appliedUnrecorded {
 		if _, err := f.o.Store.MarkSeen(ctx, a.ID, seenTTL); err != nil {
 			return err
 		}
@@ -122,22 +126,30 @@ func keyIDOf(sig string) string {
 	return ""
 }
 
-// apply runs the handler of the activity's type. recorded reports whether
-// the handler already recorded the activity as seen with its own write.
-func (f *Federator) apply(ctx context.Context, a *Activity) (recorded bool, err error) {
+// What apply did with an activity.
+type outcome int
+
+const (
+	appliedUnrecorded outcome = iota // applied; the seen mark is still to write
+	appliedRecorded                  // applied with its seen mark in one write
+	appliedNot                       // seen before, or stale: nothing changed
+)
+
+// apply runs the handler of the activity's type.
+func (f *Federator) apply(ctx context.Context, a *Activity) (outcome, error) {
 	switch a.Type {
 	case typeFollow:
-		return false, f.onFollow(ctx, a)
+		return appliedUnrecorded, f.onFollow(ctx, a)
 	case typeAccept, typeReject:
-		return false, f.onAnswer(ctx, a)
+		return appliedUnrecorded, f.onAnswer(ctx, a)
 	case typeUndo:
-		return false, f.onUndo(ctx, a)
+		return appliedUnrecorded, f.onUndo(ctx, a)
 	case typeCreate, typeUpdate:
 		return f.onUpsert(ctx, a)
 	case typeDelete:
-		return false, f.onDelete(ctx, a)
+		return appliedUnrecorded, f.onDelete(ctx, a)
 	}
-	return false, nil // unknown types are acknowledged and ignored
+	return appliedUnrecorded, nil // unknown types are acknowledged and ignored
 }
 
 func (f *Federator) onFollow(ctx context.Context, a *Activity) error {
@@ -168,7 +180,7 @@ func (f *Federator) onFollow(ctx context.Context, a *Activity) error {
 		return f.answerFollow(ctx, r, typeAccept)
 	}
 	r.Theirs = StateRequested
-	return f.o.Store.PutRelation(ctx, r)
+	return f.saveRelation(ctx, r)
 }
 
 // onAnswer handles Accept or Reject of our Follow.
@@ -189,7 +201,7 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 		if a.Type == typeReject {
 			r.Theirs = StateNone
 			r.Updated = f.now().UTC()
-			return f.o.Store.PutRelation(ctx, r)
+			return f.saveRelation(ctx, r)
 		}
 		return nil
 	}
@@ -211,7 +223,7 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 		}
 	}
 	r.Updated = f.now().UTC()
-	if err := f.o.Store.PutRelation(ctx, r); err != nil {
+	if err := f.saveRelation(ctx, r); err != nil {
 		return err
 	}
 	if r.Ours == StateAccepted && r.Kind == KindAssociation && r.Outbox != "" {
@@ -244,29 +256,30 @@ func (f *Federator) onUndo(ctx context.Context, a *Activity) error {
 	}
 	r.Theirs = StateNone
 	r.Updated = f.now().UTC()
-	return f.o.Store.PutRelation(ctx, r)
+	return f.saveRelation(ctx, r)
 }
 
 // onUpsert stores a partner's created or changed service.
-func (f *Federator) onUpsert(ctx context.Context, a *Activity) (bool, error) {
+func (f *Federator) onUpsert(ctx context.Context, a *Activity) (outcome, error) {
 	if typeOf(a.Object) != typePage {
-		return false, nil // not a service: nothing Maillage keeps
+		return appliedUnrecorded, nil // not a service: nothing Maillage keeps
 	}
-	r, err := f.o.Store.Relation(ctx, a.Actor)
+	r, err := f.cachedRelation(ctx, a.Actor)
 	if errors.Is(err, directory.ErrNotFound) || (err == nil && (r.Ours != StateAccepted || r.Kind != KindAssociation)) {
-		return false, nil // we do not follow them: their services are not ours to keep
+		return appliedUnrecorded, nil // we do not follow them: their services are not ours to keep
 	}
 	if err != nil {
-		return false, err
+		return appliedNot, err
 	}
 	ps, err := f.partnerService(a.Object, a.Actor, r.Name)
 	if err != nil {
-		return false, refuse(http.StatusBadRequest, "payload", err)
+		return appliedNot, refuse(http.StatusBadRequest, "payload", err)
 	}
-	if old, err := f.o.Store.PartnerService(ctx, ps.URI); err == nil && old.Service.Updated.After(ps.Service.Updated) {
-		return false, nil // an older version arriving late
+	applied, err := f.o.Store.ApplyPartnerService(ctx, ps, a.ID, seenTTL)
+	if err != nil || !applied {
+		return appliedNot, err
 	}
-	return true, f.o.Store.PutPartnerService(ctx, ps, a.ID, seenTTL)
+	return appliedRecorded, nil
 }
 
 func (f *Federator) onDelete(ctx context.Context, a *Activity) error {
@@ -278,7 +291,7 @@ func (f *Federator) onDelete(ctx context.Context, a *Activity) error {
 		if err := f.dropServicesOf(ctx, a.Actor); err != nil {
 			return err
 		}
-		err := f.o.Store.DeleteRelation(ctx, a.Actor)
+		err := f.removeRelation(ctx, a.Actor)
 		if errors.Is(err, directory.ErrNotFound) {
 			return nil
 		}

@@ -52,6 +52,12 @@ func mustString(s string) string {
 
 type memCatalogStore struct{ directory.Store }
 
+// noStore is a federation store with nothing in it, enough to build a
+// Federator that only writes documents.
+type noStore struct{ Store }
+
+func (noStore) BlockedHosts(context.Context) ([]string, error) { return nil, nil }
+
 func (memCatalogStore) Organization(context.Context) (*directory.Organization, error) {
 	return &directory.Organization{ID: "o", Name: directory.T(directory.FR, "Maison")}, nil
 }
@@ -61,7 +67,7 @@ func (memCatalogStore) Organization(context.Context) (*directory.Organization, e
 func TestOurActorHasWhatOthersRequire(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	f, err := New(Options{BaseURL: "https://maison.example.be", Handle: "maison", Key: key, SealingKey: []byte{1, 2, 3},
-		Catalog: directory.NewCatalog(memCatalogStore{}, directory.Options{})})
+		Catalog: directory.NewCatalog(memCatalogStore{}, directory.Options{}), Store: noStore{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func (f *Federator) Follow(ctx context.Context, who string) (*Relation, error) {
 	if a.ID == f.actorID {
 		return nil, fmt.Errorf("%w: a node cannot partner with itself", ErrBadActor)
 	}
-	if blocked, _ := f.o.Store.Blocked(ctx, hostOf(a.ID)); blocked {
+	if f.isBlocked(hostOf(a.ID)) {
 		return nil, fmt.Errorf("%w: %s is blocked", ErrBadActor, hostOf(a.ID))
 	}
 	f.relMu.Lock()
@@ -75,7 +75,7 @@ func (f *Federator) sendFollow(ctx context.Context, r *Relation) error {
 	r.Ours = StateRequested
 	r.EndedAt = time.Time{}
 	r.Updated = f.now().UTC()
-	if err := f.o.Store.PutRelation(ctx, r); err != nil {
+	if err := f.saveRelation(ctx, r); err != nil {
 		return err
 	}
 	follow := Activity{Context: ldContext, ID: r.OurFollowID, Type: typeFollow, Actor: f.actorID, Object: mustJSON(r.Actor), To: []string{r.Actor}}
@@ -158,7 +158,7 @@ func (f *Federator) answerFollow(ctx context.Context, r *Relation, verb string) 
 		r.Theirs = StateNone
 	}
 	r.Updated = f.now().UTC()
-	if err := f.o.Store.PutRelation(ctx, r); err != nil {
+	if err := f.saveRelation(ctx, r); err != nil {
 		return err
 	}
 	answer := Activity{Context: ldContext, ID: f.activityID(), Type: verb, Actor: f.actorID, Object: mustJSON(Activity{ID: r.TheirFollow, Type: typeFollow, Actor: r.Actor, Object: mustJSON(f.actorID)}), To: []string{r.Actor}}
@@ -186,7 +186,7 @@ func (f *Federator) End(ctx context.Context, id string) (*Relation, error) {
 	r.Ours, r.Theirs = StateNone, StateNone
 	r.EndedAt = f.now().UTC()
 	r.Updated = r.EndedAt
-	if err := f.o.Store.PutRelation(ctx, r); err != nil {
+	if err := f.saveRelation(ctx, r); err != nil {
 		return nil, err
 	}
 	for _, a := range out {
@@ -215,7 +215,7 @@ func (f *Federator) sweepEnded(ctx context.Context) {
 			continue
 		}
 		r.EndedAt = time.Time{}
-		f.o.Store.PutRelation(ctx, r)
+		f.saveRelation(ctx, r)
 	}
 }
 

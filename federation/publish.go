@@ -96,7 +96,7 @@ func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
 			return nil
 		}
 		n++
-		return f.o.Store.PutPartnerService(ctx, ps, "", 0)
+		return f.o.Store.PutPartnerService(ctx, ps)
 	})
 	if err != nil && ctx.Err() == nil {
 		f.log.Warn("backfill stopped", "partner", actor, "err", err)

@@ -224,7 +224,17 @@ func (f *Federator) Block(ctx context.Context, host string, blocked bool) error 
 	if host == "" || strings.ContainsAny(host, "/@ ") {
 		return fmt.Errorf("%w: %q is not a host name", ErrBadActor, host)
 	}
-	return f.o.Store.SetBlocked(ctx, host, blocked)
+	if err := f.o.Store.SetBlocked(ctx, host, blocked); err != nil {
+		return err
+	}
+	f.cacheMu.Lock()
+	defer f.cacheMu.Unlock()
+	if blocked {
+		f.blocked[host] = true
+	} else {
+		delete(f.blocked, host)
+	}
+	return nil
 }
 
 // BlockedHosts lists the blocklist.

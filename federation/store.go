@@ -18,9 +18,13 @@ type Store interface {
 	Relations(ctx context.Context) ([]*Relation, error)
 
 	PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error)
-	// PutPartnerService stores a replicated service; when activityID is
-	// not empty, the activity is recorded as seen in the same transaction.
-	PutPartnerService(ctx context.Context, s *directory.PartnerService, activityID string, ttl time.Duration) error
+	// PutPartnerService stores a replicated service (backfill).
+	PutPartnerService(ctx context.Context, s *directory.PartnerService) error
+	// ApplyPartnerService stores a service an activity brought, in one
+	// transaction with the activity's seen mark, unless the activity was
+	// seen before or a newer version is stored; applied reports whether it
+	// was stored.
+	ApplyPartnerService(ctx context.Context, s *directory.PartnerService, activityID string, ttl time.Duration) (applied bool, err error)
 	DeletePartnerService(ctx context.Context, uri string) error
 	ForEachPartnerService(ctx context.Context, fn func(*directory.PartnerService) error) error
 

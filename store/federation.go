@@ -106,23 +106,44 @@ func (s *Store) PartnerService(ctx context.Context, uri string) (*directory.Part
 	return &v, nil
 }
 
-// PutPartnerService stores or replaces a replicated service, recording
-// the activity that brought it as seen in the same transaction (one sync
-// instead of two on the inbox's hot path).
-func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService, activityID string, ttl time.Duration) error {
-	err := s.update(func(txn *badger.Txn) error {
-		if activityID != "" {
-			sum := sha256.Sum256([]byte(activityID))
-			if err := txn.SetEntry(badger.NewEntry(seenKey(hex.EncodeToString(sum[:])), nil).WithTTL(ttl)); err != nil {
-				return err
-			}
-		}
-		return set(txn, partnerServiceKey(v.URI), v)
-	})
+// PutPartnerService stores or replaces a replicated service.
+func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService) error {
+	err := s.update(func(txn *badger.Txn) error { return set(txn, partnerServiceKey(v.URI), v) })
 	if err != nil {
 		return fmt.Errorf("store: put partner service: %w", err)
 	}
 	return nil
+}
+
+// ApplyPartnerService stores a service brought by an activity, checking
+// and recording the activity as seen and refusing an older version, all
+// in one transaction: one sync on the inbox's hot path.
+func (s *Store) ApplyPartnerService(ctx context.Context, v *directory.PartnerService, activityID string, ttl time.Duration) (bool, error) {
+	sum := sha256.Sum256([]byte(activityID))
+	seen := seenKey(hex.EncodeToString(sum[:]))
+	applied := false
+	err := s.update(func(txn *badger.Txn) error {
+		applied = false
+		if ok, err := exists(txn, seen); err != nil || ok {
+			return err
+		}
+		if err := txn.SetEntry(badger.NewEntry(seen, nil).WithTTL(ttl)); err != nil {
+			return err
+		}
+		var old directory.PartnerService
+		switch err := get(txn, partnerServiceKey(v.URI), &old); {
+		case err == nil && old.Service != nil && old.Service.Updated.After(v.Service.Updated):
+			return nil // an older version arriving late
+		case err != nil && !errors.Is(err, directory.ErrNotFound):
+			return err
+		}
+		applied = true
+		return set(txn, partnerServiceKey(v.URI), v)
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: apply partner service: %w", err)
+	}
+	return applied, nil
 }
 
 // DeletePartnerService removes a replicated service.
