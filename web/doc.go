@@ -10,6 +10,7 @@
 // answers: the client gets a safe message, the log gets the cause.
 //
 // Imports: the standard library, the domain packages, web/account,
-// gorilla/mux and the Prometheus client. Never store or federation
-// internals: cmd/maillage wires the adapters in.
+// federation's relation types (the partnership API drives federation
+// through the small Network interface declared here), gorilla/mux and the
+// Prometheus client. Never store: cmd/maillage wires the adapters in.
 package web
