@@ -53,7 +53,7 @@ type ClientOptions struct {
 	AllowPrivate bool
 	CacheTTL     time.Duration // default 10 minutes
 	Now          func() time.Time
-	// Transport wraps the guarded transport (tests count requests).
+	// Timeout bounds each request (default 10 s).
 	Timeout time.Duration
 }
 

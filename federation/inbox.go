@@ -194,7 +194,6 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 	if err != nil {
 		return err
 	}
-	followID := idOf(a.Object)
 	var inner Activity
 	if json.Unmarshal(a.Object, &inner) == nil && inner.Type == typeFollow && inner.Actor != "" && inner.Actor != f.actorID {
 		// Reject of their own follow of us (they removed us as follower).
@@ -205,10 +204,8 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 		}
 		return nil
 	}
-	if followID != r.OurFollowID && followID != "" {
-		// Some servers answer with a new id; accept only from the followed actor.
-		f.log.Debug("answer names another follow id", "actor", a.Actor)
-	}
+	// Some servers answer with another id for our follow: what counts is
+	// that the answer comes, signed, from the followed actor itself.
 	wasPartner := r.IsPartner()
 	if a.Type == typeAccept {
 		if r.Ours != StateRequested && r.Ours != StateAccepted {

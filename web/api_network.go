@@ -78,9 +78,11 @@ func (s *Server) requestPartner(w http.ResponseWriter, r *http.Request, _ *accou
 	return nil
 }
 
-func (s *Server) partnerAction(do func(context.Context, string) (*federation.Relation, error)) apiHandler {
+// partnerAction serves one of the Network methods on a relation id; the
+// method is bound to s.Network per request, not when routes are built.
+func (s *Server) partnerAction(do func(Network, context.Context, string) (*federation.Relation, error)) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ *account.User) error {
-		rel, err := do(r.Context(), pathVar(r, "id"))
+		rel, err := do(s.Network, r.Context(), pathVar(r, "id"))
 		if err != nil {
 			return err
 		}
