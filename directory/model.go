@@ -167,5 +167,6 @@ type PartnerService struct {
 	Actor    string    `json:"actor"`    // the association that offers it
 	Provider string    `json:"provider"` // that association's name
 	Service  *Service  `json:"service"`
+	Points   []Point   `json:"points,omitempty"` // where it is delivered
 	Received time.Time `json:"received"`
 }

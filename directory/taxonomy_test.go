@@ -72,14 +72,8 @@ func TestParseTaxonomyRefusesBrokenDocuments(t *testing.T) {
 	}
 }
 
-func TestFoldAndMatches(t *testing.T) {
+func TestFold(t *testing.T) {
 	if got := Fold("Épicerie SOCIALE à Forêt"); got != "epicerie sociale a foret" {
 		t.Errorf("Fold = %q", got)
-	}
-	s := richService()
-	for q, want := range map[string]bool{"epicerie": true, "KRUIDENIER": true, "social grocery": true, "colis": true, "piscine": false, "": true} {
-		if got := s.Matches(q); got != want {
-			t.Errorf("Matches(%q) = %v, want %v", q, got, want)
-		}
 	}
 }

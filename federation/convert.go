@@ -139,5 +139,12 @@ func (f *Federator) partnerService(raw json.RawMessage, actor string, provider s
 	if t, err := time.Parse(time.RFC3339, p.HSDS.Created); err == nil {
 		s.Created = t
 	}
-	return &directory.PartnerService{URI: p.ID, Actor: actor, Provider: provider, Service: s, Received: f.now().UTC()}, nil
+	ps := &directory.PartnerService{URI: p.ID, Actor: actor, Provider: provider, Service: s, Received: f.now().UTC()}
+	for _, pl := range p.Location {
+		pt := directory.Point{Lat: pl.Latitude, Lon: pl.Longitude}
+		if pt.Lat >= -90 && pt.Lat <= 90 && pt.Lon >= -180 && pt.Lon <= 180 && pt != (directory.Point{}) && len(ps.Points) < 20 {
+			ps.Points = append(ps.Points, pt)
+		}
+	}
+	return ps, nil
 }

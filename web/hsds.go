@@ -1,12 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/search"
 	"github.com/maillage/maillage/web/account"
 )
 
@@ -107,7 +109,35 @@ func (f serviceFilter) match(tax *directory.Taxonomy, sv *directory.Service) boo
 			return false
 		}
 	}
-	return sv.Matches(f.search)
+	return true
+}
+
+// maxTextMatches bounds the services a text search of the HSDS list reads.
+const maxTextMatches = 10_000
+
+// textMatches returns the ids of the node's own services matching text
+// through the search engine, or nil when text is empty.
+func (s *Server) textMatches(text string) (map[string]bool, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	ids := map[string]bool{}
+	for page := 1; len(ids) < maxTextMatches; page++ {
+		res, err := s.Search.Search(search.Query{Text: text, Scope: search.ScopeLocal, Page: page, PerPage: search.MaxPerPage})
+		if errors.Is(err, search.ErrQuery) {
+			return nil, fmt.Errorf("%s: %w", err, errBadQuery)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range res.Hits {
+			ids[h.Service.ID] = true
+		}
+		if len(res.Hits) < search.MaxPerPage {
+			break
+		}
+	}
+	return ids, nil
 }
 
 func (s *Server) hsdsServices(w http.ResponseWriter, r *http.Request, _ *account.User) error {
@@ -121,9 +151,13 @@ func (s *Server) hsdsServices(w http.ResponseWriter, r *http.Request, _ *account
 	}
 	enc := s.hsdsEncoder(r)
 	tax := s.Catalog.Taxonomy()
+	matched, err := s.textMatches(f.search)
+	if err != nil {
+		return err
+	}
 	var all []*directory.Service
 	err = s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
-		if f.match(tax, sv) {
+		if (matched == nil || matched[sv.ID]) && f.match(tax, sv) {
 			all = append(all, sv)
 		}
 		return nil

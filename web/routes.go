@@ -51,6 +51,7 @@ func (s *Server) routes() *mux.Router {
 	api("partner-accept", "POST", "/api/v1/partners/{id}/accept", s.partnerAction(Network.Accept), admin)
 	api("partner-decline", "POST", "/api/v1/partners/{id}/decline", s.partnerAction(Network.Decline), admin)
 	api("partner-end", "DELETE", "/api/v1/partners/{id}", s.partnerAction(Network.End), admin)
+	api("search", "GET", "/api/v1/search", s.searchServices, public)
 	api("network-services", "GET", "/api/v1/network/services", s.networkServices, public)
 	api("network-pop", "GET", "/api/v1/network/partners-of-partners", s.partnersOfPartners, anyUser)
 	api("blocklist", "GET", "/api/v1/blocklist", s.listBlocked, admin)

@@ -19,6 +19,7 @@ type Deps struct {
 	Catalog  *directory.Catalog
 	Accounts *account.Accounts
 	Network  Network
+	Search   Searcher
 	Logger   *slog.Logger
 	Metrics  *Metrics
 	// Ready reports whether the node can serve (store open, …).

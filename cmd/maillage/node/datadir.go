@@ -14,6 +14,7 @@ const (
 	identityFile = "maillage.json"
 	keyFile      = "store.key"
 	dbDir        = "db"
+	indexDir     = "index" // search index, rebuilt from db at every start
 	controlSock  = "control.sock"
 )
 

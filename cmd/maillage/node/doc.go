@@ -8,6 +8,7 @@
 //	maillage.json  identity of the node (base URL, handle); written last by Init
 //	store.key      the store's 32-byte encryption key, mode 0600
 //	db/            the Badger store, encrypted with store.key
+//	index/         the search index of public service data, rebuilt from db at start
 //	control.sock   while serving: local control socket (online backup), mode 0600
 //
 // Imports: everything; it is the composition root.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/search"
 	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/store"
 	"github.com/maillage/maillage/web"
@@ -48,6 +49,7 @@ type Node struct {
 	Web      *web.Server
 	Metrics  *web.Metrics
 	Fed      *federation.Federator
+	Search   *search.Index
 	handler  http.Handler
 }
 
@@ -110,13 +112,28 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		return nil, err
 	}
 	sealPub := seal.PublicKey().Bytes()
+	n.Search, err = search.Open(filepath.Join(cfg.DataDir, indexDir), search.Options{Taxonomy: n.Catalog.Taxonomy(), Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	ix := &indexer{idx: n.Search, catalog: n.Catalog, actor: id.BaseURL + "/actor", base: id.BaseURL, log: cfg.Logger,
+		name: func() string {
+			if o, err := n.Catalog.Organization(context.Background()); err == nil {
+				return o.Name.In(directory.FR)
+			}
+			return ""
+		}}
+	if err := ix.rebuild(ctx, st); err != nil {
+		n.Search.Close()
+		return nil, err
+	}
 	fedMetrics := federation.NewMetrics()
 	if err := fedMetrics.Register(n.Metrics.Registry); err != nil {
 		return nil, err
 	}
 	n.Fed, err = federation.New(federation.Options{
 		BaseURL: id.BaseURL, Handle: id.Handle, Key: actorKey, SealingKey: sealPub,
-		Catalog: n.Catalog, Store: st, Logger: cfg.Logger, Now: cfg.Now,
+		Catalog: n.Catalog, Store: indexedStore{Store: st, ix: ix}, Logger: cfg.Logger, Now: cfg.Now,
 		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics, InboxRate: cfg.InboxRate, InboxBurst: cfg.InboxBurst,
 	})
 	if err != nil {
@@ -127,9 +144,10 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 			return nil, fmt.Errorf("node: blocklist: %w", err)
 		}
 	}
-	n.Catalog.SetPublisher(n.Fed)
+	n.Catalog.SetPublisher(publishers{ix, n.Fed})
 	n.Web, err = web.New(web.Deps{
 		Network:       n.Fed,
+		Search:        n.Search,
 		BaseURL:       id.BaseURL,
 		Catalog:       n.Catalog,
 		Accounts:      n.Accounts,
@@ -163,4 +181,10 @@ func (n *Node) Run(ctx context.Context) { n.Fed.Run(ctx) }
 func (n *Node) Backup(ctx context.Context, w io.Writer) error { return n.Store.Backup(ctx, w) }
 
 // Close closes the store. Call it after the HTTP server has drained.
-func (n *Node) Close() error { return n.Store.Close() }
+func (n *Node) Close() error {
+	serr := n.Search.Close()
+	if err := n.Store.Close(); err != nil {
+		return err
+	}
+	return serr
+}

@@ -1,0 +1,143 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/search"
+	"github.com/maillage/maillage/federation"
+	"github.com/maillage/maillage/store"
+)
+
+// indexer keeps the search index in step with the store: it is told of
+// local changes as a directory.Publisher, and sees replica changes by
+// wrapping the store that federation writes through.
+type indexer struct {
+	idx     *search.Index
+	catalog *directory.Catalog
+	actor   string
+	base    string
+	name    func() string
+	log     *slog.Logger
+}
+
+func (ix *indexer) localDoc(ctx context.Context, s *directory.Service) search.Doc {
+	d := search.Doc{URI: ix.base + "/services/" + s.ID, Service: s, Actor: ix.actor, Provider: ix.name(), Local: true}
+	for _, id := range s.Locations {
+		if l, err := ix.catalog.Location(ctx, id); err == nil && l.Point != nil {
+			d.Points = append(d.Points, *l.Point)
+		}
+	}
+	return d
+}
+
+func partnerDoc(ps *directory.PartnerService) search.Doc {
+	return search.Doc{URI: ps.URI, Service: ps.Service, Actor: ps.Actor, Provider: ps.Provider, Points: ps.Points}
+}
+
+// ServiceChanged indexes a local change. It never fails the change: the
+// store is the truth, and the index is rebuilt from it at every start.
+func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *directory.Service) error {
+	var err error
+	if ch == directory.Deleted {
+		err = ix.idx.Delete(ix.base + "/services/" + s.ID)
+	} else {
+		err = ix.idx.Put(ix.localDoc(ctx, s))
+	}
+	if err != nil {
+		ix.log.Error("search index update", "err", err)
+	}
+	return nil
+}
+
+// rebuild fills the index from the store.
+func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
+	start := time.Now()
+	var batch []search.Doc
+	flush := func() error {
+		err := ix.idx.PutBatch(batch)
+		batch = batch[:0]
+		return err
+	}
+	err := ix.catalog.ForEachService(ctx, func(s *directory.Service) error {
+		batch = append(batch, ix.localDoc(ctx, s))
+		if len(batch) == 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = st.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error {
+			batch = append(batch, partnerDoc(ps))
+			if len(batch) == 1000 {
+				return flush()
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("node: build search index: %w", err)
+	}
+	ix.log.Info("search index built", "services", ix.idx.Count(), "took", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// publishers tells several publishers of each change, in order.
+type publishers []directory.Publisher
+
+func (ps publishers) ServiceChanged(ctx context.Context, ch directory.Change, s *directory.Service) error {
+	for _, p := range ps {
+		if err := p.ServiceChanged(ctx, ch, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexedStore is the store federation writes through: replica changes
+// reach the index after they are stored.
+type indexedStore struct {
+	*store.Store
+	ix *indexer
+}
+
+var _ federation.Store = indexedStore{}
+
+func (s indexedStore) PutPartnerService(ctx context.Context, ps *directory.PartnerService) error {
+	if err := s.Store.PutPartnerService(ctx, ps); err != nil {
+		return err
+	}
+	s.index(ps)
+	return nil
+}
+
+func (s indexedStore) ApplyPartnerService(ctx context.Context, ps *directory.PartnerService, activityID string, ttl time.Duration) (bool, error) {
+	applied, err := s.Store.ApplyPartnerService(ctx, ps, activityID, ttl)
+	if err == nil && applied {
+		s.index(ps)
+	}
+	return applied, err
+}
+
+func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) error {
+	if err := s.Store.DeletePartnerService(ctx, uri); err != nil {
+		return err
+	}
+	if err := s.ix.idx.Delete(uri); err != nil && !errors.Is(err, directory.ErrNotFound) {
+		s.ix.log.Error("search index delete", "err", err)
+	}
+	return nil
+}
+
+func (s indexedStore) index(ps *directory.PartnerService) {
+	if err := s.ix.idx.Put(partnerDoc(ps)); err != nil {
+		s.ix.log.Error("search index update", "err", err)
+	}
+}

@@ -1,0 +1,112 @@
+package search
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+)
+
+var brussels, _ = time.LoadLocation("Europe/Brussels")
+
+func fixture(t *testing.T) *Index {
+	t.Helper()
+	x, err := Open(filepath.Join(t.TempDir(), "index"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	svc := func(id string, name, desc directory.Text, cats []string, pts []directory.Point, sched directory.Schedule, local bool) Doc {
+		s := &directory.Service{ID: id, Name: name, Description: desc, Status: directory.StatusActive, Categories: cats, Schedule: sched, Languages: []string{"fr"}}
+		return Doc{URI: "https://n.example/services/" + id, Service: s, Actor: "https://n.example/actor", Provider: "Maison", Local: local, Points: pts}
+	}
+	mon := directory.Schedule{Weekly: []directory.Slot{{Day: time.Monday, Opens: 9 * 60, Closes: 12 * 60}}}
+	docs := []Doc{
+		svc("epicerie", directory.T(directory.FR, "Épicerie sociale du Midi"), directory.T(directory.FR, "Colis alimentaire et produits de base"),
+			[]string{"equipement-et-alimentation--alimentation"}, []directory.Point{{Lat: 50.8291, Lon: 4.3449}}, mon, true),
+		svc("voedsel", directory.T(directory.NL, "Voedselhulp Noord"), directory.T(directory.NL, "Voedselpakketten voor gezinnen"),
+			[]string{"equipement-et-alimentation--alimentation"}, []directory.Point{{Lat: 51.2194, Lon: 4.4025}}, directory.Schedule{}, false),
+		svc("francais", directory.T(directory.FR, "Cours de français", directory.EN, "French classes"), directory.T(directory.FR, "Apprendre le français"),
+			[]string{"lecture-ecriture-calcul--maitriser-le-francais"}, []directory.Point{{Lat: 50.8467, Lon: 4.3525}}, directory.Schedule{}, true),
+	}
+	if err := x.PutBatch(docs); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func ids(r *Result) []string {
+	var out []string
+	for _, h := range r.Hits {
+		out = append(out, h.Service.ID)
+	}
+	return out
+}
+
+func TestRelevance(t *testing.T) {
+	x := fixture(t)
+	tests := []struct {
+		q    Query
+		want []string
+	}{
+		{Query{Text: "epicerie sociale"}, []string{"epicerie"}},
+		{Query{Text: "ÉPICERIE"}, []string{"epicerie"}},
+		{Query{Text: "colis alimentaires"}, []string{"epicerie"}},
+		{Query{Text: "voedselhulp"}, []string{"voedsel"}},
+		{Query{Text: "voedselpakket"}, []string{"voedsel"}},
+		{Query{Text: "epicrie"}, []string{"epicerie"}},      // one typo, 5+ letters
+		{Query{Text: "french class"}, []string{"francais"}}, // English stemming
+		{Query{Text: "piscine"}, nil},
+		{Query{Category: "equipement-et-alimentation"}, []string{"epicerie", "voedsel"}}, // top category includes its terms
+		{Query{Text: "sociale", Scope: ScopePartners}, nil},
+	}
+	for _, tt := range tests {
+		r, err := x.Search(tt.q)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.q, err)
+		}
+		got := ids(r)
+		if len(got) != len(tt.want) || r.Total != len(tt.want) {
+			t.Errorf("Search(%+v) = %v (total %d), want %v", tt.q, got, r.Total, tt.want)
+			continue
+		}
+		seen := map[string]bool{}
+		for _, g := range got {
+			seen[g] = true
+		}
+		for _, w := range tt.want {
+			if !seen[w] {
+				t.Errorf("Search(%+v) = %v, want %v", tt.q, got, tt.want)
+			}
+		}
+	}
+}
+
+func TestGeoAndOpening(t *testing.T) {
+	x := fixture(t)
+	stGilles := directory.Point{Lat: 50.8280, Lon: 4.3450}
+	r, err := x.Search(Query{Near: &stGilles, RadiusKm: 5, SortBy: "distance"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(r); len(got) != 2 || got[0] != "epicerie" || got[1] != "francais" {
+		t.Errorf("within 5 km by distance = %v, want epicerie then francais", got)
+	}
+	if d := r.Hits[0].DistanceKm; d == nil || *d > 0.3 {
+		t.Errorf("distance = %v", d)
+	}
+	monday10 := time.Date(2026, 12, 21, 10, 0, 0, 0, brussels)
+	monday13 := time.Date(2026, 12, 21, 13, 0, 0, 0, brussels)
+	if r, _ := x.Search(Query{OpenAt: &monday10}); len(r.Hits) != 1 || r.Hits[0].Service.ID != "epicerie" {
+		t.Errorf("open Monday 10:00 = %v", ids(r))
+	}
+	if r, _ := x.Search(Query{OpenAt: &monday13}); len(r.Hits) != 0 {
+		t.Errorf("open Monday 13:00 = %v, want none", ids(r))
+	}
+	for _, bad := range []Query{{RadiusKm: 5}, {Near: &directory.Point{Lat: 91}}, {Category: "nothing"}, {PerPage: 1000}, {Scope: "x"}} {
+		if _, err := x.Search(bad); err == nil {
+			t.Errorf("Search(%+v) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package federation_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
+)
+
+type searchAnswer struct {
+	Total   int
+	Results []struct {
+		ID, URI, Name, Organization string
+		Local                       bool
+		DistanceKm                  *float64 `json:"distance_km"`
+	}
+	Facets map[string][]struct {
+		Value string
+		Count int
+	}
+}
+
+func searchOn(t testing.TB, n *nodetest.Node, query string) searchAnswer {
+	t.Helper()
+	var out searchAnswer
+	resp := n.Do("GET", "/api/v1/search?"+query, "", nil)
+	if resp.Status != 200 {
+		t.Fatalf("search %q on %s: %d %s", query, n.Name, resp.Status, resp.Body)
+	}
+	resp.JSON(t, &out)
+	return out
+}
+
+// A node searches its own services and its partners' in one index that
+// follows federation events, and restarts with the same answers.
+func TestSearchAcrossPartners(t *testing.T) {
+	nodes := nodetest.Start(t, 2, nodetest.Options{})
+	a, b := nodes[0], nodes[1]
+	ta, tb := a.AdminToken(), b.AdminToken()
+	partner(t, a, b, ta, tb)
+
+	loc := a.Do("POST", "/api/v1/locations", ta, `{"name": "Accueil", "latitude": 50.8291, "longitude": 4.3449,
+	  "addresses": [{"address_1": "Rue de la Victoire 96", "city": "Saint-Gilles", "postal_code": "1060", "country": "BE"}]}`)
+	var l struct{ ID string }
+	loc.JSON(t, &l)
+	resp := a.Do("POST", "/api/v1/services", ta, `{"name": "Épicerie sociale du Midi", "description": "Colis alimentaire", "status": "active",
+	  "categories": ["equipement-et-alimentation--alimentation"], "service_at_locations": [{"location_id": "`+l.ID+`"}],
+	  "translations": {"nl": {"name": "Sociale kruidenier Zuid"}}}`)
+	if resp.Status != 201 {
+		t.Fatalf("create: %d %s", resp.Status, resp.Body)
+	}
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	createService(t, b, tb, "Cours de français B")
+
+	eventually(t, "B finds A's service by text", func() bool { return searchOn(t, b, "q=epicerie+sociale").Total == 1 })
+	got := searchOn(t, b, "q=kruidenier&postcode=1060&radius_km=2")
+	if got.Total != 1 || got.Results[0].Local || got.Results[0].Organization != "Association node1" || got.Results[0].DistanceKm == nil {
+		t.Errorf("B's search near 1060 = %+v", got)
+	}
+	if got := searchOn(t, b, "q=epicerie&scope=local"); got.Total != 0 {
+		t.Errorf("scope=local on B finds A's service: %+v", got)
+	}
+	if got := searchOn(t, b, "category=equipement-et-alimentation"); got.Total != 2 || len(got.Facets["organization"]) != 2 { // createService files both there
+		t.Errorf("category search = %+v", got)
+	}
+	if got := searchOn(t, a, "q=colis+alimentaires"); got.Total != 1 || !got.Results[0].Local {
+		t.Errorf("A's own search = %+v", got)
+	}
+	// The HSDS list searches with the same engine.
+	if resp := a.Do("GET", "/hsds/services?search=epiceries", "", nil); !strings.Contains(string(resp.Body), svc.ID) {
+		t.Errorf("HSDS search lacks the service: %s", resp.Body)
+	}
+
+	// Deleting on A removes it from B's index too.
+	if resp := a.Do("DELETE", "/api/v1/services/"+svc.ID, ta, nil); resp.Status != 204 {
+		t.Fatalf("delete: %d", resp.Status)
+	}
+	eventually(t, "B's search forgets the deleted service", func() bool { return searchOn(t, b, "q=epicerie").Total == 0 })
+
+	// After a restart the index is rebuilt from the store.
+	b.Restart()
+	if got := searchOn(t, b, "q=francais"); got.Total != 1 {
+		t.Errorf("after restart: %+v", got)
+	}
+
+	for _, bad := range []string{"near=91,4", "near=abc", "radius_km=-1&near=50,4", "radius_km=5", "postcode=9999", "category=nothing",
+		"per_page=1000", "page=0", "open_at=tomorrow", "sort=distance", "q=" + strings.Repeat("x", 10<<10)} {
+		if resp := b.Do("GET", "/api/v1/search?"+bad, "", nil); resp.Status != http.StatusBadRequest {
+			t.Errorf("search?%.40s = %d, want 400", bad, resp.Status)
+		}
+	}
+	if got := searchOn(t, b, "q=francais&page=50"); got.Total != 1 || len(got.Results) != 0 {
+		t.Errorf("page beyond the end = %+v", got)
+	}
+}
