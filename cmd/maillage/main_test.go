@@ -211,9 +211,14 @@ func TestBinaryEndToEnd(t *testing.T) {
 	}
 
 	srv = startServe(t, dir)
-	if code, body := srv.do(t, "GET", "/hsds/services?search=epicerie", "", ""); code != 200 || !bytes.Contains(body, []byte(svc.ID)) {
+	if code, body := srv.do(t, "GET", "/api/v1/services/"+svc.ID, "", ""); code != 200 {
 		t.Fatalf("after restart: %d %s", code, body)
 	}
+	// The search index is rebuilt in the background after a start.
+	waitFor(t, "the rebuilt index to find the service", 10*time.Second, func() bool {
+		code, body := srv.do(t, "GET", "/hsds/services?search=epicerie", "", "")
+		return code == 200 && bytes.Contains(body, []byte(svc.ID))
+	})
 	// An acknowledged write survives kill -9: writes are synced first.
 	tok = srv.token(t, "admin@maison.test", "correct-horse-battery")
 	code, body = srv.do(t, "POST", "/api/v1/services", tok, `{"name": "Cours de français", "status": "active"}`)

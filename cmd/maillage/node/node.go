@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/maillage/maillage/directory"
@@ -50,6 +51,7 @@ type Node struct {
 	Metrics  *web.Metrics
 	Fed      *federation.Federator
 	Search   *search.Index
+	ix       *indexer
 	handler  http.Handler
 }
 
@@ -117,16 +119,14 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		return nil, err
 	}
 	ix := &indexer{idx: n.Search, catalog: n.Catalog, actor: id.BaseURL + "/actor", base: id.BaseURL, log: cfg.Logger,
+		rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}),
 		name: func() string {
 			if o, err := n.Catalog.Organization(context.Background()); err == nil {
 				return o.Name.In(directory.FR)
 			}
 			return ""
 		}}
-	if err := ix.rebuild(ctx, st); err != nil {
-		n.Search.Close()
-		return nil, err
-	}
+	n.ix = ix
 	fedMetrics := federation.NewMetrics()
 	if err := fedMetrics.Register(n.Metrics.Registry); err != nil {
 		return nil, err
@@ -173,9 +173,23 @@ func (n *Node) ready(ctx context.Context) error {
 // Handler is the node's HTTP handler.
 func (n *Node) Handler() http.Handler { return n.handler }
 
-// Run runs the node's background work (delivery queue, upkeep) until ctx
-// is done and that work has stopped.
-func (n *Node) Run(ctx context.Context) { n.Fed.Run(ctx) }
+// Run runs the node's background work (search index build, delivery
+// queue, upkeep) until ctx is done and that work has stopped.
+func (n *Node) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := n.ix.rebuild(ctx, n.Store); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Error("search index", "err", err)
+		}
+	}()
+	n.Fed.Run(ctx)
+	wg.Wait()
+}
+
+// IndexBuilt is closed once the search index holds every stored service.
+func (n *Node) IndexBuilt() <-chan struct{} { return n.ix.built }
 
 // Backup writes an encrypted online backup of the store to w.
 func (n *Node) Backup(ctx context.Context, w io.Writer) error { return n.Store.Backup(ctx, w) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/maillage/maillage/directory"
@@ -23,6 +24,23 @@ type indexer struct {
 	base    string
 	name    func() string
 	log     *slog.Logger
+
+	// While the index is being rebuilt in the background, changes made
+	// meanwhile are recorded so that the rebuild, which reads an older
+	// snapshot of the store, does not write over them.
+	mu         sync.Mutex
+	rebuilding bool
+	touched    map[string]bool
+	built      chan struct{}
+}
+
+// touch records a change to uri made while a rebuild runs.
+func (ix *indexer) touch(uri string) {
+	ix.mu.Lock()
+	if ix.rebuilding {
+		ix.touched[uri] = true
+	}
+	ix.mu.Unlock()
 }
 
 func (ix *indexer) localDoc(ctx context.Context, s *directory.Service) search.Doc {
@@ -43,8 +61,10 @@ func partnerDoc(ps *directory.PartnerService) search.Doc {
 // store is the truth, and the index is rebuilt from it at every start.
 func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *directory.Service) error {
 	var err error
+	uri := ix.base + "/services/" + s.ID
+	ix.touch(uri)
 	if ch == directory.Deleted {
-		err = ix.idx.Delete(ix.base + "/services/" + s.ID)
+		err = ix.idx.Delete(uri)
 	} else {
 		err = ix.idx.Put(ix.localDoc(ctx, s))
 	}
@@ -54,12 +74,30 @@ func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *d
 	return nil
 }
 
-// rebuild fills the index from the store.
+// rebuild fills the index from the store. It runs in the background
+// while the node already serves; searches see the index fill up.
 func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
+	defer close(ix.built)
+	defer func() {
+		ix.mu.Lock()
+		ix.rebuilding, ix.touched = false, nil
+		ix.mu.Unlock()
+	}()
 	start := time.Now()
 	var batch []search.Doc
 	flush := func() error {
-		err := ix.idx.PutBatch(batch)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		kept := batch[:0]
+		for _, d := range batch {
+			if !ix.touched[d.URI] {
+				kept = append(kept, d)
+			}
+		}
+		err := ix.idx.PutBatch(kept)
 		batch = batch[:0]
 		return err
 	}
@@ -130,6 +168,7 @@ func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) erro
 	if err := s.Store.DeletePartnerService(ctx, uri); err != nil {
 		return err
 	}
+	s.ix.touch(uri)
 	if err := s.ix.idx.Delete(uri); err != nil && !errors.Is(err, directory.ErrNotFound) {
 		s.ix.log.Error("search index delete", "err", err)
 	}
@@ -137,6 +176,7 @@ func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) erro
 }
 
 func (s indexedStore) index(ps *directory.PartnerService) {
+	s.ix.touch(ps.URI)
 	if err := s.ix.idx.Put(partnerDoc(ps)); err != nil {
 		s.ix.log.Error("search index update", "err", err)
 	}

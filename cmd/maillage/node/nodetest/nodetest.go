@@ -155,6 +155,15 @@ func (nd *Node) serve(ln net.Listener, now func() time.Time) {
 		cancel()
 		nd.t.Fatalf("nodetest: serve %s: %v", nd.Name, err)
 	}
+	// Tests start once the search index holds every stored service.
+	nd.mu.Lock()
+	n := nd.node
+	nd.mu.Unlock()
+	select {
+	case <-n.IndexBuilt():
+	case <-time.After(time.Minute):
+		nd.t.Fatalf("nodetest: %s did not build its search index", nd.Name)
+	}
 	nd.mu.Lock()
 	nd.cancel, nd.done = cancel, done
 	nd.mu.Unlock()
