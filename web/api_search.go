@@ -106,6 +106,9 @@ func (s *Server) parseSearch(r *http.Request) (search.Query, error) {
 }
 
 func (s *Server) searchServices(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	if s.Search == nil {
+		return errNotReady
+	}
 	q, err := s.parseSearch(r)
 	if err != nil {
 		return err

@@ -121,6 +121,9 @@ func (s *Server) textMatches(text string) (map[string]bool, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
+	if s.Search == nil {
+		return nil, errNotReady
+	}
 	ids := map[string]bool{}
 	for page := 1; len(ids) < maxTextMatches; page++ {
 		res, err := s.Search.Search(search.Query{Text: text, Scope: search.ScopeLocal, Page: page, PerPage: search.MaxPerPage})

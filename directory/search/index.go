@@ -34,10 +34,19 @@ type Doc struct {
 }
 
 // summary is what a result needs, kept in memory so that a search answers
-// without reading the store.
+// without reading the store: the service without its long texts.
 type summary struct {
 	doc      Doc
 	schedule directory.Schedule
+}
+
+func summarize(d Doc) *summary {
+	slim := *d.Service
+	slim.Description, slim.Eligibility, slim.ApplicationProcess = nil, nil, nil
+	slim.FeesDescription, slim.Interpretation, slim.AlternateName = nil, nil, nil
+	slim.Phones, slim.Area = nil, directory.ServiceArea{}
+	d.Service = &slim
+	return &summary{doc: d, schedule: slim.Schedule}
 }
 
 // Index is the search index.
@@ -160,8 +169,10 @@ func (x *Index) Count() int {
 	return len(x.docs)
 }
 
-// bucket is a five-minute slot of the week (0 = Sunday 00:00).
-const bucketMinutes = 5
+// bucketMinutes is the width of the slots of the week that opening hours
+// are indexed in: a coarse filter, each candidate then checked exactly.
+// Thirty minutes keep a full-time service to about eighty terms.
+const bucketMinutes = 30
 
 func bucketTerm(day time.Weekday, minute int) string {
 	return "w" + strconv.Itoa(int(day)*(24*60/bucketMinutes)+minute/bucketMinutes)
@@ -219,7 +230,7 @@ func (x *Index) Put(d Doc) error {
 		return fmt.Errorf("search: index %s: %w", d.URI, err)
 	}
 	x.mu.Lock()
-	x.docs[d.URI] = &summary{doc: d, schedule: d.Service.Schedule}
+	x.docs[d.URI] = summarize(d)
 	x.mu.Unlock()
 	return nil
 }
@@ -237,7 +248,7 @@ func (x *Index) PutBatch(docs []Doc) error {
 	}
 	x.mu.Lock()
 	for _, d := range docs {
-		x.docs[d.URI] = &summary{doc: d, schedule: d.Service.Schedule}
+		x.docs[d.URI] = summarize(d)
 	}
 	x.mu.Unlock()
 	return nil

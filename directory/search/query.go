@@ -49,7 +49,8 @@ const (
 // ErrQuery wraps every problem with a query.
 var ErrQuery = errors.New("search: bad query")
 
-// Hit is one result.
+// Hit is one result. Service carries the fields a result list shows, not
+// the long texts (description, eligibility, …): read the store for those.
 type Hit struct {
 	URI        string
 	Service    *directory.Service
@@ -193,7 +194,7 @@ func (x *Index) Search(q Query) (*Result, error) {
 	if q.OpenAt != nil {
 		at = q.OpenAt.In(x.loc)
 		minute := at.Hour()*60 + at.Minute()
-		// Candidates: open in this five-minute slot of the week, or with an
+		// Candidates: open in this half hour of the week, or with an
 		// exception that day; each is then checked exactly.
 		must = append(must, bleve.NewDisjunctionQuery(
 			term("open", bucketTerm(at.Weekday(), minute)),

@@ -38,6 +38,9 @@ type Config struct {
 	// Blocklist lists hosts whose activities are refused, added to the
 	// blocklist kept in the store (which admins edit through the API).
 	Blocklist []string
+	// Serving opens the search index (rebuilt in the background by Run);
+	// commands that only read or edit the store leave it off.
+	Serving bool
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -114,26 +117,31 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		return nil, err
 	}
 	sealPub := seal.PublicKey().Bytes()
-	n.Search, err = search.Open(filepath.Join(cfg.DataDir, indexDir), search.Options{Taxonomy: n.Catalog.Taxonomy(), Now: cfg.Now})
-	if err != nil {
-		return nil, err
+	var fedStore federation.Store = st
+	pubs := publishers{}
+	if cfg.Serving {
+		n.Search, err = search.Open(filepath.Join(cfg.DataDir, indexDir), search.Options{Taxonomy: n.Catalog.Taxonomy(), Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+		n.ix = &indexer{idx: n.Search, catalog: n.Catalog, actor: id.BaseURL + "/actor", base: id.BaseURL, log: cfg.Logger,
+			rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}),
+			name: func() string {
+				if o, err := n.Catalog.Organization(context.Background()); err == nil {
+					return o.Name.In(directory.FR)
+				}
+				return ""
+			}}
+		fedStore = indexedStore{Store: st, ix: n.ix}
+		pubs = append(pubs, n.ix)
 	}
-	ix := &indexer{idx: n.Search, catalog: n.Catalog, actor: id.BaseURL + "/actor", base: id.BaseURL, log: cfg.Logger,
-		rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}),
-		name: func() string {
-			if o, err := n.Catalog.Organization(context.Background()); err == nil {
-				return o.Name.In(directory.FR)
-			}
-			return ""
-		}}
-	n.ix = ix
 	fedMetrics := federation.NewMetrics()
 	if err := fedMetrics.Register(n.Metrics.Registry); err != nil {
 		return nil, err
 	}
 	n.Fed, err = federation.New(federation.Options{
 		BaseURL: id.BaseURL, Handle: id.Handle, Key: actorKey, SealingKey: sealPub,
-		Catalog: n.Catalog, Store: indexedStore{Store: st, ix: ix}, Logger: cfg.Logger, Now: cfg.Now,
+		Catalog: n.Catalog, Store: fedStore, Logger: cfg.Logger, Now: cfg.Now,
 		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics, InboxRate: cfg.InboxRate, InboxBurst: cfg.InboxBurst,
 	})
 	if err != nil {
@@ -144,10 +152,10 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 			return nil, fmt.Errorf("node: blocklist: %w", err)
 		}
 	}
-	n.Catalog.SetPublisher(publishers{ix, n.Fed})
+	n.Catalog.SetPublisher(append(pubs, n.Fed))
 	n.Web, err = web.New(web.Deps{
 		Network:       n.Fed,
-		Search:        n.Search,
+		Search:        searcher(n.Search),
 		BaseURL:       id.BaseURL,
 		Catalog:       n.Catalog,
 		Accounts:      n.Accounts,
@@ -177,28 +185,47 @@ func (n *Node) Handler() http.Handler { return n.handler }
 // queue, upkeep) until ctx is done and that work has stopped.
 func (n *Node) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := n.ix.rebuild(ctx, n.Store); err != nil && ctx.Err() == nil {
-			n.cfg.Logger.Error("search index", "err", err)
-		}
-	}()
+	if n.ix != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.ix.rebuild(ctx, n.Store); err != nil && ctx.Err() == nil {
+				n.cfg.Logger.Error("search index", "err", err)
+			}
+		}()
+	}
 	n.Fed.Run(ctx)
 	wg.Wait()
 }
 
-// IndexBuilt is closed once the search index holds every stored service.
-func (n *Node) IndexBuilt() <-chan struct{} { return n.ix.built }
+// IndexBuilt is closed once the search index holds every stored service
+// (nil when the node does not serve).
+func (n *Node) IndexBuilt() <-chan struct{} {
+	if n.ix == nil {
+		return nil
+	}
+	return n.ix.built
+}
 
 // Backup writes an encrypted online backup of the store to w.
 func (n *Node) Backup(ctx context.Context, w io.Writer) error { return n.Store.Backup(ctx, w) }
 
 // Close closes the store. Call it after the HTTP server has drained.
 func (n *Node) Close() error {
-	serr := n.Search.Close()
+	var serr error
+	if n.Search != nil {
+		serr = n.Search.Close()
+	}
 	if err := n.Store.Close(); err != nil {
 		return err
 	}
 	return serr
+}
+
+// searcher keeps a nil index a nil interface, so web can tell it is off.
+func searcher(x *search.Index) web.Searcher {
+	if x == nil {
+		return nil
+	}
+	return x
 }

@@ -74,6 +74,10 @@ func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *d
 	return nil
 }
 
+// rebuildBatch bounds the documents indexed at once at start, and with
+// them the memory the rebuild takes.
+const rebuildBatch = 200
+
 // rebuild fills the index from the store. It runs in the background
 // while the node already serves; searches see the index fill up.
 func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
@@ -84,7 +88,7 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
 		ix.mu.Unlock()
 	}()
 	start := time.Now()
-	var batch []search.Doc
+	batch := make([]search.Doc, 0, rebuildBatch)
 	flush := func() error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -103,7 +107,7 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
 	}
 	err := ix.catalog.ForEachService(ctx, func(s *directory.Service) error {
 		batch = append(batch, ix.localDoc(ctx, s))
-		if len(batch) == 1000 {
+		if len(batch) == rebuildBatch {
 			return flush()
 		}
 		return nil
@@ -111,7 +115,7 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
 	if err == nil {
 		err = st.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error {
 			batch = append(batch, partnerDoc(ps))
-			if len(batch) == 1000 {
+			if len(batch) == rebuildBatch {
 				return flush()
 			}
 			return nil

@@ -50,6 +50,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
 	defer stopBG()
+	o.Serving = true
 	start := func() error {
 		nn, err := Open(o.Config)
 		if err != nil {
