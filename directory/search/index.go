@@ -254,6 +254,31 @@ func (x *Index) PutBatch(docs []Doc) error {
 	return nil
 }
 
+// Apply indexes puts and removes deletes in one batch.
+func (x *Index) Apply(puts []Doc, deletes []string) error {
+	b := x.bi.NewBatch()
+	for _, d := range puts {
+		if err := b.Index(d.URI, x.document(d)); err != nil {
+			return fmt.Errorf("search: index %s: %w", d.URI, err)
+		}
+	}
+	for _, uri := range deletes {
+		b.Delete(uri)
+	}
+	if err := x.bi.Batch(b); err != nil {
+		return fmt.Errorf("search: batch: %w", err)
+	}
+	x.mu.Lock()
+	for _, d := range puts {
+		x.docs[d.URI] = summarize(d)
+	}
+	for _, uri := range deletes {
+		delete(x.docs, uri)
+	}
+	x.mu.Unlock()
+	return nil
+}
+
 // Delete removes a service.
 func (x *Index) Delete(uri string) error {
 	if err := x.bi.Delete(uri); err != nil {

@@ -126,6 +126,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		}
 		n.ix = &indexer{idx: n.Search, catalog: n.Catalog, actor: id.BaseURL + "/actor", base: id.BaseURL, log: cfg.Logger,
 			rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}),
+			pending: map[string]*search.Doc{}, wake: make(chan struct{}, 1),
 			name: func() string {
 				if o, err := n.Catalog.Organization(context.Background()); err == nil {
 					return o.Name.In(directory.FR)
@@ -186,12 +187,16 @@ func (n *Node) Handler() http.Handler { return n.handler }
 func (n *Node) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if n.ix != nil {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			if err := n.ix.rebuild(ctx, n.Store); err != nil && ctx.Err() == nil {
 				n.cfg.Logger.Error("search index", "err", err)
 			}
+		}()
+		go func() {
+			defer wg.Done()
+			n.ix.run(ctx)
 		}()
 	}
 	n.Fed.Run(ctx)

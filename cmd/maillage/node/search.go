@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -32,15 +31,66 @@ type indexer struct {
 	rebuilding bool
 	touched    map[string]bool
 	built      chan struct{}
+
+	// Changes wait here (a nil Doc deletes) and are indexed in batches by
+	// run: indexing one document at a time costs milliseconds, too much
+	// for the inbox's hot path.
+	pending map[string]*search.Doc
+	wake    chan struct{}
 }
 
-// touch records a change to uri made while a rebuild runs.
-func (ix *indexer) touch(uri string) {
+// queue records a change for the next batch.
+func (ix *indexer) queue(uri string, d *search.Doc) {
 	ix.mu.Lock()
 	if ix.rebuilding {
 		ix.touched[uri] = true
 	}
+	ix.pending[uri] = d
 	ix.mu.Unlock()
+	select {
+	case ix.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run indexes queued changes until ctx is done, then a last time.
+func (ix *indexer) run(ctx context.Context) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			ix.flush()
+			return
+		case <-ix.wake:
+			time.Sleep(20 * time.Millisecond) // let a burst gather into one batch
+		case <-tick.C:
+		}
+		ix.flush()
+	}
+}
+
+// flush indexes what is pending.
+func (ix *indexer) flush() {
+	ix.mu.Lock()
+	pending := ix.pending
+	ix.pending = map[string]*search.Doc{}
+	ix.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	var puts []search.Doc
+	var deletes []string
+	for uri, d := range pending {
+		if d == nil {
+			deletes = append(deletes, uri)
+		} else {
+			puts = append(puts, *d)
+		}
+	}
+	if err := ix.idx.Apply(puts, deletes); err != nil {
+		ix.log.Error("search index update", "err", err)
+	}
 }
 
 func (ix *indexer) localDoc(ctx context.Context, s *directory.Service) search.Doc {
@@ -60,17 +110,13 @@ func partnerDoc(ps *directory.PartnerService) search.Doc {
 // ServiceChanged indexes a local change. It never fails the change: the
 // store is the truth, and the index is rebuilt from it at every start.
 func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *directory.Service) error {
-	var err error
 	uri := ix.base + "/services/" + s.ID
-	ix.touch(uri)
 	if ch == directory.Deleted {
-		err = ix.idx.Delete(uri)
-	} else {
-		err = ix.idx.Put(ix.localDoc(ctx, s))
+		ix.queue(uri, nil)
+		return nil
 	}
-	if err != nil {
-		ix.log.Error("search index update", "err", err)
-	}
+	d := ix.localDoc(ctx, s)
+	ix.queue(uri, &d)
 	return nil
 }
 
@@ -172,16 +218,11 @@ func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) erro
 	if err := s.Store.DeletePartnerService(ctx, uri); err != nil {
 		return err
 	}
-	s.ix.touch(uri)
-	if err := s.ix.idx.Delete(uri); err != nil && !errors.Is(err, directory.ErrNotFound) {
-		s.ix.log.Error("search index delete", "err", err)
-	}
+	s.ix.queue(uri, nil)
 	return nil
 }
 
 func (s indexedStore) index(ps *directory.PartnerService) {
-	s.ix.touch(ps.URI)
-	if err := s.ix.idx.Put(partnerDoc(ps)); err != nil {
-		s.ix.log.Error("search index update", "err", err)
-	}
+	d := partnerDoc(ps)
+	s.ix.queue(ps.URI, &d)
 }
