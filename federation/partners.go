@@ -120,12 +120,9 @@ func (f *Federator) Relations(ctx context.Context) ([]*Relation, error) {
 func (f *Federator) Accept(ctx context.Context, id string) (*Relation, error) {
 	f.relMu.Lock()
 	defer f.relMu.Unlock()
-	r, err := f.o.Store.RelationByID(ctx, id)
+	r, err := f.pendingRelation(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	if r.Theirs != StateRequested {
-		return nil, fmt.Errorf("%w: no follow awaits approval", ErrState)
 	}
 	if err := f.answerFollow(ctx, r, typeAccept); err != nil {
 		return nil, err
@@ -138,16 +135,25 @@ func (f *Federator) Accept(ctx context.Context, id string) (*Relation, error) {
 	return r, nil
 }
 
-// Decline refuses a pending follow.
-func (f *Federator) Decline(ctx context.Context, id string) (*Relation, error) {
-	f.relMu.Lock()
-	defer f.relMu.Unlock()
+// pendingRelation returns the relation id whose follow awaits approval.
+func (f *Federator) pendingRelation(ctx context.Context, id string) (*Relation, error) {
 	r, err := f.o.Store.RelationByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if r.Theirs != StateRequested {
 		return nil, fmt.Errorf("%w: no follow awaits approval", ErrState)
+	}
+	return r, nil
+}
+
+// Decline refuses a pending follow.
+func (f *Federator) Decline(ctx context.Context, id string) (*Relation, error) {
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
+	r, err := f.pendingRelation(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	return r, f.answerFollow(ctx, r, typeReject)
 }

@@ -217,22 +217,7 @@ func (s *Store) QueueActivity(ctx context.Context, activityID string, activity [
 
 // QueuedActivity returns a queued activity.
 func (s *Store) QueuedActivity(ctx context.Context, activityID string) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(queuedKey(activityID))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return directory.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		out, err = item.ValueCopy(nil)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: queued activity: %w", err)
-	}
-	return out, nil
+	return s.readRaw("queued activity", queuedKey(activityID))
 }
 
 // RescheduleDelivery stores a delivery's next attempt.

@@ -87,6 +87,26 @@ func mustExist(txn *badger.Txn, key []byte) error {
 	return nil
 }
 
+// readRaw returns a copy of the bytes stored at key.
+func (s *Store) readRaw(what string, key []byte) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return directory.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		out, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // read loads the record at key into v.
 func (s *Store) read(what string, key []byte, v any) error {
 	err := s.db.View(func(txn *badger.Txn) error { return get(txn, key, v) })

@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
-
-	"github.com/maillage/maillage/directory"
 )
 
 // Secrets are the node's private keys (actor key, token key, sealing key).
@@ -16,22 +14,7 @@ import (
 
 // Secret returns the secret called name, or ErrNotFound.
 func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(secretKey(name))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return directory.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		out, err = item.ValueCopy(nil)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: secret %s: %w", name, err)
-	}
-	return out, nil
+	return s.readRaw("secret "+name, secretKey(name))
 }
 
 // PutSecret stores the secret called name, replacing any.
