@@ -98,18 +98,24 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 			return nil, err
 		}
 	}
+	// Nothing is stored, nothing goes to the composite _all field (queries
+	// name their fields), and only the fields that facets and sorting read
+	// keep doc values: each of these halves indexing work and size.
 	text := func(analyzer string) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzer
 		f.Store = false
 		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
 		return f
 	}
-	keyword := func() *mapping.FieldMapping {
+	keyword := func(docValues bool) *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		f.Store = false
 		f.IncludeTermVectors = false
 		f.IncludeInAll = false
+		f.DocValues = docValues
 		return f
 	}
 	dm := bleve.NewDocumentStaticMapping()
@@ -119,10 +125,11 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	}
 	dm.AddFieldMappingsAt("folded", text(anFolded))
 	for _, k := range []string{"category", "audience", "language", "fee", "actor", "open", "exception", "referrals", "origin"} {
-		dm.AddFieldMappingsAt(k, keyword())
+		dm.AddFieldMappingsAt(k, keyword(k == "category" || k == "actor"))
 	}
 	geo := bleve.NewGeoPointFieldMapping()
 	geo.Store = false
+	geo.IncludeInAll = false
 	dm.AddFieldMappingsAt("geo", geo)
 	m.DefaultMapping = dm
 	m.DefaultAnalyzer = anFolded
