@@ -117,6 +117,7 @@ func TestInboxRefusesForgedRequests(t *testing.T) {
 		{"key of another actor", follow(actorOf(a), actorOf(b), actorOf(a)+"/follows/x"), follow(actorOf(a), actorOf(b), actorOf(a)+"/follows/x"), now, eve.key, nil, 403},
 		{"wrong content type", good, good, now, eve.key, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415},
 		{"not an activity", []byte(`{"hello": "world"}`), []byte(`{"hello": "world"}`), now, eve.key, nil, 400},
+		{"oversized", []byte(`{"pad": "` + strings.Repeat("x", 2<<20) + `"}`), []byte(`{"pad": "` + strings.Repeat("x", 2<<20) + `"}`), now, eve.key, nil, 413},
 		{"deeply nested", []byte(strings.Repeat("[", 100) + strings.Repeat("]", 100)), []byte(strings.Repeat("[", 100) + strings.Repeat("]", 100)), now, eve.key, nil, 400},
 	}
 	for _, tt := range tests {
