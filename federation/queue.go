@@ -166,17 +166,18 @@ func (q *Queue) deliver(ctx context.Context, d *Delivery, host string) {
 		q.f.o.Metrics.Failed.Inc()
 		return
 	}
-	d.Attempts++
-	wait := backoff(d.Attempts)
+	next := *d
+	next.Attempts++
+	wait := backoff(next.Attempts)
 	if se != nil && se.RetryAfter > wait {
 		wait = min(se.RetryAfter, 24*time.Hour)
 	}
-	d.NextAt = now.Add(wait)
-	if err := st.RescheduleDelivery(context.WithoutCancel(ctx), d); err != nil {
+	next.NextAt = now.Add(wait)
+	if err := st.RescheduleDelivery(context.WithoutCancel(ctx), d, &next); err != nil {
 		q.f.log.Error("reschedule delivery", "err", err)
 	}
 	q.f.o.Metrics.Retried.Inc()
-	q.f.log.Info("delivery will be retried", "host", host, "attempt", d.Attempts, "in", wait.Round(time.Second).String())
+	q.f.log.Info("delivery will be retried", "host", host, "attempt", next.Attempts, "in", wait.Round(time.Second).String())
 }
 
 // backoff doubles from 30 s up to 12 h, with ±20% jitter so that retries

@@ -38,12 +38,13 @@ type Store interface {
 	QueueActivity(ctx context.Context, activityID string, activity []byte, ds []*Delivery) error
 	// QueuedActivity returns the activity of a delivery.
 	QueuedActivity(ctx context.Context, activityID string) ([]byte, error)
-	// RescheduleDelivery stores a delivery's new attempt count and time.
-	RescheduleDelivery(ctx context.Context, d *Delivery) error
+	// RescheduleDelivery replaces old by next, its new attempt count and
+	// time, unless old was removed meanwhile.
+	RescheduleDelivery(ctx context.Context, old, next *Delivery) error
 	// DeleteDelivery removes a delivery, and its activity with the last one.
 	DeleteDelivery(ctx context.Context, d *Delivery) error
 	// DueDeliveries returns up to limit deliveries whose NextAt is not
-	// after now.
+	// after now, the oldest first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
 	CountDeliveries(ctx context.Context) (int, error)
 

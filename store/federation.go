@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -203,7 +205,7 @@ func (s *Store) QueueActivity(ctx context.Context, activityID string, activity [
 			return err
 		}
 		for _, d := range ds {
-			if err := set(txn, deliveryKey(d.ID), d); err != nil {
+			if err := set(txn, deliveryKey(d), d); err != nil {
 				return err
 			}
 		}
@@ -220,13 +222,16 @@ func (s *Store) QueuedActivity(ctx context.Context, activityID string) ([]byte, 
 	return s.readRaw("queued activity", queuedKey(activityID))
 }
 
-// RescheduleDelivery stores a delivery's next attempt.
-func (s *Store) RescheduleDelivery(ctx context.Context, d *federation.Delivery) error {
+// RescheduleDelivery replaces a delivery by its next attempt.
+func (s *Store) RescheduleDelivery(ctx context.Context, old, next *federation.Delivery) error {
 	err := s.update(func(txn *badger.Txn) error {
-		if ok, err := exists(txn, deliveryKey(d.ID)); err != nil || !ok {
+		if ok, err := exists(txn, deliveryKey(old)); err != nil || !ok {
 			return err // delivered or given up meanwhile: nothing to do
 		}
-		return set(txn, deliveryKey(d.ID), d)
+		if err := txn.Delete(deliveryKey(old)); err != nil {
+			return err
+		}
+		return set(txn, deliveryKey(next), next)
 	})
 	if err != nil {
 		return fmt.Errorf("store: reschedule delivery: %w", err)
@@ -237,10 +242,10 @@ func (s *Store) RescheduleDelivery(ctx context.Context, d *federation.Delivery) 
 // DeleteDelivery removes a delivery; the last one takes its activity along.
 func (s *Store) DeleteDelivery(ctx context.Context, d *federation.Delivery) error {
 	err := s.update(func(txn *badger.Txn) error {
-		if ok, err := exists(txn, deliveryKey(d.ID)); err != nil || !ok {
+		if ok, err := exists(txn, deliveryKey(d)); err != nil || !ok {
 			return err
 		}
-		if err := txn.Delete(deliveryKey(d.ID)); err != nil {
+		if err := txn.Delete(deliveryKey(d)); err != nil {
 			return err
 		}
 		item, err := txn.Get(queuedRefsKey(d.ActivityID))
@@ -270,21 +275,31 @@ func (s *Store) DeleteDelivery(ctx context.Context, d *federation.Delivery) erro
 	return nil
 }
 
-// DueDeliveries returns up to limit deliveries due at now.
+// DueDeliveries returns up to limit deliveries due at now, oldest first.
+// Keys are ordered by next attempt, so the scan stops at the first one not
+// due: a long queue of deliveries waiting for a dead host costs nothing.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*federation.Delivery, error) {
 	var out []*federation.Delivery
-	errFull := errors.New("full")
-	err := scan(ctx, s, pDelivery, func(d *federation.Delivery) error {
-		if !d.NextAt.After(now) {
-			out = append(out, d)
-			if len(out) >= limit {
-				return errFull
+	bound := dueBound(now)
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(pDelivery)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
+			if bytes.Compare(it.Item().Key(), bound) >= 0 {
+				return nil
 			}
+			d := new(federation.Delivery)
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, d) }); err != nil {
+				return fmt.Errorf("decode delivery: %w", err)
+			}
+			out = append(out, d)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errFull) {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("store: due deliveries: %w", err)
 	}
 	return out, nil
 }

@@ -1,5 +1,12 @@
 package store
 
+import (
+	"fmt"
+	"time"
+
+	"github.com/maillage/maillage/federation"
+)
+
 // Every key of the store is built here. Prefixes end with '/' so that a
 // prefix scan of one kind never reaches another.
 
@@ -37,7 +44,17 @@ func relationKey(actor string) []byte     { return []byte(pRelation + actor) }
 func relationIDKey(id string) []byte      { return []byte(pRelationID + id) }
 func partnerServiceKey(uri string) []byte { return []byte(pPartnerService + uri) }
 func seenKey(hash string) []byte          { return []byte(pSeen + hash) }
-func deliveryKey(id string) []byte        { return []byte(pDelivery + id) }
-func blockKey(host string) []byte         { return []byte(pBlock + host) }
-func queuedKey(id string) []byte          { return []byte(pQueued + id) }
-func queuedRefsKey(id string) []byte      { return []byte(pQueuedRefs + id) }
+
+// deliveryKey orders deliveries by their next attempt, so that finding
+// the due ones reads only those.
+func deliveryKey(d *federation.Delivery) []byte {
+	return fmt.Appendf(nil, "%s%016x/%s", pDelivery, uint64(max(d.NextAt.UnixNano(), 0)), d.ID)
+}
+
+// dueBound is the first delivery key later than now.
+func dueBound(now time.Time) []byte {
+	return fmt.Appendf(nil, "%s%016x0", pDelivery, uint64(max(now.UnixNano(), 0)))
+}
+func blockKey(host string) []byte    { return []byte(pBlock + host) }
+func queuedKey(id string) []byte     { return []byte(pQueued + id) }
+func queuedRefsKey(id string) []byte { return []byte(pQueuedRefs + id) }
