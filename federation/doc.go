@@ -11,6 +11,6 @@
 //
 // Imports: the standard library, directory, github.com/go-ap/activitypub,
 // github.com/go-fed/httpsig, golang.org/x/time and the Prometheus client.
-// It knows nothing of Badger, and web reaches it only through the small
-// Network interface it declares.
+// It knows nothing of Badger; web drives it only through the small
+// Network interface that web declares.
 package federation

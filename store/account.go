@@ -86,18 +86,7 @@ func (s *Store) User(ctx context.Context, id string) (*account.User, error) {
 func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
 	var u account.User
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(userEmailKey(email))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return directory.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		id, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		return get(txn, userKey(string(id)), &u)
+		return getIndexed(txn, userEmailKey(email), userKey, &u)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: user by email: %w", err)

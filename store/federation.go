@@ -32,18 +32,7 @@ func (s *Store) Relation(ctx context.Context, actor string) (*federation.Relatio
 func (s *Store) RelationByID(ctx context.Context, id string) (*federation.Relation, error) {
 	var r federation.Relation
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(relationIDKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return directory.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		actor, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		return get(txn, relationKey(string(actor)), &r)
+		return getIndexed(txn, relationIDKey(id), relationKey, &r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: relation %s: %w", id, err)

@@ -87,6 +87,23 @@ func mustExist(txn *badger.Txn, key []byte) error {
 	return nil
 }
 
+// getIndexed reads the record that an index entry points to: indexKey
+// holds the record's id, recordKey builds the record's key from it.
+func getIndexed(txn *badger.Txn, indexKey []byte, recordKey func(string) []byte, v any) error {
+	item, err := txn.Get(indexKey)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return directory.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	id, err := item.ValueCopy(nil)
+	if err != nil {
+		return err
+	}
+	return get(txn, recordKey(string(id)), v)
+}
+
 // readRaw returns a copy of the bytes stored at key.
 func (s *Store) readRaw(what string, key []byte) ([]byte, error) {
 	var out []byte

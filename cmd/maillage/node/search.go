@@ -93,8 +93,10 @@ func (ix *indexer) flush() {
 	}
 }
 
-func (ix *indexer) localDoc(ctx context.Context, s *directory.Service) search.Doc {
-	d := search.Doc{URI: ix.base + "/services/" + s.ID, Service: s, Actor: ix.actor, Provider: ix.name(), Local: true}
+// localDoc builds the document of a local service; provider is the
+// association's name, read once by the caller.
+func (ix *indexer) localDoc(ctx context.Context, s *directory.Service, provider string) search.Doc {
+	d := search.Doc{URI: ix.base + "/services/" + s.ID, Service: s, Actor: ix.actor, Provider: provider, Local: true}
 	for _, id := range s.Locations {
 		if l, err := ix.catalog.Location(ctx, id); err == nil && l.Point != nil {
 			d.Points = append(d.Points, *l.Point)
@@ -115,7 +117,7 @@ func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *d
 		ix.queue(uri, nil)
 		return nil
 	}
-	d := ix.localDoc(ctx, s)
+	d := ix.localDoc(ctx, s, ix.name())
 	ix.queue(uri, &d)
 	return nil
 }
@@ -151,8 +153,9 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
 		batch = batch[:0]
 		return err
 	}
+	provider := ix.name()
 	err := ix.catalog.ForEachService(ctx, func(s *directory.Service) error {
-		batch = append(batch, ix.localDoc(ctx, s))
+		batch = append(batch, ix.localDoc(ctx, s, provider))
 		if len(batch) == rebuildBatch {
 			return flush()
 		}
