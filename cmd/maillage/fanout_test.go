@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -26,7 +27,9 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 // A sender killed with SIGKILL in the middle of a fan-out resumes from its
 // durable queue: every partner ends with every service, each applied once.
 func TestKilledSenderResumesFanOut(t *testing.T) {
-	partners := nodetest.Start(t, 2, nodetest.Options{})
+	// The partners answer slowly, so that deliveries are still queued when
+	// the sender dies.
+	partners := nodetest.Start(t, 2, nodetest.Options{Latency: 100 * time.Millisecond})
 	dir := filepath.Join(t.TempDir(), "sender")
 	addr := freeAddr(t)
 	_, stderr, code := runCLI(t, nil, "init", "--data", dir, "--url", "http://"+addr, "--name", "Expéditeur", "--handle", "sender",
@@ -60,25 +63,37 @@ func TestKilledSenderResumesFanOut(t *testing.T) {
 		})
 	}
 
-	const n = 40
-	for i := range n {
+	// Services are created one after another and the sender is killed
+	// right after the twentieth is acknowledged, mid fan-out.
+	const killAt = 20
+	for i := range killAt {
 		if code, body := a.do(t, "POST", "/api/v1/services", tok, fmt.Sprintf(`{"name": "Service %d", "status": "active"}`, i)); code != 201 {
 			t.Fatalf("create %d: %d %s", i, code, body)
 		}
 	}
-	a.cmd.Process.Kill() // SIGKILL, mid fan-out
+	a.cmd.Process.Kill() // SIGKILL
 	<-a.done
-	queued := 0
+	n := killAt
+	missing := 0
 	for _, p := range partners {
-		queued += n - replicaSize(t, p)
+		missing += n - replicaSize(t, p)
 	}
-	t.Logf("deliveries still missing when the sender was killed: %d of %d", queued, 2*n)
+	t.Logf("killed after %d acknowledged services; deliveries missing at the kill: %d of %d", n, missing, 2*n)
+	if missing == 0 {
+		t.Error("every delivery was done before the kill: the test did not kill a fan-out in flight")
+	}
 
 	a = start()
+	_, body := a.do(t, "GET", "/api/v1/services?per_page=1", "", "")
+	var stored struct{ Total int }
+	json.Unmarshal(body, &stored)
+	if stored.Total != n {
+		t.Fatalf("the sender kept %d services after the kill, but had acknowledged %d", stored.Total, n)
+	}
 	for _, p := range partners {
-		waitFor(t, p.Name+" has every service", 30*time.Second, func() bool { return replicaSize(t, p) == n })
-		if got := receivedCreates(t, p); got != n {
-			t.Errorf("%s applied %d Create activities, want %d (each once)", p.Name, got, n)
+		waitFor(t, p.Name+" has every service", 30*time.Second, func() bool { return replicaSize(t, p) == stored.Total })
+		if got := receivedCreates(t, p); got != stored.Total {
+			t.Errorf("%s applied %d Create activities, want %d (each once)", p.Name, got, stored.Total)
 		}
 	}
 	a.stop(t)

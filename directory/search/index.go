@@ -233,12 +233,15 @@ func (x *Index) Put(d Doc) error {
 	if d.URI == "" || d.Service == nil {
 		return errors.New("search: document without id or service")
 	}
-	if err := x.bi.Index(d.URI, x.document(d)); err != nil {
-		return fmt.Errorf("search: index %s: %w", d.URI, err)
-	}
+	// The summary goes in first: a search that sees the new document in
+	// bleve must find its summary (one left over after a failed write is
+	// harmless, as only bleve's hits are looked up).
 	x.mu.Lock()
 	x.docs[d.URI] = summarize(d)
 	x.mu.Unlock()
+	if err := x.bi.Index(d.URI, x.document(d)); err != nil {
+		return fmt.Errorf("search: index %s: %w", d.URI, err)
+	}
 	return nil
 }
 
@@ -250,14 +253,14 @@ func (x *Index) PutBatch(docs []Doc) error {
 			return fmt.Errorf("search: index %s: %w", d.URI, err)
 		}
 	}
-	if err := x.bi.Batch(b); err != nil {
-		return fmt.Errorf("search: batch: %w", err)
-	}
 	x.mu.Lock()
 	for _, d := range docs {
 		x.docs[d.URI] = summarize(d)
 	}
 	x.mu.Unlock()
+	if err := x.bi.Batch(b); err != nil {
+		return fmt.Errorf("search: batch: %w", err)
+	}
 	return nil
 }
 
@@ -272,13 +275,17 @@ func (x *Index) Apply(puts []Doc, deletes []string) error {
 	for _, uri := range deletes {
 		b.Delete(uri)
 	}
-	if err := x.bi.Batch(b); err != nil {
-		return fmt.Errorf("search: batch: %w", err)
-	}
+	// Summaries of new documents before bleve, removals after it: a hit
+	// always has its summary.
 	x.mu.Lock()
 	for _, d := range puts {
 		x.docs[d.URI] = summarize(d)
 	}
+	x.mu.Unlock()
+	if err := x.bi.Batch(b); err != nil {
+		return fmt.Errorf("search: batch: %w", err)
+	}
+	x.mu.Lock()
 	for _, uri := range deletes {
 		delete(x.docs, uri)
 	}

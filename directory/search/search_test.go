@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,6 +108,51 @@ func TestGeoAndOpening(t *testing.T) {
 	for _, bad := range []Query{{RadiusKm: 5}, {Near: &directory.Point{Lat: 91}}, {Category: "nothing"}, {PerPage: 1000}, {Scope: "x"}} {
 		if _, err := x.Search(bad); err == nil {
 			t.Errorf("Search(%+v) accepted", bad)
+		}
+	}
+}
+
+// Every hit bleve returns has its summary, even while documents are being
+// added: a search never reports a total it cannot list.
+func TestHitsWhileIndexing(t *testing.T) {
+	x := fixture(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 150 {
+			id := fmt.Sprintf("s%d", i)
+			d := Doc{URI: "https://n.example/services/" + id, Actor: "https://n.example/actor", Provider: "Maison",
+				Service: &directory.Service{ID: id, Name: directory.T(directory.FR, "Permanence "+id), Status: directory.StatusActive}}
+			var err error
+			if i%2 == 0 {
+				err = x.Put(d)
+			} else {
+				err = x.Apply([]Doc{d}, nil)
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { <-done }() // the writer stops before the index closes
+	for searches := 0; ; searches++ {
+		select {
+		case <-done:
+			if searches == 0 {
+				t.Error("no search ran while indexing")
+			}
+			return
+		default:
+		}
+		r, err := x.Search(Query{Text: "permanence", PerPage: 100})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if want := min(r.Total, 100); len(r.Hits) != want {
+			t.Errorf("search %d: total %d but %d hits", searches, r.Total, len(r.Hits))
+			return
 		}
 	}
 }

@@ -78,6 +78,33 @@ type Options struct {
 	// Log, when set, receives every node's logs (text, debug level), so a
 	// test can search them for what must never be logged.
 	Log io.Writer
+	// Latency, when set, delays every read from the nodes' connections,
+	// as a slow network would: deliveries to them stay queued for a while.
+	Latency time.Duration
+}
+
+// slowListener hands out connections whose reads wait first.
+type slowListener struct {
+	net.Listener
+	delay time.Duration
+}
+
+func (l slowListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return slowConn{c, l.delay}, nil
+}
+
+type slowConn struct {
+	net.Conn
+	delay time.Duration
+}
+
+func (c slowConn) Read(p []byte) (int, error) {
+	time.Sleep(c.delay)
+	return c.Conn.Read(p)
 }
 
 // Start starts n nodes, named node1 … nodeN, and stops them when the test
@@ -130,6 +157,9 @@ func start(t testing.TB, i int, opts Options) *Node {
 }
 
 func (nd *Node) serve(ln net.Listener, now func() time.Time) {
+	if nd.opts.Latency > 0 {
+		ln = slowListener{ln, nd.opts.Latency}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan error, 1)
