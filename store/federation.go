@@ -108,24 +108,26 @@ func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerServi
 
 // ApplyPartnerService stores a service brought by an activity, checking
 // and recording the activity as seen and refusing an older version, all
-// in one transaction: one sync on the inbox's hot path.
+// in one transaction shared with concurrent deliveries: one sync per
+// batch on the inbox's hot path.
 func (s *Store) ApplyPartnerService(ctx context.Context, v *directory.PartnerService, activityID string, ttl time.Duration) (bool, error) {
 	sum := sha256.Sum256([]byte(activityID))
 	seen := seenKey(hex.EncodeToString(sum[:]))
 	applied := false
-	err := s.update(func(txn *badger.Txn) error {
+	err := s.applies.do(s, func(txn *badger.Txn) error {
 		applied = false
 		if ok, err := exists(txn, seen); err != nil || ok {
-			return err
-		}
-		if err := txn.SetEntry(badger.NewEntry(seen, nil).WithTTL(ttl)); err != nil {
 			return err
 		}
 		var old directory.PartnerService
 		switch err := get(txn, partnerServiceKey(v.URI), &old); {
 		case err == nil && old.Service != nil && old.Service.Updated.After(v.Service.Updated):
-			return nil // an older version arriving late
+			// An older version arriving late: recorded as seen only.
+			return txn.SetEntry(badger.NewEntry(seen, nil).WithTTL(ttl))
 		case err != nil && !errors.Is(err, directory.ErrNotFound):
+			return err
+		}
+		if err := txn.SetEntry(badger.NewEntry(seen, nil).WithTTL(ttl)); err != nil {
 			return err
 		}
 		applied = true

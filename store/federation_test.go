@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,5 +62,72 @@ func TestDeliveryQueue(t *testing.T) {
 	}
 	if n, _ := s.CountDeliveries(ctx); n != 0 {
 		t.Errorf("count = %d, want 0", n)
+	}
+}
+
+// Concurrent deliveries share transactions; each keeps its own outcome,
+// and one that fails commits nothing while the others commit.
+func TestApplyPartnerServiceGrouped(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	svc := func(n int, updated time.Time) *directory.PartnerService {
+		return &directory.PartnerService{URI: "https://p.example/services/" + serviceID(n), Actor: "https://p.example/actor",
+			Service: &directory.Service{ID: serviceID(n), Name: directory.T(directory.FR, "Service"), Updated: updated}}
+	}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const distinct, same = 300, 40
+	var wg sync.WaitGroup
+	var appliedSame atomic.Int32
+	errs := make(chan error, distinct+same+1)
+	for i := range distinct {
+		wg.Go(func() {
+			ok, err := s.ApplyPartnerService(ctx, svc(i, t0), fmt.Sprintf("https://p.example/activities/%d", i), time.Hour)
+			if err == nil && !ok {
+				err = fmt.Errorf("activity %d not applied", i)
+			}
+			errs <- err
+		})
+	}
+	for range same { // one activity delivered many times at once
+		wg.Go(func() {
+			ok, err := s.ApplyPartnerService(ctx, svc(distinct, t0), "https://p.example/activities/same", time.Hour)
+			if ok {
+				appliedSame.Add(1)
+			}
+			errs <- err
+		})
+	}
+	// A record that cannot be encoded fails alone, and is not marked seen.
+	bad := svc(distinct+1, t0)
+	bad.Points = []directory.Point{{Lat: math.NaN()}}
+	wg.Go(func() {
+		if _, err := s.ApplyPartnerService(ctx, bad, "https://p.example/activities/bad", time.Hour); err == nil {
+			errs <- errors.New("a record with NaN coordinates was stored")
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := appliedSame.Load(); n != 1 {
+		t.Errorf("one activity delivered %d times at once was applied %d times, want 1", same, n)
+	}
+	if seen, _ := s.Seen(ctx, "https://p.example/activities/bad"); seen {
+		t.Error("the failed activity was marked seen: a retry would be ignored")
+	}
+	n := 0
+	s.ForEachPartnerService(ctx, func(*directory.PartnerService) error { n++; return nil })
+	if n != distinct+1 {
+		t.Errorf("replica holds %d services, want %d", n, distinct+1)
+	}
+	// A late, older version is recorded as seen but changes nothing.
+	if ok, err := s.ApplyPartnerService(ctx, svc(0, t0.Add(-time.Hour)), "https://p.example/activities/old", time.Hour); err != nil || ok {
+		t.Errorf("older version: applied %v, %v", ok, err)
+	}
+	if seen, _ := s.Seen(ctx, "https://p.example/activities/old"); !seen {
+		t.Error("the stale activity was not recorded as seen")
 	}
 }

@@ -55,6 +55,8 @@ type Store struct {
 	key []byte // kept to encrypt backups
 	log *slog.Logger
 	now func() time.Time
+
+	applies groupCommit // partner-service writes from the inbox
 }
 
 // Open opens the store at path with key, creating it if path does not
