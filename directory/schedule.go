@@ -79,8 +79,13 @@ func (s Schedule) IsEmpty() bool {
 // never open: unknown hours are not advertised as open.
 func (s Schedule) OpenAt(t time.Time, loc *time.Location) bool {
 	t = t.In(loc)
-	min := Clock(t.Hour()*60 + t.Minute())
-	date := t.Format(time.DateOnly)
+	return s.OpenOn(t.Format(time.DateOnly), t.Weekday(), Clock(t.Hour()*60+t.Minute()))
+}
+
+// OpenOn is OpenAt for a time already split into its local date
+// (YYYY-MM-DD), weekday and minute of the day: a search checking many
+// schedules against one instant splits it once.
+func (s Schedule) OpenOn(date string, day time.Weekday, min Clock) bool {
 	for _, e := range s.Exceptions {
 		if e.Date != date {
 			continue
@@ -96,7 +101,7 @@ func (s Schedule) OpenAt(t time.Time, loc *time.Location) bool {
 		return false
 	}
 	for _, sl := range s.Weekly {
-		if sl.Day == t.Weekday() && sl.Opens <= min && min < sl.Closes {
+		if sl.Day == day && sl.Opens <= min && min < sl.Closes {
 			return true
 		}
 	}

@@ -1,11 +1,19 @@
 package federation_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/maillage/maillage/cmd/maillage/node"
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
+	"github.com/maillage/maillage/directory"
 )
 
 type searchAnswer struct {
@@ -95,5 +103,92 @@ func TestSearchAcrossPartners(t *testing.T) {
 	}
 	if got := searchOn(t, b, "q=francais&page=50"); got.Total != 1 || len(got.Results) != 0 {
 		t.Errorf("page beyond the end = %+v", got)
+	}
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// count returns how many log lines contain s.
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.b.String(), s)
+}
+
+// A clean stop saves the search index and the next start loads it; a
+// store changed meanwhile, or a damaged snapshot, makes the node rebuild,
+// never answer from a stale index.
+func TestSearchIndexSnapshot(t *testing.T) {
+	logs := &logBuffer{}
+	nodes := nodetest.Start(t, 2, nodetest.Options{Log: logs})
+	a, b := nodes[0], nodes[1]
+	ta, tb := a.AdminToken(), b.AdminToken()
+	partner(t, a, b, ta, tb)
+	createService(t, a, ta, "Épicerie du Midi")
+	createService(t, b, tb, "Cours de français")
+	eventually(t, "B indexes both", func() bool { return searchOn(t, b, "").Total == 2 })
+	before := searchOn(t, b, "q=epicerie")
+
+	snapshot := filepath.Join(b.Dir, "search.snapshot")
+	b.Stop()
+	if _, err := os.Stat(snapshot); err != nil {
+		t.Fatalf("no snapshot after a clean stop: %v", err)
+	}
+	loaded := logs.count(`msg="search index loaded"`)
+	b.Restart()
+	if logs.count(`msg="search index loaded"`) != loaded+1 {
+		t.Fatal("the restart did not load the snapshot")
+	}
+	if got := searchOn(t, b, "q=epicerie"); !reflect.DeepEqual(got, before) {
+		t.Errorf("after loading: %+v, want %+v", got, before)
+	}
+	if _, err := os.Stat(snapshot); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the snapshot was kept after loading: %v", err)
+	}
+
+	// The store changes while the node is stopped: the snapshot is stale.
+	b.Stop()
+	offline, err := node.Open(node.Config{DataDir: b.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := offline.Catalog.CreateService(context.Background(), &directory.Service{Name: directory.T(directory.FR, "Permanence juridique"), Status: directory.StatusActive}); err != nil {
+		t.Fatal(err)
+	}
+	offline.Close()
+	rebuilt := logs.count("snapshot not used")
+	b.Restart()
+	if logs.count("snapshot not used") != rebuilt+1 {
+		t.Error("a stale snapshot was not refused")
+	}
+	if got := searchOn(t, b, "q=juridique"); got.Total != 1 {
+		t.Errorf("the service added while stopped is not found: %+v", got)
+	}
+
+	// A damaged snapshot is refused too.
+	b.Stop()
+	raw, err := os.ReadFile(snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	if err := os.WriteFile(snapshot, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.Restart()
+	if logs.count("snapshot not used") != rebuilt+2 {
+		t.Error("a damaged snapshot was not refused")
+	}
+	if got := searchOn(t, b, ""); got.Total != 3 {
+		t.Errorf("after rebuilding: %d services, want 3", got.Total)
 	}
 }

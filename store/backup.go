@@ -85,7 +85,7 @@ func chunkAD(last bool) []byte {
 // stays open for reads and writes meanwhile: the backup is a consistent
 // snapshot of the moment it started. Cancelling ctx stops it.
 func (s *Store) Backup(ctx context.Context, w io.Writer) error {
-	err := writeBackup(ctx, w, s.key, func(cw io.Writer) error {
+	err := writeBackup(ctx, w, s.key, backupMagic, func(cw io.Writer) error {
 		_, err := s.db.Backup(cw, 0)
 		return err
 	})
@@ -95,7 +95,7 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
-func writeBackup(ctx context.Context, w io.Writer, key []byte, stream func(io.Writer) error) error {
+func writeBackup(ctx context.Context, w io.Writer, key []byte, magic string, stream func(io.Writer) error) error {
 	salt := make([]byte, saltSize)
 	rand.Read(salt)
 	aead, check, err := backupCipher(key, salt)
@@ -103,7 +103,7 @@ func writeBackup(ctx context.Context, w io.Writer, key []byte, stream func(io.Wr
 		return err
 	}
 	bw := bufio.NewWriterSize(w, chunkSize+1024)
-	bw.WriteString(backupMagic) // bufio keeps the first error for Flush
+	bw.WriteString(magic) // bufio keeps the first error for Flush
 	bw.Write(salt)
 	bw.Write(check)
 	cw := &chunkWriter{w: bw, aead: aead, buf: make([]byte, 0, chunkSize), stop: ctx.Err}
@@ -157,18 +157,20 @@ func (c *chunkWriter) seal(last bool) error {
 }
 
 // openBackup checks a backup's header and returns its decrypted stream.
-func openBackup(r io.Reader, key []byte) (io.Reader, error) {
+// The same format, with another magic line, holds the store's sidecar
+// files (sidecar.go).
+func openBackup(r io.Reader, key []byte, magic string) (io.Reader, error) {
 	br := bufio.NewReaderSize(r, chunkSize+1024)
-	head := make([]byte, len(backupMagic)+saltSize+checkSize)
-	if _, err := io.ReadFull(br, head); err != nil || string(head[:len(backupMagic)]) != backupMagic {
-		return nil, fmt.Errorf("%w: unknown format (no %q header)", ErrBadBackup, backupMagic[:len(backupMagic)-1])
+	head := make([]byte, len(magic)+saltSize+checkSize)
+	if _, err := io.ReadFull(br, head); err != nil || string(head[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: unknown format (no %q header)", ErrBadBackup, magic[:len(magic)-1])
 	}
-	salt := head[len(backupMagic) : len(backupMagic)+saltSize]
+	salt := head[len(magic) : len(magic)+saltSize]
 	aead, check, err := backupCipher(key, salt)
 	if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare(check, head[len(backupMagic)+saltSize:]) != 1 {
+	if subtle.ConstantTimeCompare(check, head[len(magic)+saltSize:]) != 1 {
 		return nil, fmt.Errorf("%w: this backup was made with another store key (or its header is damaged)", ErrWrongKey)
 	}
 	return &chunkReader{r: br, aead: aead}, nil
@@ -244,7 +246,7 @@ func Restore(path string, key []byte, r io.Reader, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	plain, err := openBackup(r, key)
+	plain, err := openBackup(r, key, backupMagic)
 	if err != nil {
 		return err
 	}

@@ -114,6 +114,10 @@ func (s *Server) searchServices(w http.ResponseWriter, r *http.Request, _ *accou
 		return err
 	}
 	res, err := s.Search.Search(q)
+	if errors.Is(err, search.ErrNotReady) {
+		w.Header().Set("Retry-After", "5")
+		return fmt.Errorf("%w: %v", errNotReady, err)
+	}
 	if errors.Is(err, search.ErrQuery) {
 		return fmt.Errorf("%s: %w", err, errBadQuery)
 	}

@@ -127,6 +127,9 @@ func (s *Server) textMatches(text string) (map[string]bool, error) {
 	ids := map[string]bool{}
 	for page := 1; len(ids) < maxTextMatches; page++ {
 		res, err := s.Search.Search(search.Query{Text: text, Scope: search.ScopeLocal, Page: page, PerPage: search.MaxPerPage})
+		if errors.Is(err, search.ErrNotReady) {
+			return nil, fmt.Errorf("%w: %v", errNotReady, err)
+		}
 		if errors.Is(err, search.ErrQuery) {
 			return nil, fmt.Errorf("%s: %w", err, errBadQuery)
 		}

@@ -3,14 +3,16 @@ package search
 import (
 	"errors"
 	"fmt"
+	"math"
+	mathbits "math/bits"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -43,11 +45,14 @@ const (
 	MaxPerPage  = 100
 	maxText     = 500
 	maxRadiusKm = 500
-	maxOpenScan = 20000 // candidates checked exactly against opening hours
+	minFuzzy    = 5 // letters a word needs to match with a typo
 )
 
 // ErrQuery wraps every problem with a query.
 var ErrQuery = errors.New("search: bad query")
+
+// ErrNotReady reports an index still being built at start.
+var ErrNotReady = errors.New("search: the index is being built, try again in a few seconds")
 
 // Hit is one result. Service carries the fields a result list shows, not
 // the long texts (description, eligibility, …): read the store for those.
@@ -125,40 +130,150 @@ func words(text string) []string {
 	return strings.FieldsFunc(directory.Fold(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
-func term(field, value string) query.Query {
-	t := bleve.NewTermQuery(value)
-	t.SetField(field)
-	return t
+// Weights of where a query word is found, multiplied by the rarity of
+// the term: a word of the name counts more than one of the description,
+// an exact word more than one with a typo.
+const (
+	wName   = 3.0
+	wText   = 1.0
+	wFolded = 1.0
+	wTypo   = 0.5
+)
+
+// clause is one query word: the terms that satisfy it, with weights.
+type clause struct {
+	terms    []uint32
+	weights  []float64
+	optional bool // a stop word: scores, but is not required
 }
 
-// textQuery requires every word, in any language's fields; words of five
-// letters or more also match with one typo.
-func textQuery(text string) query.Query {
-	var all []query.Query
+// clauses analyses the query text; ok is false when a required word is
+// in no document at all.
+func (x *Index) clauses(text string) (cs []clause, ok bool) {
 	for _, w := range words(text) {
-		var any []query.Query
-		for _, f := range []struct {
-			field string
-			boost float64
-		}{{"name_fr", 3}, {"name_nl", 3}, {"name_en", 3}, {"text_fr", 1}, {"text_nl", 1}, {"text_en", 1}, {"folded", 1}} {
-			m := bleve.NewMatchQuery(w)
-			m.SetField(f.field)
-			m.SetBoost(f.boost)
-			any = append(any, m)
+		var c clause
+		add := func(key string, weight float64) {
+			if id, found := x.terms[key]; found {
+				for i, t := range c.terms {
+					if t == id {
+						c.weights[i] = max(c.weights[i], weight)
+						return
+					}
+				}
+				c.terms = append(c.terms, id)
+				c.weights = append(c.weights, weight)
+			}
 		}
-		if len([]rune(w)) >= 5 {
-			fz := bleve.NewFuzzyQuery(w)
-			fz.SetField("folded")
-			fz.SetFuzziness(1)
-			fz.SetBoost(0.5)
-			any = append(any, fz)
+		for _, l := range directory.Langs {
+			for _, st := range x.an.stems(l, w) {
+				add(kName+string(l)+":"+st, wName)
+				add(kText+string(l)+":"+st, wText)
+			}
 		}
-		all = append(all, bleve.NewDisjunctionQuery(any...))
+		add(kFolded+w, wFolded)
+		for _, v := range x.typos(w) {
+			add(kFolded+v, wTypo)
+		}
+		c.optional = x.an.stopWord(w)
+		if len(c.terms) == 0 {
+			if c.optional {
+				continue
+			}
+			return nil, false
+		}
+		cs = append(cs, c)
 	}
-	if len(all) == 0 {
-		return bleve.NewMatchAllQuery()
+	return cs, true
+}
+
+// typos returns the indexed words one edit (insertion, deletion or
+// substitution) away from w, for words of minFuzzy letters or more.
+func (x *Index) typos(w string) []string {
+	r := []rune(w)
+	if len(r) < minFuzzy {
+		return nil
 	}
-	return bleve.NewConjunctionQuery(all...)
+	found := map[string]bool{}
+	consider := func(c string) {
+		if c != w && editDistanceOne([]rune(c), r) {
+			found[c] = true
+		}
+	}
+	for _, c := range x.near[w] { // w is one of their deletions: insertion
+		consider(c)
+	}
+	for i := range r {
+		v := string(r[:i]) + string(r[i+1:])
+		if _, ok := x.terms[kFolded+v]; ok { // deletion
+			consider(v)
+		}
+		for _, c := range x.near[v] { // substitution
+			consider(c)
+		}
+	}
+	out := make([]string, 0, len(found))
+	for c := range found {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// editDistanceOne reports whether a and b differ by at most one edit.
+func editDistanceOne(a, b []rune) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a)-len(b) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if len(a) == len(b) {
+		return string(a[i+1:]) == string(b[min(i+1, len(b)):])
+	}
+	return string(a[i+1:]) == string(b[i:])
+}
+
+// post returns the bitmap of a term key, or an empty one.
+func (x *Index) post(key string) *roaring.Bitmap {
+	if id, ok := x.terms[key]; ok {
+		return x.posts[id]
+	}
+	return roaring.New()
+}
+
+// cells returns the slots with a point in the map cells that cover the
+// circle, with fine cells for short radii and wide ones for long.
+func (x *Index) cells(c directory.Point, radiusKm float64) *roaring.Bitmap {
+	dLat := radiusKm / 111.2
+	dLon := radiusKm / (111.32 * math.Max(0.01, math.Cos(c.Lat*math.Pi/180)))
+	kind, size := kCell, cellDeg
+	if (2*dLat/cellDeg+2)*(2*dLon/cellDeg+2) > 400 {
+		kind, size = kWide, wideDeg
+	}
+	var bs []*roaring.Bitmap
+	for i := int(math.Floor((c.Lat - dLat) / size)); i <= int(math.Floor((c.Lat+dLat)/size)); i++ {
+		for j := int(math.Floor((c.Lon - dLon) / size)); j <= int(math.Floor((c.Lon+dLon)/size)); j++ {
+			if id, ok := x.terms[kind+strconv.Itoa(i)+":"+strconv.Itoa(j)]; ok {
+				bs = append(bs, x.posts[id])
+			}
+		}
+	}
+	return roaring.FastOr(bs...)
+}
+
+// matchPool keeps the buffers of matches between searches: a broad
+// search at 100,000 services matches tens of thousands.
+var matchPool = sync.Pool{New: func() any { return new([]match) }}
+
+// match is a candidate that passed every filter.
+type match struct {
+	slot  uint32
+	score float64
+	dist  float64
 }
 
 // Search runs q.
@@ -166,106 +281,260 @@ func (x *Index) Search(q Query) (*Result, error) {
 	if err := q.check(x.tax); err != nil {
 		return nil, err
 	}
-	must := []query.Query{textQuery(q.Text)}
-	if q.Category != "" {
-		must = append(must, term("category", q.Category))
-	}
-	if q.Audience != "" {
-		must = append(must, term("audience", q.Audience))
-	}
-	if q.Language != "" {
-		must = append(must, term("language", strings.ToLower(q.Language)))
-	}
-	if q.Referrals {
-		must = append(must, term("referrals", "true"))
-	}
-	switch q.Scope {
-	case ScopeLocal:
-		must = append(must, term("origin", "local"))
-	case ScopePartners:
-		must = append(must, term("origin", "partner"))
-	}
-	if q.Near != nil && q.RadiusKm > 0 {
-		g := bleve.NewGeoDistanceQuery(q.Near.Lon, q.Near.Lat, fmt.Sprintf("%gkm", q.RadiusKm))
-		g.SetField("geo")
-		must = append(must, g)
-	}
 	var at time.Time
+	var atDate string
+	var atMin directory.Clock
+	sure := roaring.New()
 	if q.OpenAt != nil {
 		at = q.OpenAt.In(x.loc)
-		minute := at.Hour()*60 + at.Minute()
-		// Candidates: open in this half hour of the week, or with an
-		// exception that day; each is then checked exactly.
-		must = append(must, bleve.NewDisjunctionQuery(
-			term("open", bucketTerm(at.Weekday(), minute)),
-			term("exception", at.Format(time.DateOnly))))
+		atDate, atMin = at.Format(time.DateOnly), directory.Clock(at.Hour()*60+at.Minute())
 	}
-	req := bleve.NewSearchRequest(bleve.NewConjunctionQuery(must...))
-	req.Fields = nil
-	req.AddFacet("category", bleve.NewFacetRequest("category", 100))
-	req.AddFacet("organization", bleve.NewFacetRequest("actor", 50))
-	if q.SortBy == "distance" {
-		gs, err := search.NewSortGeoDistance("geo", "km", q.Near.Lon, q.Near.Lat, false)
-		if err != nil {
-			return nil, err
-		}
-		req.SortByCustom(search.SortOrder{gs, &search.SortDocID{}})
-	}
-	exactOpen := q.OpenAt != nil
-	if exactOpen {
-		req.From, req.Size = 0, maxOpenScan
-	} else {
-		req.From, req.Size = (q.Page-1)*q.PerPage, q.PerPage
-	}
-	res, err := x.bi.Search(req)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	out := &Result{Total: int(res.Total), Facets: facets(res)}
+	now := x.now()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var hits []Hit
-	for _, h := range res.Hits {
-		sm := x.docs[h.ID]
-		if sm == nil {
+	out := &Result{Facets: map[string][]FacetCount{"category": {}, "organization": {}}}
+
+	cs, ok := x.clauses(q.Text)
+	if !ok {
+		return out, nil
+	}
+	// Candidates: the intersection of every required word and filter.
+	var must []*roaring.Bitmap
+	for _, c := range cs {
+		if c.optional {
 			continue
 		}
-		open := sm.schedule.OpenAt(x.now(), x.loc)
-		if exactOpen {
-			if !sm.schedule.OpenAt(at, x.loc) {
+		bs := make([]*roaring.Bitmap, len(c.terms))
+		for i, id := range c.terms {
+			bs[i] = x.posts[id]
+		}
+		must = append(must, roaring.FastOr(bs...))
+	}
+	filter := func(key string) { must = append(must, x.post(key)) }
+	if q.Category != "" {
+		filter(kCategory + q.Category)
+	}
+	if q.Audience != "" {
+		filter(kAudience + q.Audience)
+	}
+	if q.Language != "" {
+		filter(kLanguage + directory.Fold(q.Language))
+	}
+	if q.Referrals {
+		filter(kReferral + "true")
+	}
+	if q.Scope == ScopeLocal || q.Scope == ScopePartners {
+		filter(kOrigin + q.Scope)
+	}
+	if q.OpenAt != nil {
+		// Open in this half hour of the week, or with an exception that
+		// day; each is then checked exactly.
+		must = append(must, roaring.Or(x.post(bucketTerm(kOpen, at.Weekday(), at.Hour()*60+at.Minute())), x.post(kExcept+atDate)))
+		// Open all that half hour, with no exception that day: no
+		// need to check.
+		sure = roaring.AndNot(x.post(bucketTerm(kOpenAll, at.Weekday(), at.Hour()*60+at.Minute())), x.post(kExcept+atDate))
+	}
+	if q.Near != nil && q.RadiusKm > 0 {
+		must = append(must, x.cells(*q.Near, q.RadiusKm))
+	}
+	var cand *roaring.Bitmap
+	switch len(must) {
+	case 0:
+		cand = x.live
+	case 1:
+		cand = must[0]
+	default:
+		cand = roaring.FastAnd(must...)
+	}
+
+	// Exact checks, scores, facets.
+	idf := func(id uint32) float64 {
+		return math.Log(1 + float64(len(x.byURI))/float64(1+x.posts[id].GetCardinality()))
+	}
+	weights := make([][]float64, len(cs))
+	for i, c := range cs {
+		weights[i] = make([]float64, len(c.terms))
+		for j, id := range c.terms {
+			weights[i][j] = c.weights[j] * idf(id)
+		}
+	}
+	orgs := make([]int, len(x.actors))
+	var catCount [128]int
+	// The matches as a bitmap, for counting categories beyond the first
+	// 128, and only then: when exact checks drop candidates.
+	exact := (q.OpenAt != nil || (q.Near != nil && q.RadiusKm > 0)) && len(x.catCodes) > 128
+	var kept *roaring.Bitmap
+	if exact {
+		kept = roaring.New()
+	}
+	var nx, ny, nz, maxChord float64
+	if q.Near != nil {
+		nx, ny, nz = unit(*q.Near)
+		maxChord = math.Inf(1)
+		if q.RadiusKm > 0 {
+			maxChord = chordOf(q.RadiusKm) * (1 + 1e-9)
+		}
+	}
+	buf := matchPool.Get().(*[]match)
+	defer func() { matchPool.Put(buf) }()
+	ms := (*buf)[:0]
+	it := cand.Iterator()
+	for it.HasNext() {
+		slot := it.Next()
+		m := match{slot: slot, dist: math.Inf(1)}
+		if q.Near != nil {
+			// dist holds the squared chord until the page is cut.
+			if px := x.px[slot]; !math.IsNaN(px) {
+				dx, dy, dz := px-nx, x.py[slot]-ny, x.pz[slot]-nz
+				m.dist = dx*dx + dy*dy + dz*dz
+			}
+			for _, p := range x.more[slot] {
+				px, py, pz := unit(p)
+				dx, dy, dz := px-nx, py-ny, pz-nz
+				m.dist = min(m.dist, dx*dx+dy*dy+dz*dz)
+			}
+			if m.dist > maxChord {
 				continue
 			}
 		}
-		hit := Hit{URI: h.ID, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider, Local: sm.doc.Local, OpenNow: open, Score: h.Score}
-		if q.Near != nil && len(sm.doc.Points) > 0 {
-			best := distanceKm(*q.Near, sm.doc.Points[0])
-			for _, p := range sm.doc.Points[1:] {
-				best = min(best, distanceKm(*q.Near, p))
-			}
-			hit.DistanceKm = &best
+		if q.OpenAt != nil && !sure.Contains(slot) && !x.sched[slot].OpenOn(atDate, at.Weekday(), atMin) {
+			continue
 		}
-		hits = append(hits, hit)
+		for i, c := range cs {
+			best := 0.0
+			for j, id := range c.terms {
+				if weights[i][j] > best && x.posts[id].Contains(slot) {
+					best = weights[i][j]
+				}
+			}
+			m.score += best
+		}
+		ms = append(ms, m)
+		orgs[x.actor[slot]]++
+		for w, bits := range x.catBits[slot] {
+			for bits != 0 {
+				catCount[w*64+mathbits.TrailingZeros64(bits)]++
+				bits &= bits - 1
+			}
+		}
+		if exact {
+			kept.Add(slot)
+		}
 	}
-	if exactOpen {
-		out.Total = len(hits)
-		start := min((q.Page-1)*q.PerPage, len(hits))
-		hits = hits[start:min(start+q.PerPage, len(hits))]
+	if !exact {
+		kept = cand
 	}
-	out.Hits = hits
+	*buf = ms
+	out.Total = len(ms)
+	cats := map[string]int{}
+	for id, c := range x.catCodes {
+		n := 0
+		if id < 128 {
+			n = catCount[id]
+		} else {
+			n = int(kept.AndCardinality(x.post(kCategory + c)))
+		}
+		if n > 0 {
+			cats[c] = n
+		}
+	}
+	out.Facets["category"] = topCounts(cats, 100)
+	byActor := map[string]int{}
+	for a, n := range orgs {
+		if n > 0 {
+			byActor[x.actors[a]] = n
+		}
+	}
+	out.Facets["organization"] = topCounts(byActor, 50)
+
+	// Ranking: by distance or by score; ties by a hash of the id, which
+	// is the same on every node and after every restart.
+	less := func(a, b match) bool {
+		if q.SortBy == "distance" {
+			if a.dist != b.dist {
+				return a.dist < b.dist
+			}
+		} else if a.score != b.score {
+			return a.score > b.score
+		}
+		if oa, ob := x.order[a.slot], x.order[b.slot]; oa != ob {
+			return oa < ob
+		}
+		return x.slots[a.slot].uri < x.slots[b.slot].uri
+	}
+	start := (q.Page - 1) * q.PerPage
+	if start >= len(ms) {
+		return out, nil
+	}
+	top := firstN(ms, start+q.PerPage, less)
+	for _, m := range top[start:] {
+		sm := x.slots[m.slot].summary()
+		hit := Hit{URI: sm.doc.URI, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider, Local: sm.doc.Local,
+			OpenNow: sm.schedule.OpenAt(now, x.loc), Score: m.score}
+		if q.Near != nil && !math.IsInf(m.dist, 1) {
+			d := kmOfChord(m.dist)
+			hit.DistanceKm = &d
+		}
+		out.Hits = append(out.Hits, hit)
+	}
 	return out, nil
 }
 
-func facets(res *bleve.SearchResult) map[string][]FacetCount {
-	out := map[string][]FacetCount{}
-	for name, f := range res.Facets {
-		var counts []FacetCount
-		if f.Terms != nil {
-			for _, t := range f.Terms.Terms() {
-				counts = append(counts, FacetCount{Value: t.Term, Count: t.Count})
-			}
-		}
-		sort.SliceStable(counts, func(i, j int) bool { return counts[i].Count > counts[j].Count })
-		out[name] = counts
+// firstN returns the n first matches in order, sorted: a bounded heap
+// when n is small against the matches, a full sort otherwise.
+func firstN(ms []match, n int, less func(a, b match) bool) []match {
+	if n >= len(ms)/4 {
+		sort.Slice(ms, func(i, j int) bool { return less(ms[i], ms[j]) })
+		return ms[:min(n, len(ms))]
 	}
-	return out
+	// h is a max-heap (by less) of the n best seen so far.
+	h := make([]match, 0, n)
+	down := func(i int) {
+		for {
+			l, worst := 2*i+1, i
+			if l < len(h) && less(h[worst], h[l]) {
+				worst = l
+			}
+			if r := l + 1; r < len(h) && less(h[worst], h[r]) {
+				worst = r
+			}
+			if worst == i {
+				return
+			}
+			h[i], h[worst] = h[worst], h[i]
+			i = worst
+		}
+	}
+	for _, m := range ms {
+		if len(h) < n {
+			h = append(h, m)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !less(h[p], h[i]) {
+					break
+				}
+				h[p], h[i] = h[i], h[p]
+				i = p
+			}
+		} else if less(m, h[0]) {
+			h[0] = m
+			down(0)
+		}
+	}
+	sort.Slice(h, func(i, j int) bool { return less(h[i], h[j]) })
+	return h
+}
+
+func topCounts(counts map[string]int, n int) []FacetCount {
+	out := make([]FacetCount, 0, len(counts))
+	for v, c := range counts {
+		out = append(out, FacetCount{Value: v, Count: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Value < out[j].Value
+	})
+	return out[:min(n, len(out))]
 }

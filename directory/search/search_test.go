@@ -1,8 +1,10 @@
 package search
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
-	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -13,11 +15,10 @@ var brussels, _ = time.LoadLocation("Europe/Brussels")
 
 func fixture(t *testing.T) *Index {
 	t.Helper()
-	x, err := Open(filepath.Join(t.TempDir(), "index"), Options{})
+	x, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { x.Close() })
 	svc := func(id string, name, desc directory.Text, cats []string, pts []directory.Point, sched directory.Schedule, local bool) Doc {
 		s := &directory.Service{ID: id, Name: name, Description: desc, Status: directory.StatusActive, Categories: cats, Schedule: sched, Languages: []string{"fr"}}
 		return Doc{URI: "https://n.example/services/" + id, Service: s, Actor: "https://n.example/actor", Provider: "Maison", Local: local, Points: pts}
@@ -153,6 +154,60 @@ func TestHitsWhileIndexing(t *testing.T) {
 		if want := min(r.Total, 100); len(r.Hits) != want {
 			t.Errorf("search %d: total %d but %d hits", searches, r.Total, len(r.Hits))
 			return
+		}
+	}
+}
+
+// A loaded snapshot answers exactly as the index it was saved from, and
+// keeps working as an index: updates, deletions, new services.
+func TestSnapshotRoundTrip(t *testing.T) {
+	x := fixture(t)
+	var buf bytes.Buffer
+	if err := x.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	y, err := Load(bytes.NewReader(buf.Bytes()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stGilles := directory.Point{Lat: 50.8280, Lon: 4.3450}
+	monday10 := time.Date(2026, 12, 21, 10, 0, 0, 0, brussels)
+	queries := []Query{{}, {Text: "epicerie sociale"}, {Text: "voedselpakket"}, {Text: "epicrie"}, {Text: "french class"},
+		{Category: "equipement-et-alimentation"}, {Near: &stGilles, RadiusKm: 5, SortBy: "distance"}, {OpenAt: &monday10},
+		{Scope: ScopeLocal}}
+	same := func(q Query) {
+		t.Helper()
+		a, errA := x.Search(q)
+		b, errB := y.Search(q)
+		if errA != nil || errB != nil {
+			t.Fatalf("%+v: %v / %v", q, errA, errB)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("Search(%+v) differs after loading:\n saved  %+v\n loaded %+v", q, a, b)
+		}
+	}
+	for _, q := range queries {
+		same(q)
+	}
+	// Both indexes take the same changes and still agree.
+	add := Doc{URI: "https://n.example/services/new", Actor: "https://m.example/actor", Provider: "Autre",
+		Service: &directory.Service{ID: "new", Name: directory.T(directory.FR, "Épicerie solidaire"), Status: directory.StatusActive}}
+	for _, z := range []*Index{x, y} {
+		if err := z.Apply([]Doc{add}, []string{"https://n.example/services/voedsel"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range append(queries, Query{Text: "solidaire"}) {
+		same(q)
+	}
+	if r, _ := y.Search(Query{Text: "voedselpakket"}); r.Total != 0 {
+		t.Errorf("deleted service still found after loading: %v", ids(r))
+	}
+
+	// Damaged or foreign input is refused, not half loaded.
+	for name, b := range map[string][]byte{"empty": nil, "truncated": buf.Bytes()[:buf.Len()/2], "garbage": []byte("not a snapshot")} {
+		if _, err := Load(bytes.NewReader(b), Options{}); !errors.Is(err, ErrSnapshot) {
+			t.Errorf("%s snapshot: err = %v, want ErrSnapshot", name, err)
 		}
 	}
 }

@@ -11,11 +11,12 @@ import (
 
 // Files of a data directory.
 const (
-	identityFile = "maillage.json"
-	keyFile      = "store.key"
-	dbDir        = "db"
-	indexDir     = "index" // search index, rebuilt from db at every start
-	controlSock  = "control.sock"
+	identityFile   = "maillage.json"
+	keyFile        = "store.key"
+	dbDir          = "db"
+	legacyIndexDir = "index"           // the search index of earlier versions, removed at start
+	indexSnapshot  = "search.snapshot" // the search index saved at a clean stop, read at the next start
+	controlSock    = "control.sock"
 )
 
 // identityFormat is the version of maillage.json's layout.

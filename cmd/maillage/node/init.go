@@ -182,7 +182,7 @@ func seed(ctx context.Context, st *store.Store, id Identity, p InitParams) error
 
 // cleanDir removes what Init created in dir, leaving dir itself.
 func cleanDir(dir string) {
-	for _, name := range []string{identityFile, identityFile + ".tmp", keyFile, dbDir, indexDir} {
+	for _, name := range []string{identityFile, identityFile + ".tmp", keyFile, dbDir, legacyIndexDir, indexSnapshot, indexSnapshot + ".tmp"} {
 		os.RemoveAll(filepath.Join(dir, name))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -120,12 +121,19 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	var fedStore federation.Store = st
 	pubs := publishers{}
 	if cfg.Serving {
-		n.Search, err = search.Open(filepath.Join(cfg.DataDir, indexDir), search.Options{Taxonomy: n.Catalog.Taxonomy(), Now: cfg.Now})
+		// The index lives in memory; an earlier version kept it on disk.
+		if err := os.RemoveAll(filepath.Join(cfg.DataDir, legacyIndexDir)); err != nil {
+			return nil, fmt.Errorf("node: remove the old search index: %w", err)
+		}
+		// Before anything writes to the store: the snapshot is used only
+		// if the store is exactly as it was when the snapshot was saved.
+		var loaded bool
+		n.Search, loaded, err = loadIndex(st, filepath.Join(cfg.DataDir, indexSnapshot), search.Options{Taxonomy: n.Catalog.Taxonomy(), Now: cfg.Now}, cfg.Logger)
 		if err != nil {
 			return nil, err
 		}
 		n.ix = &indexer{idx: n.Search, catalog: n.Catalog, actor: id.BaseURL + "/actor", base: id.BaseURL, log: cfg.Logger,
-			rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}),
+			rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}), loaded: loaded,
 			pending: map[string]*search.Doc{}, wake: make(chan struct{}, 1),
 			name: func() string {
 				if o, err := n.Catalog.Organization(context.Background()); err == nil {
@@ -156,7 +164,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	n.Catalog.SetPublisher(append(pubs, n.Fed))
 	n.Web, err = web.New(web.Deps{
 		Network:       n.Fed,
-		Search:        searcher(n.Search),
+		Search:        searcher(n.Search, n.ix),
 		BaseURL:       id.BaseURL,
 		Catalog:       n.Catalog,
 		Accounts:      n.Accounts,
@@ -216,21 +224,39 @@ func (n *Node) IndexBuilt() <-chan struct{} {
 func (n *Node) Backup(ctx context.Context, w io.Writer) error { return n.Store.Backup(ctx, w) }
 
 // Close closes the store. Call it after the HTTP server has drained.
-func (n *Node) Close() error {
-	var serr error
-	if n.Search != nil {
-		serr = n.Search.Close()
+func (n *Node) Close() error { return n.Store.Close() }
+
+// SaveIndex writes the search index beside the store, for the next start
+// to load instead of rebuilding. Call it after Run has returned and the
+// HTTP server has drained, just before Close: the snapshot is stamped
+// with the store's version, which must not move meanwhile.
+func (n *Node) SaveIndex() error {
+	if n.ix == nil {
+		return nil
 	}
-	if err := n.Store.Close(); err != nil {
-		return err
-	}
-	return serr
+	return n.ix.save(n.Store, filepath.Join(n.cfg.DataDir, indexSnapshot))
 }
 
-// searcher keeps a nil index a nil interface, so web can tell it is off.
-func searcher(x *search.Index) web.Searcher {
+// searcher keeps a nil index a nil interface, so web can tell it is off,
+// and answers search.ErrNotReady until the index holds every service:
+// a partial answer would look like a complete one.
+func searcher(x *search.Index, ix *indexer) web.Searcher {
 	if x == nil {
 		return nil
 	}
-	return x
+	return readySearcher{x, ix.built}
+}
+
+type readySearcher struct {
+	*search.Index
+	built <-chan struct{}
+}
+
+func (r readySearcher) Search(q search.Query) (*search.Result, error) {
+	select {
+	case <-r.built:
+		return r.Index.Search(q)
+	default:
+		return nil, search.ErrNotReady
+	}
 }

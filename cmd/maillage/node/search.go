@@ -2,8 +2,11 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -31,6 +34,8 @@ type indexer struct {
 	rebuilding bool
 	touched    map[string]bool
 	built      chan struct{}
+	loaded     bool // from a snapshot: no rebuild
+	complete   bool // holds every stored service: may be saved
 
 	// Changes wait here (a nil Doc deletes) and are indexed in batches by
 	// run: indexing one document at a time costs milliseconds, too much
@@ -132,13 +137,17 @@ const rebuildBatch = 200
 
 // rebuild fills the index from the store. It runs in the background
 // while the node already serves; searches see the index fill up.
-func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
+func (ix *indexer) rebuild(ctx context.Context, st *store.Store) (err error) {
 	defer close(ix.built)
 	defer func() {
 		ix.mu.Lock()
 		ix.rebuilding, ix.touched = false, nil
+		ix.complete = err == nil
 		ix.mu.Unlock()
 	}()
+	if ix.loaded {
+		return nil
+	}
 	start := time.Now()
 	batch := make([]search.Doc, 0, rebuildBatch)
 	flush := func() error {
@@ -158,7 +167,7 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) error {
 		return err
 	}
 	provider := ix.name()
-	err := ix.catalog.ForEachService(ctx, func(s *directory.Service) error {
+	err = ix.catalog.ForEachService(ctx, func(s *directory.Service) error {
 		batch = append(batch, ix.localDoc(ctx, s, provider))
 		if len(batch) == rebuildBatch {
 			return flush()
@@ -232,4 +241,46 @@ func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) erro
 func (s indexedStore) index(ps *directory.PartnerService) {
 	d := partnerDoc(ps)
 	s.ix.queue(ps.URI, &d)
+}
+
+// loadIndex returns the index saved at the last clean stop if the store
+// has not changed since, and otherwise an empty one to rebuild (loaded
+// false). A missing, stale or damaged snapshot is never an error: the
+// store is the truth and the index is rebuilt from it.
+func loadIndex(st *store.Store, path string, o search.Options, log *slog.Logger) (*search.Index, bool, error) {
+	start := time.Now()
+	var x *search.Index
+	err := st.LoadSidecar(path, func(r io.Reader) error {
+		var err error
+		x, err = search.Load(r, o)
+		return err
+	})
+	switch {
+	case err == nil:
+		log.Info("search index loaded", "services", x.Count(), "took", time.Since(start).Round(time.Millisecond).String())
+		return x, true, nil
+	case errors.Is(err, os.ErrNotExist):
+	default:
+		log.Warn("search index snapshot not used; rebuilding", "reason", err.Error())
+	}
+	x, err = search.New(o)
+	return x, false, err
+}
+
+// save writes the index if it holds every stored service, after indexing
+// what is still queued.
+func (ix *indexer) save(st *store.Store, path string) error {
+	ix.mu.Lock()
+	complete := ix.complete
+	ix.mu.Unlock()
+	if !complete {
+		return nil
+	}
+	ix.flush()
+	start := time.Now()
+	if err := st.SaveSidecar(path, ix.idx.Save); err != nil {
+		return err
+	}
+	ix.log.Info("search index saved", "services", ix.idx.Count(), "took", time.Since(start).Round(time.Millisecond).String())
+	return nil
 }
