@@ -77,6 +77,15 @@ wait:
 		return res.Total > 0
 	})
 
+	// The load command runs the benchmark mix against it without error.
+	benchOut, stderr, code := runCLI(t, nil, "bench-search", "--url", "http://"+addr, "--clients", "4", "--duration", "1s")
+	if code != 0 || !regexp.MustCompile(`^\d+ searches in .* by 4 clients: \d+/s, 0 errors; latency p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms`).MatchString(benchOut) {
+		t.Errorf("bench-search: exit %d\n%s%s", code, benchOut, stderr)
+	}
+	if _, stderr, code := runCLI(t, nil, "bench-search", "--url", "http://"+freeAddr(t), "--duration", "1s"); code != 1 || !strings.Contains(stderr, "bench-search") {
+		t.Errorf("bench-search against nothing: exit %d, %s", code, stderr)
+	}
+
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

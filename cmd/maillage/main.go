@@ -52,6 +52,7 @@ func commands() []command {
 		restoreCommand(),
 		demoCommand(),
 		benchCommand(),
+		benchSearchCommand(),
 		healthcheckCommand(),
 		{name: "version", summary: "print the version", define: func(*flag.FlagSet) func(context.Context, *cli, []string) error {
 			return func(_ context.Context, c *cli, _ []string) error {
