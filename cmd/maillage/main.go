@@ -53,6 +53,7 @@ func commands() []command {
 		demoCommand(),
 		benchCommand(),
 		benchSearchCommand(),
+		benchExportCommand(),
 		healthcheckCommand(),
 		{name: "version", summary: "print the version", define: func(*flag.FlagSet) func(context.Context, *cli, []string) error {
 			return func(_ context.Context, c *cli, _ []string) error {
