@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -208,6 +209,57 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	for name, b := range map[string][]byte{"empty": nil, "truncated": buf.Bytes()[:buf.Len()/2], "garbage": []byte("not a snapshot")} {
 		if _, err := Load(bytes.NewReader(b), Options{}); !errors.Is(err, ErrSnapshot) {
 			t.Errorf("%s snapshot: err = %v, want ErrSnapshot", name, err)
+		}
+	}
+}
+
+// Opening hours are read in Brussels time across both daylight-saving
+// changes, through the index's half-hour buckets and the exact check.
+func TestOpenAtAcrossDST(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(id string, slots ...directory.Slot) {
+		t.Helper()
+		err := x.Put(Doc{URI: "https://n.example/services/" + id, Actor: "https://n.example/actor",
+			Service: &directory.Service{ID: id, Name: directory.T(directory.FR, id), Status: directory.StatusActive, Schedule: directory.Schedule{Weekly: slots}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("morning", directory.Slot{Day: time.Sunday, Opens: 9 * 60, Closes: 12 * 60})
+	put("night", directory.Slot{Day: time.Sunday, Opens: 2 * 60, Closes: 3 * 60})
+	utc := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		at   string
+		open []string
+	}{
+		{"2026-03-22T07:30:00Z", nil},                 // 08:30 CET
+		{"2026-03-22T08:30:00Z", []string{"morning"}}, // 09:30 CET
+		{"2026-03-29T07:30:00Z", []string{"morning"}}, // 09:30 CEST: same UTC, an hour later locally
+		{"2026-03-29T10:30:00Z", nil},                 // 12:30 CEST
+		{"2026-03-29T01:30:00Z", nil},                 // 03:30 CEST: 02:00–03:00 does not exist that night
+		{"2026-10-18T07:30:00Z", []string{"morning"}}, // 09:30 CEST
+		{"2026-10-25T07:30:00Z", nil},                 // 08:30 CET
+		{"2026-10-25T08:30:00Z", []string{"morning"}}, // 09:30 CET
+		{"2026-10-25T00:30:00Z", []string{"night"}},   // 02:30 CEST, the first time
+		{"2026-10-25T01:30:00Z", []string{"night"}},   // 02:30 CET, the second time
+		{"2026-10-25T02:30:00Z", nil},                 // 03:30 CET
+	} {
+		at := utc(tt.at)
+		r, err := x.Search(Query{OpenAt: &at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(r); !slices.Equal(got, tt.open) {
+			t.Errorf("open at %s (%s in Brussels) = %v, want %v", tt.at, at.In(brussels).Format("Mon 15:04 MST"), got, tt.open)
 		}
 	}
 }
