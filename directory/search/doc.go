@@ -5,9 +5,13 @@
 // across languages through the shared taxonomy, audience, language,
 // referrals, distance from a point, and opening hours.
 //
-// The index is github.com/blevesearch/bleve/v2 (scorch) in a directory of
-// its own; it is rebuilt from the store when the node starts and kept
-// up to date on every change, so the store stays the only truth.
+// The index is an inverted index in memory (index.go says why it is not
+// bleve's), with posting lists as compressed bitmaps
+// (github.com/RoaringBitmap/roaring/v2) and bleve's language analysers.
+// It is built from the store when the node starts, or loaded from the
+// snapshot saved at the last clean stop (snapshot.go), and kept up to date
+// on every change, so the store stays the only truth.
 //
-// Imports: the standard library, directory and bleve.
+// Imports: the standard library, directory, roaring and bleve's analysis
+// packages.
 package search
