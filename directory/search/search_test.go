@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -260,6 +261,64 @@ func TestOpenAtAcrossDST(t *testing.T) {
 		}
 		if got := ids(r); !slices.Equal(got, tt.open) {
 			t.Errorf("open at %s (%s in Brussels) = %v, want %v", tt.at, at.In(brussels).Format("Mon 15:04 MST"), got, tt.open)
+		}
+	}
+}
+
+// A service exactly at the edge of the circle: in when the radius reaches
+// it, out when it stops short, whatever the map cell it falls in.
+func TestRadiusBoundary(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	centre := directory.Point{Lat: 50.8467, Lon: 4.3525}
+	// Points 1, 10 and 100 km due east and due north of the centre.
+	type place struct {
+		id string
+		p  directory.Point
+		km float64
+	}
+	var places []place
+	for _, km := range []float64{1, 10, 100} {
+		east := directory.Point{Lat: centre.Lat, Lon: centre.Lon + km/(111.32*math.Cos(centre.Lat*math.Pi/180))}
+		north := directory.Point{Lat: centre.Lat + km/111.2, Lon: centre.Lon}
+		places = append(places, place{fmt.Sprintf("east%g", km), east, distanceKm(centre, east)}, place{fmt.Sprintf("north%g", km), north, distanceKm(centre, north)})
+	}
+	for _, pl := range places {
+		if err := x.Put(Doc{URI: "https://n.example/services/" + pl.id, Actor: "https://n.example/actor", Points: []directory.Point{pl.p},
+			Service: &directory.Service{ID: pl.id, Name: directory.T(directory.FR, pl.id), Status: directory.StatusActive}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pl := range places {
+		for _, r := range []struct {
+			radius float64
+			in     bool
+		}{{pl.km * 1.001, true}, {pl.km * 0.999, false}} {
+			res, err := x.Search(Query{Near: &centre, RadiusKm: r.radius, PerPage: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(ids(res), pl.id); got != r.in {
+				t.Errorf("%s at %.4f km, radius %.4f km: found %v, want %v", pl.id, pl.km, r.radius, got, r.in)
+			}
+		}
+	}
+	// Distances shown are great-circle kilometres.
+	res, _ := x.Search(Query{Near: &centre, RadiusKm: 200, SortBy: "distance", PerPage: 100})
+	for i, h := range res.Hits {
+		want := places[0].km
+		for _, pl := range places {
+			if pl.id == h.Service.ID {
+				want = pl.km
+			}
+		}
+		if h.DistanceKm == nil || math.Abs(*h.DistanceKm-want) > 1e-6*want+1e-9 {
+			t.Errorf("hit %d %s: distance %v, want %.6f", i, h.Service.ID, h.DistanceKm, want)
+		}
+		if i > 0 && *res.Hits[i-1].DistanceKm > *h.DistanceKm {
+			t.Errorf("not sorted by distance at %d", i)
 		}
 	}
 }
