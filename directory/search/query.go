@@ -272,6 +272,7 @@ var matchPool = sync.Pool{New: func() any { return new([]match) }}
 // match is a candidate that passed every filter.
 type match struct {
 	slot  uint32
+	order uint64 // hot[slot].Order, here for the sort
 	score float64
 	dist  float64
 }
@@ -351,12 +352,21 @@ func (x *Index) Search(q Query) (*Result, error) {
 	idf := func(id uint32) float64 {
 		return math.Log(1 + float64(len(x.byURI))/float64(1+x.posts[id].GetCardinality()))
 	}
-	weights := make([][]float64, len(cs))
+	// Each word's terms by weight, highest first: the first a candidate
+	// has is the word's score for it.
+	type weighted struct {
+		post   *roaring.Bitmap
+		weight float64
+	}
+	scoring := make([][]weighted, len(cs))
 	for i, c := range cs {
-		weights[i] = make([]float64, len(c.terms))
 		for j, id := range c.terms {
-			weights[i][j] = c.weights[j] * idf(id)
+			if x.posts[id].IsEmpty() {
+				continue
+			}
+			scoring[i] = append(scoring[i], weighted{x.posts[id], c.weights[j] * idf(id)})
 		}
+		sort.Slice(scoring[i], func(a, b int) bool { return scoring[i][a].weight > scoring[i][b].weight })
 	}
 	orgs := make([]int, len(x.actors))
 	var catCount [128]int
@@ -381,11 +391,12 @@ func (x *Index) Search(q Query) (*Result, error) {
 	it := cand.Iterator()
 	for it.HasNext() {
 		slot := it.Next()
-		m := match{slot: slot, dist: math.Inf(1)}
+		h := &x.hot[slot]
+		m := match{slot: slot, order: h.Order, dist: math.Inf(1)}
 		if q.Near != nil {
 			// dist holds the squared chord until the page is cut.
-			if px := x.px[slot]; !math.IsNaN(px) {
-				dx, dy, dz := px-nx, x.py[slot]-ny, x.pz[slot]-nz
+			if !math.IsNaN(h.PX) {
+				dx, dy, dz := h.PX-nx, h.PY-ny, h.PZ-nz
 				m.dist = dx*dx + dy*dy + dz*dz
 			}
 			for _, p := range x.more[slot] {
@@ -400,18 +411,17 @@ func (x *Index) Search(q Query) (*Result, error) {
 		if q.OpenAt != nil && !sure.Contains(slot) && !x.sched[slot].OpenOn(atDate, at.Weekday(), atMin) {
 			continue
 		}
-		for i, c := range cs {
-			best := 0.0
-			for j, id := range c.terms {
-				if weights[i][j] > best && x.posts[id].Contains(slot) {
-					best = weights[i][j]
+		for _, terms := range scoring {
+			for _, w := range terms {
+				if w.post.Contains(slot) {
+					m.score += w.weight
+					break
 				}
 			}
-			m.score += best
 		}
 		ms = append(ms, m)
-		orgs[x.actor[slot]]++
-		for w, bits := range x.catBits[slot] {
+		orgs[h.Actor]++
+		for w, bits := range h.Cats {
 			for bits != 0 {
 				catCount[w*64+mathbits.TrailingZeros64(bits)]++
 				bits &= bits - 1
@@ -457,8 +467,8 @@ func (x *Index) Search(q Query) (*Result, error) {
 		} else if a.score != b.score {
 			return a.score > b.score
 		}
-		if oa, ob := x.order[a.slot], x.order[b.slot]; oa != ob {
-			return oa < ob
+		if a.order != b.order {
+			return a.order < b.order
 		}
 		return x.slots[a.slot].uri < x.slots[b.slot].uri
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -320,5 +321,12 @@ func TestRadiusBoundary(t *testing.T) {
 		if i > 0 && *res.Hits[i-1].DistanceKm > *h.DistanceKm {
 			t.Errorf("not sorted by distance at %d", i)
 		}
+	}
+}
+
+// The per-service data a search scans fits one cache line.
+func TestHotSlotIsOneCacheLine(t *testing.T) {
+	if n := unsafe.Sizeof(hotSlot{}); n != 64 {
+		t.Errorf("hotSlot is %d bytes, want 64", n)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
@@ -42,14 +42,9 @@ type snapshot struct {
 	Posts    [][]byte
 	Near     map[string][]string
 	CatCodes []string
-	PX       []float64
-	PY       []float64
-	PZ       []float64
+	Hot      []hotSlot
 	Sched    []directory.Schedule
-	CatBits  [][2]uint64
 	More     map[uint32][]directory.Point
-	Actor    []uint32
-	Order    []uint64
 	Actors   []string
 }
 
@@ -60,8 +55,8 @@ func (x *Index) Save(w io.Writer) error {
 	sn := snapshot{
 		Version: snapshotVersion, URIs: make([]string, len(x.slots)), Docs: make([][]byte, len(x.slots)),
 		Terms: make([][]uint32, len(x.slots)), Free: x.free, TermKeys: make([]string, len(x.posts)),
-		Posts: make([][]byte, len(x.posts)), Near: x.near, CatCodes: x.catCodes, PX: x.px, PY: x.py, PZ: x.pz,
-		Sched: x.sched, CatBits: x.catBits, More: x.more, Actor: x.actor, Order: x.order, Actors: x.actors,
+		Posts: make([][]byte, len(x.posts)), Near: x.near, CatCodes: x.catCodes, Hot: x.hot,
+		Sched: x.sched, More: x.more, Actors: x.actors,
 	}
 	for i, e := range x.slots {
 		if e == nil {
@@ -115,8 +110,7 @@ func Load(r io.Reader, o Options) (*Index, error) {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
 	n := len(sn.URIs)
-	if sn.Version != snapshotVersion || len(sn.Docs) != n || len(sn.Terms) != n || len(sn.PX) != n || len(sn.PY) != n ||
-		len(sn.PZ) != n || len(sn.Sched) != n || len(sn.CatBits) != n || len(sn.Actor) != n || len(sn.Order) != n ||
+	if sn.Version != snapshotVersion || len(sn.Docs) != n || len(sn.Terms) != n || len(sn.Hot) != n || len(sn.Sched) != n ||
 		len(sn.TermKeys) != len(sn.Posts) {
 		return nil, fmt.Errorf("%w: version %d or inconsistent lengths", ErrSnapshot, sn.Version)
 	}
@@ -130,7 +124,7 @@ func Load(r io.Reader, o Options) (*Index, error) {
 				return nil, fmt.Errorf("%w: term out of range", ErrSnapshot)
 			}
 		}
-		if int(sn.Actor[i]) >= len(sn.Actors) {
+		if int(sn.Hot[i].Actor) >= len(sn.Actors) {
 			return nil, fmt.Errorf("%w: actor out of range", ErrSnapshot)
 		}
 		x.slots[i] = &entry{uri: uri, terms: sn.Terms[i], raw: sn.Docs[i]}
@@ -160,6 +154,6 @@ func Load(r io.Reader, o Options) (*Index, error) {
 	for i, a := range x.actors {
 		x.actorIDs[a] = uint32(i)
 	}
-	x.px, x.py, x.pz, x.sched, x.catBits, x.actor, x.order = sn.PX, sn.PY, sn.PZ, sn.Sched, sn.CatBits, sn.Actor, sn.Order
+	x.hot, x.sched = sn.Hot, sn.Sched
 	return x, nil
 }
