@@ -7,8 +7,12 @@
 // (consent.go), the allow-list of resident data and minimisation to the
 // consented categories (payload.go), sealing bound to the referral and
 // both actors, with key rotation (seal.go), and the state machine with its
-// reason and outcome codes (state.go). Storage, the federation protocol,
-// withdrawal with erasure, retention and the audit log come next.
+// reason and outcome codes (state.go); and the Service that creates a
+// referral on the sender's side (every check, sealing to the recipient and
+// to itself), opens a referral's data for a worker with an audit line, and
+// makes transitions by side (referral.go), on a Store that cmd wires to
+// the Badger store. The federation protocol, receiving, withdrawal with
+// erasure, retention and the HTTP API come next.
 //
 // Imports: the standard library and directory (for service identity and
 // data categories only). It knows nothing of HTTP, Badger or ActivityPub.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage/federation"
+	"github.com/maillage/maillage/referral"
 )
 
 // Every key of the store is built here. Prefixes end with '/' so that a
@@ -26,6 +27,11 @@ const (
 	pQueued         = "act/"
 	pQueuedRefs     = "act-refs/"
 	pBlock          = "block/"
+
+	pReferral   = "ref/"
+	pConsent    = "consent/"
+	pWithdrawal = "consent-wd/"
+	pAudit      = "audit/"
 )
 
 var (
@@ -58,3 +64,18 @@ func dueBound(now time.Time) []byte {
 func blockKey(host string) []byte    { return []byte(pBlock + host) }
 func queuedKey(id string) []byte     { return []byte(pQueued + id) }
 func queuedRefsKey(id string) []byte { return []byte(pQueuedRefs + id) }
+
+func referralKey(id string) []byte { return []byte(pReferral + id) }
+func consentKey(id string) []byte  { return []byte(pConsent + id) }
+
+// withdrawalKey groups a consent's withdrawals and orders them in time.
+func withdrawalKey(w *referral.Withdrawal) []byte {
+	return fmt.Appendf(nil, "%s%s/%016x", pWithdrawal, w.Consent, uint64(max(w.At.UnixNano(), 0)))
+}
+
+// auditKey orders the log by time, then by seq, which grows with every
+// entry (and across restarts): entries of the same instant keep the order
+// they were written in.
+func auditKey(e *referral.AuditEntry, seq uint64) []byte {
+	return fmt.Appendf(nil, "%s%016x/%016x", pAudit, uint64(max(e.At.UnixNano(), 0)), seq)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -56,7 +57,8 @@ type Store struct {
 	log *slog.Logger
 	now func() time.Time
 
-	applies groupCommit // partner-service writes from the inbox
+	applies  groupCommit   // partner-service writes from the inbox
+	auditSeq atomic.Uint64 // orders audit entries; starts from the clock
 }
 
 // Open opens the store at path with key, creating it if path does not
@@ -78,6 +80,7 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, key: key, log: opts.Logger, now: opts.Now}
+	s.auditSeq.Store(uint64(time.Now().UnixNano()))
 	if err := s.migrate(path, opts.migrations); err != nil {
 		db.Close()
 		return nil, err

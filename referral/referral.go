@@ -1,0 +1,288 @@
+package referral
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+)
+
+// Referral is one referral as a node keeps it, on either side. It holds
+// no personal data in clear: the resident's data is Sealed, to this node.
+type Referral struct {
+	ID        string         `json:"id"`   // ActivityPub id, minted by the sender
+	Side      Side           `json:"side"` // this node's side: sender or recipient
+	Sender    string         `json:"sender"`
+	Recipient string         `json:"recipient"`
+	Service   string         `json:"service"` // the service's ActivityPub id
+	State     State          `json:"state"`
+	Reason    string         `json:"reason,omitempty"` // reason or outcome code of the last transition
+	Consent   ConsentSummary `json:"consent"`
+	Sealed    Sealed         `json:"sealed,omitempty"` // nil once erased
+	Erasure   *Erasure       `json:"erasure,omitempty"`
+	History   []Event        `json:"history"`
+	CreatedBy string         `json:"created_by,omitempty"` // the sender's worker (sender side only)
+	Created   time.Time      `json:"created"`
+	Updated   time.Time      `json:"updated"`
+}
+
+// ConsentSummary is what travels and is shown of a consent: no personal
+// data, enough for the recipient to check it covers what it receives.
+type ConsentSummary struct {
+	ID            string                   `json:"id"`
+	Method        Method                   `json:"method"`
+	Categories    []directory.DataCategory `json:"categories"`
+	Special       bool                     `json:"special"`
+	NoticeVersion string                   `json:"notice_version"`
+	GivenAt       time.Time                `json:"given_at"`
+	ExpiresAt     time.Time                `json:"expires_at"`
+}
+
+// Event is one transition, timestamped on the node that records it.
+type Event struct {
+	At     time.Time `json:"at"`
+	From   State     `json:"from,omitempty"`
+	To     State     `json:"to"`
+	By     Side      `json:"by"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// Erasure records that a referral's personal data was erased.
+type Erasure struct {
+	At  time.Time `json:"at"`
+	By  string    `json:"by"`  // a worker, "retention", or the remote node's actor
+	Why string    `json:"why"` // withdrawn, retention, expired
+}
+
+// AuditEntry is one line of the append-only audit log: who did what to
+// which referral, never with personal data.
+type AuditEntry struct {
+	At       time.Time `json:"at"`
+	Who      string    `json:"who"`    // a worker's account id, "system" or a remote actor
+	Action   string    `json:"action"` // created, sent, received, opened, transition, withdrawn, erased
+	Referral string    `json:"referral"`
+	Detail   string    `json:"detail,omitempty"` // states and codes only
+}
+
+// Store keeps referrals, consents and the audit log. Consents and
+// withdrawals are only ever added, and the audit log only appended to.
+type Store interface {
+	AddConsent(ctx context.Context, c *Consent) error
+	Consent(ctx context.Context, id string) (*Consent, error)
+	AddWithdrawal(ctx context.Context, w *Withdrawal) error
+	Withdrawals(ctx context.Context, consentID string) ([]Withdrawal, error)
+	AddReferral(ctx context.Context, r *Referral) error
+	// UpdateReferral applies fn to the stored referral atomically; fn may
+	// run more than once.
+	UpdateReferral(ctx context.Context, id string, fn func(*Referral) error) (*Referral, error)
+	Referral(ctx context.Context, id string) (*Referral, error)
+	ForEachReferral(ctx context.Context, fn func(*Referral) error) error
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	ForEachAudit(ctx context.Context, fn func(*AuditEntry) error) error
+}
+
+// Target is the receiving end of a referral as the sender knows it: the
+// service's published policy and the node's sealing key.
+type Target struct {
+	Service    string // ActivityPub id
+	Recipient  string // the providing node's actor
+	Policy     *directory.ReferralPolicy
+	SealingKey []byte // from the recipient's actor
+	Partner    bool   // whether the recipient is a partner of this node
+}
+
+// Request is a worker's referral: the resident's data and consent.
+type Request struct {
+	Resident json.RawMessage
+	Consent  ConsentInput
+	Special  bool // the resident's data includes special-category data, consented explicitly
+	Worker   string
+}
+
+// ConsentInput is the consent as the worker records it.
+type ConsentInput struct {
+	Method        Method                   `json:"method"`
+	Categories    []directory.DataCategory `json:"categories"`
+	NoticeVersion string                   `json:"notice_version"`
+	NoticeHash    string                   `json:"notice_hash"`
+	NoticeLang    string                   `json:"notice_lang"`
+	Attestation   string                   `json:"attestation"`
+	GivenAt       time.Time                `json:"given_at"`
+	ExpiresAt     time.Time                `json:"expires_at"` // zero: DefaultConsentDays after given_at
+	Resident      string                   `json:"resident"`   // pseudonymous id; minted when empty
+}
+
+// ErrRefused wraps every reason a referral cannot be created; its message
+// lists them, naming fields, never values.
+var ErrRefused = errors.New("referral refused")
+
+// Service runs a node's referrals.
+type Service struct {
+	Store Store
+	Keys  *Keyring
+	Actor string // this node's actor
+	Base  string // this node's base URL, for referral ids
+	Now   func() time.Time
+}
+
+// Outgoing is a new referral and the payload sealed to its recipient,
+// for the federation layer to deliver.
+type Outgoing struct {
+	Referral *Referral
+	Sealed   Sealed
+}
+
+// Create records a referral from a worker's request: it checks the
+// target takes referrals from this node, that the consent is complete,
+// active and covers the recipient, the service and every category of the
+// resident's data, and that the data is only what the service needs; then
+// seals the data to the recipient (and a copy to this node), and records
+// the consent, the referral (requested) and the audit entries.
+func (s *Service) Create(ctx context.Context, t Target, req Request) (*Outgoing, error) {
+	now := s.Now()
+	var p []string
+	switch {
+	case t.Policy == nil || !t.Policy.Accepts:
+		p = append(p, "the service does not accept referrals")
+	case t.Policy.From != directory.FromNetwork && !t.Partner:
+		p = append(p, "the service accepts referrals from its partners only")
+	}
+	if len(t.SealingKey) == 0 {
+		p = append(p, "the recipient publishes no sealing key")
+	}
+	resident, err := ParseResident(req.Resident)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRefused, strings.TrimPrefix(err.Error(), ErrResident.Error()+": "))
+	}
+	cats := resident.Categories()
+	if t.Policy != nil {
+		for _, c := range cats {
+			if !slices.Contains(t.Policy.Categories, c) {
+				p = append(p, fmt.Sprintf("the service does not need %s data: leave it out", c))
+			}
+		}
+	}
+	if slices.Contains(cats, directory.DataSpecial) && !req.Special {
+		p = append(p, "special-category data needs special_categories set to true")
+	}
+	id := s.Base + "/referrals/" + directory.NewID()
+	c := &Consent{
+		ID: directory.NewID(), Resident: req.Consent.Resident, Purpose: id, Recipient: t.Recipient, Service: t.Service,
+		Categories: req.Consent.Categories, Special: req.Special, Method: req.Consent.Method, Attestation: req.Consent.Attestation,
+		NoticeVersion: req.Consent.NoticeVersion, NoticeHash: req.Consent.NoticeHash, NoticeLang: req.Consent.NoticeLang,
+		GivenAt: req.Consent.GivenAt, ExpiresAt: req.Consent.ExpiresAt, CollectedBy: req.Worker,
+	}
+	if c.Resident == "" {
+		c.Resident = pseudonym()
+	}
+	if c.ExpiresAt.IsZero() && !c.GivenAt.IsZero() {
+		c.ExpiresAt = c.GivenAt.Add(DefaultConsentDays * 24 * time.Hour)
+	}
+	if err := c.Allows(t.Recipient, t.Service, cats, nil, now); err != nil {
+		p = append(p, strings.TrimPrefix(err.Error(), ErrConsent.Error()+": "))
+	}
+	if len(p) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrRefused, strings.Join(p, "; "))
+	}
+	payload, err := resident.Payload(c.Categories)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	bind := Binding{Referral: id, Sender: s.Actor, Recipient: t.Recipient}
+	out, err := Seal(t.SealingKey, bind, payload)
+	if err != nil {
+		return nil, err
+	}
+	own, err := Seal(s.Keys.Public(), bind, payload)
+	if err != nil {
+		return nil, err
+	}
+	r := &Referral{
+		ID: id, Side: Sender, Sender: s.Actor, Recipient: t.Recipient, Service: t.Service, State: Requested,
+		Consent: c.Summary(), Sealed: own, CreatedBy: req.Worker, Created: now, Updated: now,
+		History: []Event{{At: now, To: Draft, By: Sender}, {At: now, From: Draft, To: Requested, By: Sender}},
+	}
+	if err := s.Store.AddConsent(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := s.Store.AddReferral(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, now, req.Worker, "created", id, "requested"); err != nil {
+		return nil, err
+	}
+	return &Outgoing{Referral: r, Sealed: out}, nil
+}
+
+// Summary is what of c travels with a referral.
+func (c *Consent) Summary() ConsentSummary {
+	return ConsentSummary{ID: c.ID, Method: c.Method, Categories: slices.Clone(c.Categories), Special: c.Special,
+		NoticeVersion: c.NoticeVersion, GivenAt: c.GivenAt, ExpiresAt: c.ExpiresAt}
+}
+
+// Open returns the resident's data of a referral to an authorised worker
+// of this node, and records that they saw it.
+func (s *Service) Open(ctx context.Context, id, worker string) (Resident, error) {
+	r, err := s.Store.Referral(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Sealed == nil {
+		return nil, fmt.Errorf("referral: the resident's data was erased (%s)", r.Erasure.Why)
+	}
+	pt, err := s.Keys.Open(r.Sealed, Binding{Referral: r.ID, Sender: r.Sender, Recipient: r.Recipient})
+	if err != nil {
+		return nil, err
+	}
+	var res Resident
+	if err := json.Unmarshal(pt, &res); err != nil {
+		return nil, ErrSeal
+	}
+	if err := s.audit(ctx, s.Now(), worker, "opened", id, ""); err != nil {
+		return nil, err // no audit line, no data
+	}
+	return res, nil
+}
+
+// Transition moves a referral to another state, as this node's side (or
+// the system), with a reason code where one is needed.
+func (s *Service) Transition(ctx context.Context, id string, to State, by Side, who, reason string) (*Referral, error) {
+	if err := CheckReason(to, reason); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var from State
+	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
+		if by != System && by != r.Side {
+			return fmt.Errorf("%w: this node is the %s of this referral", ErrTransition, r.Side)
+		}
+		if err := CheckTransition(r.State, to, by); err != nil {
+			return err
+		}
+		from = r.State
+		r.History = append(r.History, Event{At: now, From: r.State, To: to, By: by, Reason: reason})
+		r.State, r.Reason, r.Updated = to, reason, now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, s.audit(ctx, now, who, "transition", id, fmt.Sprintf("%s → %s %s", from, to, reason))
+}
+
+func (s *Service) audit(ctx context.Context, at time.Time, who, action, id, detail string) error {
+	return s.Store.AppendAudit(ctx, &AuditEntry{At: at, Who: who, Action: action, Referral: id, Detail: strings.TrimSpace(detail)})
+}
+
+// pseudonym mints a resident id that says nothing about the resident.
+func pseudonym() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return fmt.Sprintf("res-%x", b)
+}

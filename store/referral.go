@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/maillage/maillage/referral"
+)
+
+// Referrals, consents, withdrawals and the audit log. Consents,
+// withdrawals and audit entries are only ever created, never replaced:
+// their keys refuse a second write.
+
+// AddConsent records a consent.
+func (s *Store) AddConsent(ctx context.Context, c *referral.Consent) error {
+	return s.create("consent", c.ID, consentKey(c.ID), c)
+}
+
+// Consent returns a consent.
+func (s *Store) Consent(ctx context.Context, id string) (*referral.Consent, error) {
+	var c referral.Consent
+	if err := s.read("consent", consentKey(id), &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// AddWithdrawal records the withdrawal of a consent, which must exist.
+func (s *Store) AddWithdrawal(ctx context.Context, w *referral.Withdrawal) error {
+	err := s.update(func(txn *badger.Txn) error {
+		if err := mustExist(txn, consentKey(w.Consent)); err != nil {
+			return err
+		}
+		key := withdrawalKey(w)
+		if err := mustBeAbsent(txn, key); err != nil {
+			return err
+		}
+		return set(txn, key, w)
+	})
+	if err != nil {
+		return fmt.Errorf("store: withdrawal: %w", err)
+	}
+	return nil
+}
+
+// Withdrawals returns a consent's withdrawals, oldest first.
+func (s *Store) Withdrawals(ctx context.Context, consentID string) ([]referral.Withdrawal, error) {
+	var out []referral.Withdrawal
+	err := scan(ctx, s, pWithdrawal+consentID+"/", func(w *referral.Withdrawal) error {
+		out = append(out, *w)
+		return nil
+	})
+	return out, err
+}
+
+// AddReferral records a new referral.
+func (s *Store) AddReferral(ctx context.Context, r *referral.Referral) error {
+	return s.create("referral", r.ID, referralKey(r.ID), r)
+}
+
+// UpdateReferral applies fn to a referral in one transaction.
+func (s *Store) UpdateReferral(ctx context.Context, id string, fn func(*referral.Referral) error) (*referral.Referral, error) {
+	var r referral.Referral
+	err := s.update(func(txn *badger.Txn) error {
+		r = referral.Referral{}
+		if err := get(txn, referralKey(id), &r); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		return set(txn, referralKey(id), &r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: referral: %w", err)
+	}
+	return &r, nil
+}
+
+// Referral returns a referral.
+func (s *Store) Referral(ctx context.Context, id string) (*referral.Referral, error) {
+	var r referral.Referral
+	if err := s.read("referral", referralKey(id), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ForEachReferral calls fn for every referral.
+func (s *Store) ForEachReferral(ctx context.Context, fn func(*referral.Referral) error) error {
+	return scan(ctx, s, pReferral, fn)
+}
+
+// AppendAudit adds an entry to the audit log.
+func (s *Store) AppendAudit(ctx context.Context, e *referral.AuditEntry) error {
+	return s.create("audit entry", "audit", auditKey(e, s.auditSeq.Add(1)), e)
+}
+
+// ForEachAudit calls fn for every audit entry, oldest first.
+func (s *Store) ForEachAudit(ctx context.Context, fn func(*referral.AuditEntry) error) error {
+	return scan(ctx, s, pAudit, fn)
+}
+
+var _ referral.Store = (*Store)(nil)
