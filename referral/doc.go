@@ -10,9 +10,12 @@
 // reason and outcome codes (state.go); and the Service that creates a
 // referral on the sender's side (every check, sealing to the recipient and
 // to itself), opens a referral's data for a worker with an audit line, and
-// makes transitions by side (referral.go), on a Store that cmd wires to
-// the Badger store. The federation protocol, receiving, withdrawal with
-// erasure, retention and the HTTP API come next.
+// makes transitions by side (referral.go); on the recipient's side,
+// Receive checks and records what arrives; withdrawal erases on the
+// sender, EraseRequested on the recipient; Sweep expires unanswered
+// referrals and erases closed ones' data after the retention period
+// (lifecycle.go). The Store is wired by cmd to the Badger store. The
+// federation protocol, the timer and the HTTP API come next.
 //
 // Imports: the standard library and directory (for service identity and
 // data categories only). It knows nothing of HTTP, Badger or ActivityPub.

@@ -1,0 +1,239 @@
+package referral
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+)
+
+// Incoming is a referral as another node sent it.
+type Incoming struct {
+	ID        string
+	Sender    string // the sending node's actor, as verified by federation
+	Recipient string // whom it is addressed to: must be this node
+	Service   string
+	Consent   ConsentSummary
+	Sealed    Sealed
+}
+
+// Local is what the recipient knows of its own service and of the sender.
+type Local struct {
+	Policy  *directory.ReferralPolicy // nil when the service is unknown or takes none
+	Partner bool                      // whether the sender is a partner
+}
+
+// Receive checks and records a referral sent to this node: addressed to
+// it, from a sender its service accepts, for a service that takes
+// referrals, with a consent still active that covers every category of the
+// resident's data, which must be only what the service asks for and open
+// with this node's key under the referral's binding. Anything else is
+// refused with ErrRefused and nothing is recorded.
+func (s *Service) Receive(ctx context.Context, in Incoming, l Local) (*Referral, error) {
+	now := s.Now()
+	var p []string
+	if in.Recipient != s.Actor {
+		p = append(p, "the referral is addressed to another node")
+	}
+	if !strings.HasPrefix(in.ID, strings.TrimSuffix(actorBase(in.Sender), "/")+"/") {
+		p = append(p, "the referral's id is not on its sender's host")
+	}
+	switch {
+	case l.Policy == nil || !l.Policy.Accepts:
+		p = append(p, "the service does not accept referrals")
+	case l.Policy.From != directory.FromNetwork && !l.Partner:
+		p = append(p, "the service accepts referrals from its partners only")
+	}
+	c := in.Consent
+	if !now.Before(c.ExpiresAt) {
+		p = append(p, "the consent has expired")
+	}
+	if c.GivenAt.IsZero() || c.GivenAt.After(now.Add(maxClockSkew)) || c.ID == "" || !slices.Contains(Methods, c.Method) || c.NoticeVersion == "" {
+		p = append(p, "the consent summary is incomplete")
+	}
+	var res Resident
+	pt, err := s.Keys.Open(in.Sealed, Binding{Referral: in.ID, Sender: in.Sender, Recipient: in.Recipient})
+	if err != nil {
+		p = append(p, "the sealed data cannot be opened")
+	} else if res, err = ParseResident(json.RawMessage(pt)); err != nil {
+		p = append(p, "the resident's data is not valid")
+	} else {
+		for _, cat := range res.Categories() {
+			if !slices.Contains(c.Categories, cat) {
+				p = append(p, fmt.Sprintf("the consent does not cover %s data", cat))
+			}
+			if l.Policy != nil && !slices.Contains(l.Policy.Categories, cat) {
+				p = append(p, fmt.Sprintf("the service does not ask for %s data", cat))
+			}
+			if cat == directory.DataSpecial && !c.Special {
+				p = append(p, "special-category data without its explicit consent")
+			}
+		}
+	}
+	if len(p) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrRefused, strings.Join(p, "; "))
+	}
+	r := &Referral{
+		ID: in.ID, Side: Recipient, Sender: in.Sender, Recipient: in.Recipient, Service: in.Service,
+		State: Received, Consent: c, Sealed: in.Sealed, Created: now, Updated: now,
+		History: []Event{{At: now, To: Requested, By: Sender}, {At: now, From: Requested, To: Received, By: System}},
+	}
+	if err := s.Store.AddReferral(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, s.audit(ctx, now, in.Sender, "received", r.ID, "received")
+}
+
+// actorBase is the scheme and host of an actor id.
+func actorBase(actor string) string {
+	rest, ok := strings.CutPrefix(actor, "https://")
+	scheme := "https://"
+	if !ok {
+		rest, ok = strings.CutPrefix(actor, "http://")
+		scheme = "http://"
+	}
+	if !ok {
+		return "\x00" // matches nothing
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + host
+}
+
+// Withdraw records a resident's withdrawal of the consent of a referral
+// sent from this node: the referral is cancelled and its data erased
+// here. The caller then sends the erasure request to the recipient.
+func (s *Service) Withdraw(ctx context.Context, id, worker string) (*Referral, error) {
+	r, err := s.Store.Referral(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Side != Sender {
+		return nil, fmt.Errorf("%w: consent is withdrawn on the node that collected it", ErrTransition)
+	}
+	now := s.Now()
+	if err := s.Store.AddWithdrawal(ctx, &Withdrawal{Consent: r.Consent.ID, At: now, By: worker}); err != nil && !errors.Is(err, directory.ErrConflict) {
+		return nil, err
+	}
+	if err := s.audit(ctx, now, worker, "withdrawn", id, ""); err != nil {
+		return nil, err
+	}
+	return s.erase(ctx, id, worker, "withdrawn", true)
+}
+
+// EraseRequested erases a received referral's data at its sender's
+// request (a withdrawn consent), cancelling it if still open. from must
+// be the referral's sender.
+func (s *Service) EraseRequested(ctx context.Context, id, from string) (*Referral, error) {
+	r, err := s.Store.Referral(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Side != Recipient || r.Sender != from {
+		return nil, fmt.Errorf("%w: only the sender of a referral may ask for its erasure", ErrRefused)
+	}
+	return s.erase(ctx, id, from, "withdrawn", true)
+}
+
+// erase drops a referral's sealed data, records the erasure, and cancels
+// the referral if asked and still open. Erasing twice changes nothing.
+func (s *Service) erase(ctx context.Context, id, by, why string, cancel bool) (*Referral, error) {
+	now := s.Now()
+	var changed, cancelled bool
+	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
+		changed, cancelled = false, false
+		if cancel && !r.State.Terminal() {
+			r.History = append(r.History, Event{At: now, From: r.State, To: Cancelled, By: System})
+			r.State, r.Reason, r.Updated = Cancelled, "", now
+			cancelled = true
+		}
+		if r.Erasure == nil {
+			r.Sealed = nil
+			r.Erasure = &Erasure{At: now, By: by, Why: why}
+			r.Updated = now
+			changed = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cancelled {
+		if err := s.audit(ctx, now, "system", "transition", id, "→ cancelled"); err != nil {
+			return nil, err
+		}
+	}
+	if changed {
+		if err := s.audit(ctx, now, by, "erased", id, why); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Timing of the sweep.
+type Timing struct {
+	ExpireAfter time.Duration // unanswered referrals expire (default 30 days)
+	EraseAfter  time.Duration // data of closed referrals is erased (default 180 days)
+}
+
+func (t Timing) withDefaults() Timing {
+	if t.ExpireAfter <= 0 {
+		t.ExpireAfter = 30 * 24 * time.Hour
+	}
+	if t.EraseAfter <= 0 {
+		t.EraseAfter = 180 * 24 * time.Hour
+	}
+	return t
+}
+
+// Due is what a sweep would do now.
+type Due struct {
+	Expire []string // referrals to expire
+	Erase  []string // referrals whose data to erase
+}
+
+// DueNow lists what the retention rules ask for at this moment, for the
+// admin to see and for Sweep to do.
+func (s *Service) DueNow(ctx context.Context, t Timing) (Due, error) {
+	t = t.withDefaults()
+	now := s.Now()
+	var d Due
+	err := s.Store.ForEachReferral(ctx, func(r *Referral) error {
+		switch {
+		case (r.State == Requested || r.State == Received) && !now.Before(r.Created.Add(t.ExpireAfter)):
+			d.Expire = append(d.Expire, r.ID)
+		case r.State.Terminal() && r.Erasure == nil && (r.State == Expired || !now.Before(r.Updated.Add(t.EraseAfter))):
+			d.Erase = append(d.Erase, r.ID)
+		}
+		return nil
+	})
+	return d, err
+}
+
+// Sweep expires unanswered referrals and erases the data of those closed
+// long enough (at once for expired ones). It returns what it did.
+func (s *Service) Sweep(ctx context.Context, t Timing) (Due, error) {
+	d, err := s.DueNow(ctx, t)
+	if err != nil {
+		return d, err
+	}
+	for _, id := range d.Expire {
+		if _, err := s.Transition(ctx, id, Expired, System, "system", ""); err != nil && !errors.Is(err, ErrTransition) {
+			return d, err
+		}
+		if _, err := s.erase(ctx, id, "retention", "expired", false); err != nil {
+			return d, err
+		}
+	}
+	for _, id := range d.Erase {
+		if _, err := s.erase(ctx, id, "retention", "retention", false); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
