@@ -21,12 +21,16 @@ func benchCommand() command {
 		data := dataFlag(fs)
 		count := fs.Int("services", 10000, "number of services to add")
 		seed := fs.Uint64("seed", 1, "generator seed")
+		shared := fs.Int("locations", 0, "share this many locations among the services (0: one location each, as in the search benchmark)")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if err := needData(*data); err != nil {
 				return err
 			}
 			if *count < 1 || *count > 10_000_000 {
 				return usagef("--services must be between 1 and 10000000")
+			}
+			if *shared < 0 || *shared > *count {
+				return usagef("--locations must be between 0 and --services")
 			}
 			n, err := node.Open(node.Config{DataDir: *data})
 			if err != nil {
@@ -35,7 +39,7 @@ func benchCommand() command {
 			defer n.Close()
 			g := sample.New(*seed)
 			var locs []string
-			for range 50 {
+			for range *shared {
 				l, err := n.Catalog.CreateLocation(ctx, g.Location())
 				if err != nil {
 					return err
@@ -47,7 +51,17 @@ func benchCommand() command {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if _, err := n.Catalog.CreateService(ctx, g.Service(locs[i%len(locs)])); err != nil {
+				var loc string
+				if len(locs) > 0 {
+					loc = locs[i%len(locs)]
+				} else {
+					l, err := n.Catalog.CreateLocation(ctx, g.Location())
+					if err != nil {
+						return err
+					}
+					loc = l.ID
+				}
+				if _, err := n.Catalog.CreateService(ctx, g.Service(loc)); err != nil {
 					return err
 				}
 			}
