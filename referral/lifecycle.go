@@ -237,3 +237,58 @@ func (s *Service) Sweep(ctx context.Context, t Timing) (Due, error) {
 	}
 	return d, nil
 }
+
+// Remote records on the sender's node what the recipient did, as its node
+// reported it: a transition of the recipient's side (or "received" from
+// its node), checked like one made here. from must be the recipient.
+func (s *Service) Remote(ctx context.Context, id, from string, to State, reason string) (*Referral, error) {
+	if err := CheckReason(to, reason); err != nil {
+		return nil, err
+	}
+	by := Recipient
+	if to == Received {
+		by = System
+	}
+	now := s.Now()
+	var prev State
+	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
+		if r.Side != Sender || r.Recipient != from {
+			return fmt.Errorf("%w: only the recipient of a referral reports on it", ErrRefused)
+		}
+		if err := CheckTransition(r.State, to, by); err != nil {
+			return err
+		}
+		prev = r.State
+		r.History = append(r.History, Event{At: now, From: r.State, To: to, By: by, Reason: reason})
+		r.State, r.Reason, r.Updated = to, reason, now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, s.audit(ctx, now, from, "transition", id, fmt.Sprintf("%s → %s %s", prev, to, reason))
+}
+
+// ErasureAcknowledged records on the sender's node that the recipient
+// erased a referral's data. from must be the recipient; a repeated
+// acknowledgement changes nothing.
+func (s *Service) ErasureAcknowledged(ctx context.Context, id, from string) (*Referral, error) {
+	now := s.Now()
+	changed := false
+	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
+		changed = false
+		if r.Side != Sender || r.Recipient != from {
+			return fmt.Errorf("%w: only the recipient of a referral acknowledges its erasure", ErrRefused)
+		}
+		if r.RemoteErasure == nil {
+			r.RemoteErasure = &Erasure{At: now, By: from, Why: "withdrawn"}
+			r.Updated = now
+			changed = true
+		}
+		return nil
+	})
+	if err != nil || !changed {
+		return r, err
+	}
+	return r, s.audit(ctx, now, from, "erased", id, "at the recipient")
+}

@@ -227,3 +227,50 @@ func TestSweepExpiresAndErases(t *testing.T) {
 		t.Errorf("still due after the sweep: %+v", d)
 	}
 }
+
+// The sender's node mirrors what the recipient reports, checked against
+// the state machine, from the recipient only.
+func TestSenderMirrorsTheRecipient(t *testing.T) {
+	p := newPair(t)
+	out, err := p.a.create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, b := out.Referral.ID, "https://b.example/actor"
+	if _, err := p.a.svc.Remote(p.a.ctx, id, "https://c.example/actor", referral.Received, ""); !errors.Is(err, referral.ErrRefused) {
+		t.Errorf("a third node reported: %v", err)
+	}
+	if _, err := p.a.svc.Remote(p.a.ctx, id, b, referral.Accepted, ""); !errors.Is(err, referral.ErrTransition) {
+		t.Errorf("accepted before received: %v", err)
+	}
+	for _, st := range []struct {
+		to     referral.State
+		reason string
+	}{{referral.Received, ""}, {referral.Accepted, ""}, {referral.InProgress, ""}, {referral.Failed, "resident-unreachable"}} {
+		if _, err := p.a.svc.Remote(p.a.ctx, id, b, st.to, st.reason); err != nil {
+			t.Fatalf("→ %s: %v", st.to, err)
+		}
+	}
+	if _, err := p.a.svc.Remote(p.a.ctx, id, b, referral.Completed, "service-provided"); !errors.Is(err, referral.ErrTransition) {
+		t.Errorf("left a final state: %v", err)
+	}
+	if _, err := p.a.svc.ErasureAcknowledged(p.a.ctx, id, "https://c.example/actor"); !errors.Is(err, referral.ErrRefused) {
+		t.Errorf("a third node acknowledged erasure: %v", err)
+	}
+	for range 2 {
+		r, err := p.a.svc.ErasureAcknowledged(p.a.ctx, id, b)
+		if err != nil || r.RemoteErasure == nil || r.RemoteErasure.By != b {
+			t.Fatalf("acknowledgement: %+v, %v", r, err)
+		}
+	}
+	var erased int
+	p.a.st.ForEachAudit(p.a.ctx, func(e *referral.AuditEntry) error {
+		if e.Action == "erased" {
+			erased++
+		}
+		return nil
+	})
+	if erased != 1 {
+		t.Errorf("%d erasure lines in the audit, want 1", erased)
+	}
+}

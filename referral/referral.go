@@ -26,10 +26,13 @@ type Referral struct {
 	Consent   ConsentSummary `json:"consent"`
 	Sealed    Sealed         `json:"sealed,omitempty"` // nil once erased
 	Erasure   *Erasure       `json:"erasure,omitempty"`
-	History   []Event        `json:"history"`
-	CreatedBy string         `json:"created_by,omitempty"` // the sender's worker (sender side only)
-	Created   time.Time      `json:"created"`
-	Updated   time.Time      `json:"updated"`
+	// RemoteErasure is the recipient's acknowledgement that it erased its
+	// copy (sender side only).
+	RemoteErasure *Erasure  `json:"remote_erasure,omitempty"`
+	History       []Event   `json:"history"`
+	CreatedBy     string    `json:"created_by,omitempty"` // the sender's worker (sender side only)
+	Created       time.Time `json:"created"`
+	Updated       time.Time `json:"updated"`
 }
 
 // ConsentSummary is what travels and is shown of a consent: no personal
