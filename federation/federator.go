@@ -22,9 +22,12 @@ type Options struct {
 	// the actor for sealed referrals; may be nil.
 	SealingKey []byte
 	Catalog    *directory.Catalog
-	Store      Store
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Referrals, when set, receives the referral activities; without it
+	// they are refused.
+	Referrals Referrals
+	Store     Store
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// AllowPrivate lets the node reach loopback and private addresses
 	// (tests, closed networks).
 	AllowPrivate bool

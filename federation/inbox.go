@@ -137,6 +137,9 @@ const (
 
 // apply runs the handler of the activity's type.
 func (f *Federator) apply(ctx context.Context, a *Activity) (outcome, error) {
+	if handled, err := f.onReferral(ctx, a); handled {
+		return appliedUnrecorded, err
+	}
 	switch a.Type {
 	case typeFollow:
 		return appliedUnrecorded, f.onFollow(ctx, a)
