@@ -123,8 +123,10 @@ func TestReferralActivitiesAreCheckedThenHandedOver(t *testing.T) {
 		a    *Activity
 		code int
 	}{
-		"cc'd":              {offer(func(a *Activity, _ *ReferralObject) { a.Cc = []string{"https://a.example/followers"} }), 403},
-		"public":            {offer(func(a *Activity, _ *ReferralObject) { a.To = []string{us, "https://www.w3.org/ns/activitystreams#Public"} }), 403},
+		"cc'd": {offer(func(a *Activity, _ *ReferralObject) { a.Cc = []string{"https://a.example/followers"} }), 403},
+		"public": {offer(func(a *Activity, _ *ReferralObject) {
+			a.To = []string{us, "https://www.w3.org/ns/activitystreams#Public"}
+		}), 403},
 		"to someone else":   {offer(func(a *Activity, _ *ReferralObject) { a.To = []string{"https://c.example/actor"} }), 403},
 		"object to others":  {offer(func(_ *Activity, o *ReferralObject) { o.To = []string{us, "https://c.example/actor"} }), 400},
 		"id on other host":  {offer(func(_ *Activity, o *ReferralObject) { o.ID = "https://c.example/referrals/1" }), 400},
