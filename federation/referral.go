@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -230,4 +231,32 @@ func (f *Federator) SendReferralStatus(ctx context.Context, r *referral.Referral
 // SendErasure asks a referral's recipient to erase its data.
 func (f *Federator) SendErasure(ctx context.Context, r *referral.Referral) error {
 	return f.sendTo(ctx, r.Recipient, typeDelete, ReferralErasure{Type: typeReferralErasure, Referral: r.ID})
+}
+
+// IsPartner reports whether actor and this node follow each other.
+func (f *Federator) IsPartner(ctx context.Context, actor string) (bool, error) {
+	r, err := f.cachedRelation(ctx, actor)
+	if errors.Is(err, directory.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return r.IsPartner(), nil
+}
+
+// SealingKeyOf returns the sealing public key an actor publishes.
+func (f *Federator) SealingKeyOf(ctx context.Context, actor string) ([]byte, error) {
+	doc, err := f.FetchActor(ctx, actor, false)
+	if err != nil {
+		return nil, err
+	}
+	if doc.SealingKey == nil {
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(doc.SealingKey.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("federation: %s publishes a malformed sealing key", actor)
+	}
+	return key, nil
 }

@@ -14,8 +14,12 @@
 // Receive checks and records what arrives; withdrawal erases on the
 // sender, EraseRequested on the recipient; Sweep expires unanswered
 // referrals and erases closed ones' data after the retention period
-// (lifecycle.go). The Store is wired by cmd to the Badger store. The
-// federation protocol, the timer and the HTTP API come next.
+// (lifecycle.go), and Remote and ErasureAcknowledged mirror on the
+// sender what the recipient reports. cmd wires the Store to the Badger
+// store and the Service to federation (cmd/maillage/node/referrals.go),
+// so a referral already makes the whole loop between real nodes. The
+// retention timer, the HTTP API, the consent receipt and the audit export
+// come next.
 //
 // Imports: the standard library and directory (for service identity and
 // data categories only). It knows nothing of HTTP, Badger or ActivityPub.

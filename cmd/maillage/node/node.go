@@ -16,6 +16,7 @@ import (
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/directory/search"
 	"github.com/maillage/maillage/federation"
+	"github.com/maillage/maillage/referral"
 	"github.com/maillage/maillage/store"
 	"github.com/maillage/maillage/web"
 	"github.com/maillage/maillage/web/account"
@@ -46,17 +47,18 @@ type Config struct {
 
 // Node is an open node: its store and its HTTP handler.
 type Node struct {
-	ID       Identity
-	cfg      Config
-	Store    *store.Store
-	Catalog  *directory.Catalog
-	Accounts *account.Accounts
-	Web      *web.Server
-	Metrics  *web.Metrics
-	Fed      *federation.Federator
-	Search   *search.Index
-	ix       *indexer
-	handler  http.Handler
+	ID        Identity
+	cfg       Config
+	Store     *store.Store
+	Catalog   *directory.Catalog
+	Accounts  *account.Accounts
+	Web       *web.Server
+	Metrics   *web.Metrics
+	Fed       *federation.Federator
+	Search    *search.Index
+	Referrals *referral.Service
+	ix        *indexer
+	handler   http.Handler
 }
 
 // Open opens the node in cfg.DataDir.
@@ -118,6 +120,15 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		return nil, err
 	}
 	sealPub := seal.PublicKey().Bytes()
+	sealRaw, err := seal.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := referral.NewKeyring(sealRaw)
+	if err != nil {
+		return nil, err
+	}
+	n.Referrals = &referral.Service{Store: st, Keys: keys, Actor: id.BaseURL + "/actor", Base: id.BaseURL, Now: cfg.Now}
 	var fedStore federation.Store = st
 	pubs := publishers{}
 	if cfg.Serving {
@@ -152,6 +163,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		BaseURL: id.BaseURL, Handle: id.Handle, Key: actorKey, SealingKey: sealPub,
 		Catalog: n.Catalog, Store: fedStore, Logger: cfg.Logger, Now: cfg.Now,
 		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics, InboxRate: cfg.InboxRate, InboxBurst: cfg.InboxBurst,
+		Referrals: referrals{n},
 	})
 	if err != nil {
 		return nil, err

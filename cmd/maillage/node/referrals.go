@@ -1,0 +1,112 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/federation"
+	"github.com/maillage/maillage/referral"
+)
+
+// referrals connects the referral package to federation: what arrives in
+// the inbox goes to the referral Service, and what the Service decides
+// is sent through the durable queue.
+type referrals struct {
+	n *Node
+}
+
+var _ federation.Referrals = referrals{}
+
+// Offered receives a referral and tells its sender it arrived.
+func (rr referrals) Offered(ctx context.Context, from string, partner bool, o *federation.ReferralObject) error {
+	n := rr.n
+	local := referral.Local{Partner: partner}
+	if id, ok := strings.CutPrefix(o.Service, n.ID.BaseURL+"/services/"); ok {
+		if s, err := n.Catalog.Service(ctx, id); err == nil {
+			local.Policy = s.Referral
+		} else if !errors.Is(err, directory.ErrNotFound) {
+			return err
+		}
+	}
+	r, err := n.Referrals.Receive(ctx, referral.Incoming{ID: o.ID, Sender: from, Recipient: n.Fed.ActorID(), Service: o.Service,
+		Consent: o.Consent, Sealed: o.Sealed}, local)
+	if err != nil {
+		return err
+	}
+	return n.Fed.SendReferralStatus(ctx, r, false)
+}
+
+// StatusReported mirrors the recipient's report on the sender's node.
+func (rr referrals) StatusReported(ctx context.Context, from string, st *federation.ReferralStatus) error {
+	if st.Erased {
+		_, err := rr.n.Referrals.ErasureAcknowledged(ctx, st.Referral, from)
+		return err
+	}
+	_, err := rr.n.Referrals.Remote(ctx, st.Referral, from, st.State, st.Reason)
+	return err
+}
+
+// ErasureRequested erases a received referral's data and acknowledges.
+func (rr referrals) ErasureRequested(ctx context.Context, from string, e *federation.ReferralErasure) error {
+	r, err := rr.n.Referrals.EraseRequested(ctx, e.Referral, from)
+	if err != nil {
+		return err
+	}
+	return rr.n.Fed.SendReferralStatus(ctx, r, true)
+}
+
+// Refer creates a referral to a partner's service (its ActivityPub id)
+// and sends it.
+func (n *Node) Refer(ctx context.Context, serviceURI string, req referral.Request) (*referral.Referral, error) {
+	ps, err := n.Store.PartnerService(ctx, serviceURI)
+	if errors.Is(err, directory.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no known partner service %s", referral.ErrRefused, serviceURI)
+	}
+	if err != nil {
+		return nil, err
+	}
+	partner, err := n.Fed.IsPartner(ctx, ps.Actor)
+	if err != nil {
+		return nil, err
+	}
+	key, err := n.Fed.SealingKeyOf(ctx, ps.Actor)
+	if err != nil {
+		return nil, err
+	}
+	out, err := n.Referrals.Create(ctx, referral.Target{Service: ps.URI, Recipient: ps.Actor, Policy: ps.Service.Referral,
+		SealingKey: key, Partner: partner}, req)
+	if err != nil {
+		return nil, err
+	}
+	return out.Referral, n.Fed.SendReferral(ctx, out.Referral, out.Sealed)
+}
+
+// MoveReferral makes a transition on this node's side and, on the
+// recipient's side, reports it to the sender.
+func (n *Node) MoveReferral(ctx context.Context, id string, to referral.State, reason, worker string) (*referral.Referral, error) {
+	r, err := n.Store.Referral(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err = n.Referrals.Transition(ctx, id, to, r.Side, worker, reason)
+	if err != nil {
+		return nil, err
+	}
+	if r.Side == referral.Recipient {
+		return r, n.Fed.SendReferralStatus(ctx, r, false)
+	}
+	return r, nil
+}
+
+// WithdrawReferral records a withdrawn consent, erases the data here and
+// asks the recipient to erase its copy.
+func (n *Node) WithdrawReferral(ctx context.Context, id, worker string) (*referral.Referral, error) {
+	r, err := n.Referrals.Withdraw(ctx, id, worker)
+	if err != nil {
+		return nil, err
+	}
+	return r, n.Fed.SendErasure(ctx, r)
+}
