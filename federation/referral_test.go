@@ -106,3 +106,114 @@ func TestReferralLoopBetweenNodes(t *testing.T) {
 		})
 	}
 }
+
+// The JSON API drives the same loop: a worker refers with a consent, the
+// recipient sees it in its received box, opens it (audited), accepts; the
+// sender withdraws. Incomplete consents are refused with every problem
+// listed and nothing sent.
+func TestReferralAPI(t *testing.T) {
+	const marker = "Zorglub-Quintessence-5123"
+	nodes := nodetest.Start(t, 2, nodetest.Options{})
+	a, b := nodes[0], nodes[1]
+	ta, tb := a.AdminToken(), b.AdminToken()
+	partner(t, a, b, ta, tb)
+	resp := b.Do("POST", "/api/v1/services", tb, `{"name": "Permanence logement", "status": "active",
+	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity", "contact"]}}`)
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+
+	given := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	body := func(consent string) string {
+		return `{"service": "` + svc.ID + `", "resident": {"name": "` + marker + `", "email": "r@example.org"},
+		  "consent": {` + consent + `}}`
+	}
+	full := `"method": "on-screen", "categories": ["identity", "contact"], "notice_version": "2026-11",
+	  "notice_hash": "` + strings.Repeat("ab", 32) + `", "notice_lang": "fr", "given_at": "` + given + `"`
+
+	// Refusals: 400, the problems named, no data echoed, nothing sent.
+	for name, consent := range map[string]string{
+		"no consent":        ``,
+		"category missing":  strings.Replace(full, `["identity", "contact"]`, `["identity"]`, 1),
+		"expired":           full + `, "expires_at": "2020-01-01T00:00:00Z"`,
+		"verbal unattested": strings.Replace(full, "on-screen", "verbal-attested", 1),
+	} {
+		resp := a.Do("POST", "/api/v1/referrals", ta, body(consent))
+		if resp.Status != 400 || strings.Contains(string(resp.Body), marker) {
+			t.Errorf("%s: %d %s", name, resp.Status, resp.Body)
+		}
+	}
+	if resp := a.Do("POST", "/api/v1/referrals", "", body(full)); resp.Status != 401 {
+		t.Errorf("anonymous referral: %d", resp.Status)
+	}
+
+	resp = a.Do("POST", "/api/v1/referrals", ta, body(full))
+	if resp.Status != 201 {
+		t.Fatalf("refer: %d %s", resp.Status, resp.Body)
+	}
+	var created struct{ ID, URI, State string }
+	resp.JSON(t, &created)
+	if created.State != "requested" {
+		t.Errorf("created = %+v", created)
+	}
+	type view struct {
+		ID, State, Box string
+		Resident       map[string]any
+		Erasure        *struct{ Why string }
+	}
+	var list struct {
+		Total     int
+		Referrals []view
+	}
+	eventually(t, "B's received box has it", func() bool {
+		b.Do("GET", "/api/v1/referrals?box=received&state=received", tb, nil).JSON(t, &list)
+		return list.Total == 1
+	})
+	id := list.Referrals[0].ID
+	var got view
+	b.Do("GET", "/api/v1/referrals/"+id, tb, nil).JSON(t, &got)
+	if got.Resident["name"] != marker || got.Box != "received" {
+		t.Errorf("B's view = %+v", got)
+	}
+	if resp := b.Do("POST", "/api/v1/referrals/"+id+"/transition", tb, `{"to": "completed", "reason": "service-provided"}`); resp.Status != 409 {
+		t.Errorf("completed before accepted: %d %s", resp.Status, resp.Body)
+	}
+	if resp := b.Do("POST", "/api/v1/referrals/"+id+"/transition", tb, `{"to": "accepted"}`); resp.Status != 200 {
+		t.Fatalf("accept: %d %s", resp.Status, resp.Body)
+	}
+	eventually(t, "A sees it accepted", func() bool {
+		got = view{}
+		a.Do("GET", "/api/v1/referrals/"+created.ID, ta, nil).JSON(t, &got)
+		return got.State == "accepted"
+	})
+	if resp := a.Do("POST", "/api/v1/referrals/"+created.ID+"/withdraw", ta, nil); resp.Status != 200 {
+		t.Fatalf("withdraw: %d %s", resp.Status, resp.Body)
+	}
+	got = view{}
+	a.Do("GET", "/api/v1/referrals/"+created.ID, ta, nil).JSON(t, &got)
+	if got.State != "cancelled" || got.Resident != nil || got.Erasure == nil {
+		t.Errorf("A after withdrawal: %+v", got)
+	}
+	eventually(t, "B erased", func() bool {
+		got = view{}
+		b.Do("GET", "/api/v1/referrals/"+id, tb, nil).JSON(t, &got)
+		return got.Erasure != nil && got.Resident == nil && got.State == "cancelled"
+	})
+	var audit struct {
+		Entries []struct{ Who, Action string }
+	}
+	b.Do("GET", "/api/v1/audit", tb, nil).JSON(t, &audit)
+	var actions []string
+	for _, e := range audit.Entries {
+		actions = append(actions, e.Action)
+	}
+	if strings.Join(actions, ",") != "received,opened,transition,transition,erased" {
+		t.Errorf("B's audit = %v", actions)
+	}
+	if resp := b.Do("GET", "/api/v1/audit", "", nil); resp.Status != 401 {
+		t.Errorf("anonymous audit: %d", resp.Status)
+	}
+	if resp := b.Do("GET", "/api/v1/referrals/0000", tb, nil); resp.Status != 404 {
+		t.Errorf("unknown referral: %d", resp.Status)
+	}
+}

@@ -3,6 +3,8 @@ package referral
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -237,7 +239,11 @@ func (s *Service) Open(ctx context.Context, id, worker string) (Resident, error)
 		return nil, err
 	}
 	if r.Sealed == nil {
-		return nil, fmt.Errorf("referral: the resident's data was erased (%s)", r.Erasure.Why)
+		why := ""
+		if r.Erasure != nil {
+			why = r.Erasure.Why
+		}
+		return nil, fmt.Errorf("%w (%s)", ErrErased, why)
 	}
 	pt, err := s.Keys.Open(r.Sealed, Binding{Referral: r.ID, Sender: r.Sender, Recipient: r.Recipient})
 	if err != nil {
@@ -289,3 +295,13 @@ func pseudonym() string {
 	rand.Read(b)
 	return fmt.Sprintf("res-%x", b)
 }
+
+// Handle is the short, opaque name of a referral in this node's URLs: its
+// ids are other nodes' URLs, and any sender chooses its own.
+func Handle(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:16])
+}
+
+// ErrErased reports a referral whose resident data was erased.
+var ErrErased = errors.New("referral: the resident's data was erased")

@@ -29,6 +29,7 @@ const (
 	pBlock          = "block/"
 
 	pReferral   = "ref/"
+	pRefHandle  = "ref-h/"
 	pConsent    = "consent/"
 	pWithdrawal = "consent-wd/"
 	pAudit      = "audit/"
@@ -65,8 +66,9 @@ func blockKey(host string) []byte    { return []byte(pBlock + host) }
 func queuedKey(id string) []byte     { return []byte(pQueued + id) }
 func queuedRefsKey(id string) []byte { return []byte(pQueuedRefs + id) }
 
-func referralKey(id string) []byte { return []byte(pReferral + id) }
-func consentKey(id string) []byte  { return []byte(pConsent + id) }
+func referralKey(id string) []byte      { return []byte(pReferral + id) }
+func referralHandleKey(h string) []byte { return []byte(pRefHandle + h) }
+func consentKey(id string) []byte       { return []byte(pConsent + id) }
 
 // withdrawalKey groups a consent's withdrawals and orders them in time.
 func withdrawalKey(w *referral.Withdrawal) []byte {

@@ -55,9 +55,36 @@ func (s *Store) Withdrawals(ctx context.Context, consentID string) ([]referral.W
 	return out, err
 }
 
-// AddReferral records a new referral.
+// AddReferral records a new referral, findable by its handle too.
 func (s *Store) AddReferral(ctx context.Context, r *referral.Referral) error {
-	return s.create("referral", r.ID, referralKey(r.ID), r)
+	if r.ID == "" {
+		return fmt.Errorf("store: create referral: empty id")
+	}
+	err := s.update(func(txn *badger.Txn) error {
+		if err := mustBeAbsent(txn, referralKey(r.ID)); err != nil {
+			return err
+		}
+		if err := txn.Set(referralHandleKey(referral.Handle(r.ID)), []byte(r.ID)); err != nil {
+			return err
+		}
+		return set(txn, referralKey(r.ID), r)
+	})
+	if err != nil {
+		return fmt.Errorf("store: create referral: %w", err)
+	}
+	return nil
+}
+
+// ReferralByHandle returns the referral with that handle.
+func (s *Store) ReferralByHandle(ctx context.Context, handle string) (*referral.Referral, error) {
+	var r referral.Referral
+	err := s.db.View(func(txn *badger.Txn) error {
+		return getIndexed(txn, referralHandleKey(handle), referralKey, &r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: referral: %w", err)
+	}
+	return &r, nil
 }
 
 // UpdateReferral applies fn to a referral in one transaction.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/federation"
+	"github.com/maillage/maillage/referral"
 	"github.com/maillage/maillage/web/account"
 )
 
@@ -56,6 +57,13 @@ func statusOf(err error) (int, string) {
 		return http.StatusUnsupportedMediaType, err.Error()
 	case errors.Is(err, errBadQuery):
 		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, referral.ErrRefused), errors.Is(err, referral.ErrResident):
+		// Their messages name fields and rules, never a resident's data.
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, referral.ErrTransition):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, referral.ErrErased):
+		return http.StatusGone, err.Error()
 	case errors.Is(err, errNotReady):
 		return http.StatusServiceUnavailable, err.Error()
 	case errors.Is(err, errAlreadySetUp):

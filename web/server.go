@@ -19,9 +19,11 @@ type Deps struct {
 	Catalog  *directory.Catalog
 	Accounts *account.Accounts
 	Network  Network
-	Search   Searcher
-	Logger   *slog.Logger
-	Metrics  *Metrics
+	// Referrals, when set, serves the referral API.
+	Referrals Referrals
+	Search    Searcher
+	Logger    *slog.Logger
+	Metrics   *Metrics
 	// Ready reports whether the node can serve (store open, …).
 	Ready func(ctx context.Context) error
 	// Backup streams an encrypted online backup of the store.

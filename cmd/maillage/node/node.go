@@ -176,6 +176,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	n.Catalog.SetPublisher(append(pubs, n.Fed))
 	n.Web, err = web.New(web.Deps{
 		Network:       n.Fed,
+		Referrals:     n,
 		Search:        searcher(n.Search, n.ix),
 		BaseURL:       id.BaseURL,
 		Catalog:       n.Catalog,

@@ -60,10 +60,24 @@ func (rr referrals) ErasureRequested(ctx context.Context, from string, e *federa
 
 // Refer creates a referral to a partner's service (its ActivityPub id)
 // and sends it.
-func (n *Node) Refer(ctx context.Context, serviceURI string, req referral.Request) (*referral.Referral, error) {
+func (n *Node) Refer(ctx context.Context, service string, req referral.Request) (*referral.Referral, error) {
+	serviceURI := service
+	if !strings.HasPrefix(service, "https://") && !strings.HasPrefix(service, "http://") {
+		// A service id as the network list shows it: find its URI.
+		serviceURI = ""
+		err := n.Store.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error {
+			if ps.Service != nil && ps.Service.ID == service {
+				serviceURI = ps.URI
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	ps, err := n.Store.PartnerService(ctx, serviceURI)
 	if errors.Is(err, directory.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no known partner service %s", referral.ErrRefused, serviceURI)
+		return nil, fmt.Errorf("%w: no known partner service %q", referral.ErrRefused, service)
 	}
 	if err != nil {
 		return nil, err
@@ -109,4 +123,24 @@ func (n *Node) WithdrawReferral(ctx context.Context, id, worker string) (*referr
 		return nil, err
 	}
 	return r, n.Fed.SendErasure(ctx, r)
+}
+
+// ReferralByHandle returns a referral by its handle in this node's URLs.
+func (n *Node) ReferralByHandle(ctx context.Context, handle string) (*referral.Referral, error) {
+	return n.Store.ReferralByHandle(ctx, handle)
+}
+
+// OpenReferral opens a referral's resident data for a worker (audited).
+func (n *Node) OpenReferral(ctx context.Context, id, worker string) (referral.Resident, error) {
+	return n.Referrals.Open(ctx, id, worker)
+}
+
+// ForEachReferral calls fn for every referral of this node.
+func (n *Node) ForEachReferral(ctx context.Context, fn func(*referral.Referral) error) error {
+	return n.Store.ForEachReferral(ctx, fn)
+}
+
+// ForEachAudit calls fn for every entry of the audit log.
+func (n *Node) ForEachAudit(ctx context.Context, fn func(*referral.AuditEntry) error) error {
+	return n.Store.ForEachAudit(ctx, fn)
 }

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
+	"github.com/maillage/maillage/web/account"
+)
+
+// Referrals is the referral side the API drives (cmd/maillage/node).
+type Referrals interface {
+	Refer(ctx context.Context, service string, req referral.Request) (*referral.Referral, error)
+	ReferralByHandle(ctx context.Context, handle string) (*referral.Referral, error)
+	OpenReferral(ctx context.Context, id, worker string) (referral.Resident, error)
+	MoveReferral(ctx context.Context, id string, to referral.State, reason, worker string) (*referral.Referral, error)
+	WithdrawReferral(ctx context.Context, id, worker string) (*referral.Referral, error)
+	ForEachReferral(ctx context.Context, fn func(*referral.Referral) error) error
+	ForEachAudit(ctx context.Context, fn func(*referral.AuditEntry) error) error
+}
+
+type referralView struct {
+	ID            string                  `json:"id"`  // this node's handle
+	URI           string                  `json:"uri"` // the referral's ActivityPub id
+	Box           string                  `json:"box"` // sent or received
+	Sender        string                  `json:"sender"`
+	Recipient     string                  `json:"recipient"`
+	Service       string                  `json:"service"`
+	State         referral.State          `json:"state"`
+	Reason        string                  `json:"reason,omitempty"`
+	Consent       referral.ConsentSummary `json:"consent"`
+	History       []referral.Event        `json:"history"`
+	Erasure       *referral.Erasure       `json:"erasure,omitempty"`
+	RemoteErasure *referral.Erasure       `json:"remote_erasure,omitempty"`
+	Created       time.Time               `json:"created"`
+	Updated       time.Time               `json:"updated"`
+	Resident      referral.Resident       `json:"resident,omitempty"`
+}
+
+func viewReferral(r *referral.Referral) referralView {
+	box := "sent"
+	if r.Side == referral.Recipient {
+		box = "received"
+	}
+	return referralView{ID: referral.Handle(r.ID), URI: r.ID, Box: box, Sender: r.Sender, Recipient: r.Recipient, Service: r.Service,
+		State: r.State, Reason: r.Reason, Consent: r.Consent, History: r.History, Erasure: r.Erasure, RemoteErasure: r.RemoteErasure,
+		Created: r.Created, Updated: r.Updated}
+}
+
+type referralRequest struct {
+	Service           string                `json:"service"`
+	Resident          json.RawMessage       `json:"resident"`
+	Consent           referral.ConsentInput `json:"consent"`
+	SpecialCategories bool                  `json:"special_categories"`
+}
+
+func (s *Server) createReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	body, err := readJSON(w, r)
+	if err != nil {
+		return err
+	}
+	var req referralRequest
+	if p := directory.DecodeStrict(body, &req); len(p) > 0 {
+		return p
+	}
+	var p directory.Problems
+	if req.Service == "" {
+		p.Add("service", "is required: a partner service's id or ActivityPub id")
+	}
+	if len(req.Resident) == 0 {
+		p.Add("resident", "is required")
+	}
+	if len(p) > 0 {
+		return p
+	}
+	ref, err := s.Referrals.Refer(r.Context(), req.Service, referral.Request{Resident: req.Resident, Consent: req.Consent,
+		Special: req.SpecialCategories, Worker: u.ID})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": referral.Handle(ref.ID), "uri": ref.ID, "state": ref.State})
+	return nil
+}
+
+func (s *Server) listReferrals(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	box, state := r.URL.Query().Get("box"), referral.State(r.URL.Query().Get("state"))
+	var p directory.Problems
+	if box != "" && box != "sent" && box != "received" {
+		p.Add("box", "must be sent or received")
+	}
+	if state != "" && !state.Valid() {
+		p.Add("state", "is not a referral state")
+	}
+	if len(p) > 0 {
+		return p
+	}
+	out := []referralView{}
+	counts := map[string]map[referral.State]int{"sent": {}, "received": {}}
+	err := s.Referrals.ForEachReferral(r.Context(), func(ref *referral.Referral) error {
+		v := viewReferral(ref)
+		counts[v.Box][v.State]++
+		if (box == "" || v.Box == box) && (state == "" || v.State == state) {
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": len(out), "referrals": out, "counts": counts})
+	return nil
+}
+
+// getReferral shows a referral with the resident's data, opened for this
+// worker and recorded in the audit log; once erased, without it.
+func (s *Server) getReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	if err != nil {
+		return err
+	}
+	v := viewReferral(ref)
+	if ref.Sealed != nil {
+		if v.Resident, err = s.Referrals.OpenReferral(r.Context(), ref.ID, u.ID); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+type transitionRequest struct {
+	To     referral.State `json:"to"`
+	Reason string         `json:"reason"`
+}
+
+func (s *Server) transitionReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	body, err := readJSON(w, r)
+	if err != nil {
+		return err
+	}
+	var req transitionRequest
+	if p := directory.DecodeStrict(body, &req); len(p) > 0 {
+		return p
+	}
+	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	if err != nil {
+		return err
+	}
+	if ref, err = s.Referrals.MoveReferral(r.Context(), ref.ID, req.To, req.Reason, u.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewReferral(ref))
+	return nil
+}
+
+func (s *Server) withdrawReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	if err != nil {
+		return err
+	}
+	if ref, err = s.Referrals.WithdrawReferral(r.Context(), ref.ID, u.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewReferral(ref))
+	return nil
+}
+
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	out := []referral.AuditEntry{}
+	err := s.Referrals.ForEachAudit(r.Context(), func(e *referral.AuditEntry) error {
+		out = append(out, *e)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": len(out), "entries": out})
+	return nil
+}
