@@ -109,6 +109,9 @@ func (w *HSDSService) Model(tax *Taxonomy) (*Service, error) {
 	if s.Status == "" {
 		s.Status = StatusActive
 	}
+	if s.Referral != nil && s.Referral.From == "" {
+		s.Referral.From = FromPartners // referrals come from partners unless the service says otherwise
+	}
 	r.finish(&p)
 	s.Phones = readPhones(&p, r, "phones", w.Phones)
 	s.Schedule = readSchedules(&p, r, w.Schedules)

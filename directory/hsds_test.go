@@ -201,3 +201,14 @@ func TestDerivedIDsAreStableUUIDs(t *testing.T) {
 		t.Errorf("NewID() = %q, want a version 4 UUID", id)
 	}
 }
+
+// A referral policy that does not say from whom takes partners only.
+func TestReferralPolicyDefaultsToPartners(t *testing.T) {
+	s, err := DecodeService([]byte(`{"name": "Permanence", "referral_policy": {"accepts": true, "categories": ["identity"]}}`), DefaultTaxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Referral == nil || s.Referral.From != FromPartners {
+		t.Errorf("policy = %+v, want from partners", s.Referral)
+	}
+}

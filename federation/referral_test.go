@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maillage/maillage/cmd/maillage/node"
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/referral"
@@ -222,4 +223,52 @@ func TestReferralAPI(t *testing.T) {
 	if resp := b.Do("GET", "/api/v1/referrals/0000", tb, nil); resp.Status != 404 {
 		t.Errorf("unknown referral: %d", resp.Status)
 	}
+}
+
+// An unanswered referral expires after 30 days on the node's own clock,
+// and its data is erased at once; the admin sees what is due before.
+func TestUnansweredReferralExpires(t *testing.T) {
+	start := time.Now().UTC().Truncate(time.Second)
+	nodes := nodetest.Start(t, 2, nodetest.Options{Clock: &start, Configure: func(c *node.Config) { c.SweepEvery = 50 * time.Millisecond }})
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b, a.AdminToken(), b.AdminToken())
+	tb := b.AdminToken()
+	resp := b.Do("POST", "/api/v1/services", tb, `{"name": "Permanence", "status": "active",
+	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
+	if resp.Status != 201 {
+		t.Fatalf("create: %d %s", resp.Status, resp.Body)
+	}
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	ctx := context.Background()
+	r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
+		Resident: json.RawMessage(`{"name": "Résidente"}`),
+		Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
+			NoticeVersion: "1", NoticeHash: strings.Repeat("cd", 32), NoticeLang: "fr", GivenAt: start},
+		Worker: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateOn := func(n *nodetest.Node) (referral.State, bool) {
+		got, err := n.Node().Store.Referral(ctx, r.ID)
+		if err != nil {
+			return "", false
+		}
+		return got.State, got.Sealed == nil && got.Erasure != nil
+	}
+	eventually(t, "B receives it", func() bool { s, _ := stateOn(b); return s == referral.Received })
+
+	b.Clock.Advance(29 * 24 * time.Hour)
+	time.Sleep(200 * time.Millisecond) // several sweeps
+	if s, erased := stateOn(b); s != referral.Received || erased {
+		t.Fatalf("after 29 days: %s, erased %v", s, erased)
+	}
+	var due struct{ Expire, Erase []string }
+	b.Do("GET", "/api/v1/referrals/due", b.AdminToken(), nil).JSON(t, &due)
+	if len(due.Expire)+len(due.Erase) != 0 {
+		t.Errorf("due after 29 days: %+v", due)
+	}
+	b.Clock.Advance(24*time.Hour + time.Minute)
+	eventually(t, "B expires and erases it", func() bool { s, erased := stateOn(b); return s == referral.Expired && erased })
 }

@@ -20,6 +20,7 @@ type Referrals interface {
 	WithdrawReferral(ctx context.Context, id, worker string) (*referral.Referral, error)
 	ForEachReferral(ctx context.Context, fn func(*referral.Referral) error) error
 	ForEachAudit(ctx context.Context, fn func(*referral.AuditEntry) error) error
+	DueReferrals(ctx context.Context) (referral.Due, error)
 }
 
 type referralView struct {
@@ -196,5 +197,26 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *account.Use
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"total": len(out), "entries": out})
+	return nil
+}
+
+// dueReferrals shows the admin what the retention rules ask for now:
+// referrals to expire and referrals whose data is to be erased.
+func (s *Server) dueReferrals(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	d, err := s.Referrals.DueReferrals(r.Context())
+	if err != nil {
+		return err
+	}
+	handles := func(ids []string) []string {
+		out := []string{}
+		for _, id := range ids {
+			out = append(out, referral.Handle(id))
+		}
+		return out
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"expire": handles(d.Expire), "erase": handles(d.Erase)})
 	return nil
 }

@@ -56,6 +56,7 @@ func (s *Server) routes() *mux.Router {
 	api("network-pop", "GET", "/api/v1/network/partners-of-partners", s.partnersOfPartners, anyUser)
 	api("referrals", "GET", "/api/v1/referrals", s.listReferrals, anyUser)
 	api("referral-create", "POST", "/api/v1/referrals", s.createReferral, anyUser)
+	api("referrals-due", "GET", "/api/v1/referrals/due", s.dueReferrals, admin)
 	api("referral", "GET", "/api/v1/referrals/{id}", s.getReferral, anyUser)
 	api("referral-transition", "POST", "/api/v1/referrals/{id}/transition", s.transitionReferral, anyUser)
 	api("referral-withdraw", "POST", "/api/v1/referrals/{id}/withdraw", s.withdrawReferral, anyUser)

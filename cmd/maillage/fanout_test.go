@@ -91,7 +91,9 @@ func TestKilledSenderResumesFanOut(t *testing.T) {
 		t.Fatalf("the sender kept %d services after the kill, but had acknowledged %d", stored.Total, n)
 	}
 	for _, p := range partners {
-		waitFor(t, p.Name+" has every service", 30*time.Second, func() bool { return replicaSize(t, p) == stored.Total })
+		// 90 s: a delivery that failed once (a slow partner on a loaded
+		// machine) is retried after 30 s (±20%), the first backoff.
+		waitFor(t, p.Name+" has every service", 90*time.Second, func() bool { return replicaSize(t, p) == stored.Total })
 		if got := receivedCreates(t, p); got != stored.Total {
 			t.Errorf("%s applied %d Create activities, want %d (each once)", p.Name, got, stored.Total)
 		}

@@ -43,6 +43,11 @@ type Config struct {
 	// Serving opens the search index (rebuilt in the background by Run);
 	// commands that only read or edit the store leave it off.
 	Serving bool
+	// Retention says when unanswered referrals expire and when the data
+	// of closed ones is erased (default 30 and 180 days); SweepEvery how
+	// often that is applied (default hourly).
+	Retention  referral.Timing
+	SweepEvery time.Duration
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -220,8 +225,43 @@ func (n *Node) Run(ctx context.Context) {
 			n.ix.run(ctx)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.sweepReferrals(ctx)
+	}()
 	n.Fed.Run(ctx)
 	wg.Wait()
+}
+
+// sweepReferrals applies the retention rules at start and then
+// periodically, until ctx ends.
+func (n *Node) sweepReferrals(ctx context.Context) {
+	every := n.cfg.SweepEvery
+	if every <= 0 {
+		every = time.Hour
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		d, err := n.Referrals.Sweep(ctx, n.cfg.Retention)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			n.cfg.Logger.Error("referral retention", "err", err)
+		case len(d.Expire)+len(d.Erase) > 0:
+			n.cfg.Logger.Info("referral retention", "expired", len(d.Expire), "erased", len(d.Erase))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// DueReferrals lists what the retention rules ask for now.
+func (n *Node) DueReferrals(ctx context.Context) (referral.Due, error) {
+	return n.Referrals.DueNow(ctx, n.cfg.Retention)
 }
 
 // IndexBuilt is closed once the search index holds every stored service
