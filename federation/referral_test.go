@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -271,4 +272,57 @@ func TestUnansweredReferralExpires(t *testing.T) {
 	}
 	b.Clock.Advance(24*time.Hour + time.Minute)
 	eventually(t, "B expires and erases it", func() bool { s, erased := stateOn(b); return s == referral.Expired && erased })
+}
+
+// BenchmarkReferralRoundTrip times one referral from A to B and back:
+// created and sealed on A, delivered and opened on B, received reported,
+// accepted on B, acceptance back at A. Referrals go one after another; the
+// inbox rate limit is raised, as between two busy partners.
+// Run: go test -run '^$' -bench ReferralRoundTrip -benchtime 1000x ./federation/
+func BenchmarkReferralRoundTrip(b *testing.B) {
+	nodes := nodetest.Start(b, 2, nodetest.Options{Configure: func(c *node.Config) { c.InboxRate, c.InboxBurst = 1e6, 1e6 }})
+	na, nb := nodes[0], nodes[1]
+	partner(b, na, nb, na.AdminToken(), nb.AdminToken())
+	resp := nb.Do("POST", "/api/v1/services", nb.AdminToken(), `{"name": "Permanence", "status": "active",
+	  "referral_policy": {"accepts": true, "categories": ["identity", "contact"]}}`)
+	var svc struct{ ID string }
+	resp.JSON(b, &svc)
+	uri := nb.URL + "/services/" + svc.ID
+	eventually(b, "A has B's service", func() bool { return len(replica(b, na)) == 1 })
+	ctx := context.Background()
+	req := referral.Request{
+		Resident: json.RawMessage(`{"name": "Résidente", "phone": "+32 470 00 00 00"}`),
+		Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity, directory.DataContact},
+			NoticeVersion: "1", NoticeHash: strings.Repeat("ef", 32), NoticeLang: "fr", GivenAt: time.Now().Add(-time.Minute)},
+		Worker: "w"}
+	waitState := func(n *nodetest.Node, id string, want referral.State) {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if r, err := n.Node().Store.Referral(ctx, id); err == nil && r.State == want {
+				return
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		b.Fatalf("%s: referral never reached %s", n.Name, want)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		r, err := na.Node().Refer(ctx, uri, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		waitState(nb, r.ID, referral.Received)
+		if _, err := nb.Node().MoveReferral(ctx, r.ID, referral.Accepted, "", "w"); err != nil {
+			b.Fatal(err)
+		}
+		waitState(na, r.ID, referral.Accepted)
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
 }

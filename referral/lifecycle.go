@@ -239,32 +239,48 @@ func (s *Service) Sweep(ctx context.Context, t Timing) (Due, error) {
 }
 
 // Remote records on the sender's node what the recipient did, as its node
-// reported it: a transition of the recipient's side (or "received" from
-// its node), checked like one made here. from must be the recipient.
+// reported it: a state of the recipient's side (or "received" from its
+// node). Reports may arrive out of order: one that skips states the
+// recipient went through is applied along the way (each step recorded),
+// one about a state already passed changes nothing, and one the state
+// machine cannot reach is refused. from must be the recipient.
 func (s *Service) Remote(ctx context.Context, id, from string, to State, reason string) (*Referral, error) {
 	if err := CheckReason(to, reason); err != nil {
 		return nil, err
 	}
-	by := Recipient
-	if to == Received {
-		by = System
-	}
 	now := s.Now()
+	var steps []State
 	var prev State
 	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
+		steps = nil
 		if r.Side != Sender || r.Recipient != from {
 			return fmt.Errorf("%w: only the recipient of a referral reports on it", ErrRefused)
 		}
-		if err := CheckTransition(r.State, to, by); err != nil {
-			return err
+		if r.State == to || path(to, r.State, Recipient, System) != nil {
+			return nil // known already, or a report overtaken by a later one
+		}
+		steps = path(r.State, to, Recipient, System)
+		if steps == nil {
+			return CheckTransition(r.State, to, Recipient)
 		}
 		prev = r.State
-		r.History = append(r.History, Event{At: now, From: r.State, To: to, By: by, Reason: reason})
-		r.State, r.Reason, r.Updated = to, reason, now
+		for _, st := range steps {
+			by := Recipient
+			if !transitions[edge{r.State, st, Recipient}] {
+				by = System
+			}
+			ev := Event{At: now, From: r.State, To: st, By: by}
+			if st == to {
+				ev.Reason = reason
+			}
+			r.History = append(r.History, ev)
+			r.State = st
+		}
+		r.Reason, r.Updated = reason, now
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || len(steps) == 0 {
+		return r, err
 	}
 	return r, s.audit(ctx, now, from, "transition", id, fmt.Sprintf("%s → %s %s", prev, to, reason))
 }

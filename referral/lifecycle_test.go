@@ -240,13 +240,22 @@ func TestSenderMirrorsTheRecipient(t *testing.T) {
 	if _, err := p.a.svc.Remote(p.a.ctx, id, "https://c.example/actor", referral.Received, ""); !errors.Is(err, referral.ErrRefused) {
 		t.Errorf("a third node reported: %v", err)
 	}
-	if _, err := p.a.svc.Remote(p.a.ctx, id, b, referral.Accepted, ""); !errors.Is(err, referral.ErrTransition) {
-		t.Errorf("accepted before received: %v", err)
+	// Reports overtaking each other: "accepted" before "received" goes
+	// through received; the late "received" then changes nothing.
+	r, err := p.a.svc.Remote(p.a.ctx, id, b, referral.Accepted, "")
+	if err != nil || r.State != referral.Accepted || len(r.History) != 4 || r.History[2].To != referral.Received {
+		t.Fatalf("accepted before received: %+v, %v", r, err)
+	}
+	if r, err := p.a.svc.Remote(p.a.ctx, id, b, referral.Received, ""); err != nil || r.State != referral.Accepted || len(r.History) != 4 {
+		t.Errorf("late received: %+v, %v", r, err)
+	}
+	if _, err := p.a.svc.Remote(p.a.ctx, id, b, referral.Rejected, "no-capacity"); !errors.Is(err, referral.ErrTransition) {
+		t.Errorf("rejected after accepted: %v", err)
 	}
 	for _, st := range []struct {
 		to     referral.State
 		reason string
-	}{{referral.Received, ""}, {referral.Accepted, ""}, {referral.InProgress, ""}, {referral.Failed, "resident-unreachable"}} {
+	}{{referral.InProgress, ""}, {referral.Failed, "resident-unreachable"}} {
 		if _, err := p.a.svc.Remote(p.a.ctx, id, b, st.to, st.reason); err != nil {
 			t.Fatalf("→ %s: %v", st.to, err)
 		}

@@ -137,3 +137,35 @@ func CheckReason(to State, code string) error {
 	}
 	return nil
 }
+
+// path returns the states a referral goes through from from to to by
+// transitions of the given sides (to included, from excluded), or nil
+// when to cannot be reached.
+func path(from, to State, sides ...Side) []State {
+	prev := map[State]State{from: ""}
+	queue := []State{from}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if s == to && s != from {
+			var out []State
+			for ; s != from; s = prev[s] {
+				out = append([]State{s}, out...)
+			}
+			return out
+		}
+		for _, next := range States {
+			if _, seen := prev[next]; seen {
+				continue
+			}
+			for _, by := range sides {
+				if transitions[edge{s, next, by}] {
+					prev[next] = s
+					queue = append(queue, next)
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
