@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"github.com/maillage/maillage/cmd/maillage/node"
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/referral"
 )
 
@@ -325,4 +328,101 @@ func BenchmarkReferralRoundTrip(b *testing.B) {
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// Referrals forced through by hand, signed by a real partner, are refused
+// by the recipient itself (403) and leave nothing there: what the sender's
+// checks would have stopped is checked again on arrival.
+func TestForcedReferralsRefusedByRecipient(t *testing.T) {
+	nodes := nodetest.Start(t, 3, nodetest.Options{})
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	partner(t, a, b, a.AdminToken(), b.AdminToken())
+	tb := b.AdminToken()
+	resp := b.Do("POST", "/api/v1/services", tb, `{"name": "Permanence", "status": "active",
+	  "referral_policy": {"accepts": true, "categories": ["identity", "contact", "special"]}}`)
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	ctx := context.Background()
+	bKey, err := a.Node().Fed.SealingKeyOf(ctx, b.URL+"/actor")
+	if err != nil || len(bKey) == 0 {
+		t.Fatalf("B's sealing key: %v", err)
+	}
+	// send posts an Offer from sender to B, signed with sender's key.
+	send := func(sender *nodetest.Node, n int, consent referral.ConsentSummary, resident string) int {
+		t.Helper()
+		id := fmt.Sprintf("%s/referrals/forced-%d", sender.URL, n)
+		sealed, err := referral.Seal(bKey, referral.Binding{Referral: id, Sender: sender.URL + "/actor", Recipient: b.URL + "/actor"}, []byte(resident))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": fmt.Sprintf("%s/activities/forced-%d", sender.URL, n),
+			"type": "Offer", "actor": sender.URL + "/actor", "to": []string{b.URL + "/actor"},
+			"object": federation.ReferralObject{ID: id, Type: "Referral", AttributedTo: sender.URL + "/actor", To: []string{b.URL + "/actor"},
+				Service: b.URL + "/services/" + svc.ID, Consent: consent, Sealed: sealed},
+		})
+		pemKey, err := sender.Node().Store.Secret(ctx, "actor-rsa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := federation.ParsePrivateKey(pemKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", b.URL+"/inbox", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/activity+json")
+		if err := (&federation.Signer{Key: key, KeyID: sender.URL + "/actor#main-key", Now: time.Now}).Sign(req, body); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	now := time.Now().UTC()
+	ok := referral.ConsentSummary{ID: "c", Method: referral.OnScreen, NoticeVersion: "1", GivenAt: now.Add(-time.Minute), ExpiresAt: now.Add(24 * time.Hour),
+		Categories: []directory.DataCategory{directory.DataIdentity, directory.DataContact}}
+	person := `{"name": "Résidente", "phone": "+32 470 00 00 01"}`
+	with := func(change func(c *referral.ConsentSummary)) referral.ConsentSummary {
+		c := ok
+		c.Categories = slices.Clone(ok.Categories)
+		change(&c)
+		return c
+	}
+	cases := []struct {
+		name     string
+		sender   *nodetest.Node
+		consent  referral.ConsentSummary
+		resident string
+	}{
+		{"no consent", a, referral.ConsentSummary{}, person},
+		{"expired consent", a, with(func(c *referral.ConsentSummary) { c.ExpiresAt = now.Add(-time.Hour) }), person},
+		{"category not covered", a, with(func(c *referral.ConsentSummary) { c.Categories = []directory.DataCategory{directory.DataIdentity} }), person},
+		{"special without its flag", a, with(func(c *referral.ConsentSummary) {
+			c.Categories = append(c.Categories, directory.DataSpecial)
+		}), `{"name": "Résidente", "health": "asthme"}`},
+		{"field outside the allow-list", a, ok, `{"name": "Résidente", "notes": "confidentiel"}`},
+		{"from a non-partner", c, ok, person},
+	}
+	for i, tt := range cases {
+		if code := send(tt.sender, i, tt.consent, tt.resident); code != http.StatusForbidden {
+			t.Errorf("%s: answered %d, want 403", tt.name, code)
+		}
+	}
+	n := 0
+	b.Node().Store.ForEachReferral(ctx, func(*referral.Referral) error { n++; return nil })
+	if n != 0 {
+		t.Errorf("B recorded %d forced referrals", n)
+	}
+	// The same, done right, is taken: the refusals were for the reasons tested.
+	if code := send(a, 99, ok, person); code != http.StatusAccepted {
+		t.Errorf("a valid hand-made referral: %d", code)
+	}
+	n = 0
+	b.Node().Store.ForEachReferral(ctx, func(*referral.Referral) error { n++; return nil })
+	if n != 1 {
+		t.Errorf("B holds %d referrals after the valid one, want 1", n)
+	}
 }
