@@ -192,6 +192,22 @@ func TestReferralAPI(t *testing.T) {
 		a.Do("GET", "/api/v1/referrals?box=sent&state=accepted", ta, nil).JSON(t, &list)
 		return len(list.Referrals) == 1
 	})
+	// The consent receipt, in Dutch: what, to whom, until when, how to
+	// withdraw, the reference; no personal data. Only where consent was
+	// collected.
+	rec := a.Do("GET", "/api/v1/referrals/"+created.ID+"/receipt?lang=nl", ta, nil)
+	page := string(rec.Body)
+	for _, want := range []string{"Bewijs van toestemming", created.ID, "Association node2", "Permanence logement", "Identiteit", "Contactgegevens", "intrekken"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("receipt lacks %q", want)
+		}
+	}
+	if rec.Status != 200 || !strings.HasPrefix(rec.Header.Get("Content-Type"), "text/html") || strings.Contains(page, marker) || strings.Contains(page, "r@example.org") {
+		t.Errorf("receipt: %d %s", rec.Status, rec.Header.Get("Content-Type"))
+	}
+	if resp := b.Do("GET", "/api/v1/referrals/"+id+"/receipt", tb, nil); resp.Status != 404 {
+		t.Errorf("receipt on the recipient: %d", resp.Status)
+	}
 	if resp := a.Do("POST", "/api/v1/referrals/"+created.ID+"/withdraw", ta, nil); resp.Status != 200 {
 		t.Fatalf("withdraw: %d %s", resp.Status, resp.Body)
 	}
@@ -199,6 +215,9 @@ func TestReferralAPI(t *testing.T) {
 	a.Do("GET", "/api/v1/referrals/"+created.ID, ta, nil).JSON(t, &got)
 	if got.State != "cancelled" || got.Resident != nil || got.Erasure == nil {
 		t.Errorf("A after withdrawal: %+v", got)
+	}
+	if page := string(a.Do("GET", "/api/v1/referrals/"+created.ID+"/receipt?lang=en", ta, nil).Body); !strings.Contains(page, "This consent was withdrawn") {
+		t.Error("the receipt does not say the consent was withdrawn")
 	}
 	eventually(t, "B erased", func() bool {
 		list.Referrals = nil

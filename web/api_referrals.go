@@ -220,3 +220,51 @@ func (s *Server) dueReferrals(w http.ResponseWriter, r *http.Request, _ *account
 	writeJSON(w, http.StatusOK, map[string]any{"expire": handles(d.Expire), "erase": handles(d.Erase)})
 	return nil
 }
+
+type receiptData struct {
+	Reference, Sender, Recipient, Service string
+	Categories                            []string
+	Method                                string
+	Given, Until, Notice                  string
+	Withdrawn                             bool
+}
+
+// receipt is the printable consent receipt of a referral sent from this
+// node, in the resident's language (?lang=fr|nl|en): what is shared, with
+// whom, why, until when, how to withdraw. It holds no personal data: the
+// reference links it to the referral.
+func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	if s.Referrals == nil {
+		return errNotReady
+	}
+	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	if err != nil {
+		return err
+	}
+	if ref.Side != referral.Sender {
+		return directory.ErrNotFound // receipts are given where consent was collected
+	}
+	p := pageData{Lang: requestLang(r)}
+	if o, err := s.Catalog.Organization(r.Context()); err == nil {
+		p.Node = o.Name.In(p.Lang)
+	}
+	d := receiptData{Reference: referral.Handle(ref.ID), Sender: p.Node, Recipient: ref.Recipient, Method: string(ref.Consent.Method),
+		Given: ref.Consent.GivenAt.Format("2006-01-02"), Until: ref.Consent.ExpiresAt.Format("2006-01-02"), Notice: ref.Consent.NoticeVersion,
+		Withdrawn: ref.State == referral.Cancelled && ref.Erasure != nil}
+	if s.Network != nil {
+		s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
+			if ps.URI == ref.Service {
+				d.Recipient = ps.Provider
+				if ps.Service != nil {
+					d.Service = ps.Service.Name.In(p.Lang)
+				}
+			}
+			return nil
+		})
+	}
+	for _, c := range ref.Consent.Categories {
+		d.Categories = append(d.Categories, string(c))
+	}
+	p.Title, p.Data = translate(p.Lang, "receipt title"), d
+	return s.pages.render(w, "receipt", http.StatusOK, p)
+}

@@ -16,7 +16,7 @@ var templateFS embed.FS
 
 // pageNames lists the page templates; each is templates/<name>.html
 // defining "content", rendered inside templates/layout.html.
-var pageNames = []string{"home", "login", "setup", "done"}
+var pageNames = []string{"home", "login", "setup", "done", "receipt"}
 
 const sessionCookie = "maillage_session"
 

@@ -60,6 +60,7 @@ func (s *Server) routes() *mux.Router {
 	api("referral", "GET", "/api/v1/referrals/{id}", s.getReferral, anyUser)
 	api("referral-transition", "POST", "/api/v1/referrals/{id}/transition", s.transitionReferral, anyUser)
 	api("referral-withdraw", "POST", "/api/v1/referrals/{id}/withdraw", s.withdrawReferral, anyUser)
+	api("referral-receipt", "GET", "/api/v1/referrals/{id}/receipt", s.receipt, anyUser)
 	api("audit", "GET", "/api/v1/audit", s.auditLog, admin)
 	api("blocklist", "GET", "/api/v1/blocklist", s.listBlocked, admin)
 	api("block", "POST", "/api/v1/blocklist", s.block(true), admin)
