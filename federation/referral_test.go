@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -75,6 +76,7 @@ func TestReferralLoopBetweenNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "A sees it accepted", func() bool { return state(a) == referral.Accepted })
+	scanAnswers(t, nodes, marker) // while both nodes hold the data
 
 	if _, err := a.Node().WithdrawReferral(ctx, r.ID, "a-worker"); err != nil {
 		t.Fatal(err)
@@ -94,6 +96,7 @@ func TestReferralLoopBetweenNodes(t *testing.T) {
 	if n != 0 {
 		t.Errorf("the third node holds %d referrals", n)
 	}
+	scanAnswers(t, nodes, marker) // again, once erased
 	// The resident's data is nowhere in clear: logs, and the raw files of
 	// every node's data directory (store encrypted, payloads sealed).
 	if logs.count(marker) > 0 || logs.count("+32 470 55 44 33") > 0 {
@@ -443,5 +446,34 @@ func TestForcedReferralsRefusedByRecipient(t *testing.T) {
 	b.Node().Store.ForEachReferral(ctx, func(*referral.Referral) error { n++; return nil })
 	if n != 1 {
 		t.Errorf("B holds %d referrals after the valid one, want 1", n)
+	}
+}
+
+// scanAnswers fails if the marker shows in any public or federation
+// answer of any node, with or without a token, as HTML, JSON or
+// ActivityPub.
+func scanAnswers(t *testing.T, nodes []*nodetest.Node, marker string) {
+	t.Helper()
+	for _, nd := range nodes {
+		tok := nd.AdminToken()
+		for _, path := range []string{"/", "/api/v1/services", "/api/v1/network/services", "/api/v1/search?q=" + marker,
+			"/api/v1/search?q=logement", "/hsds/services", "/hsds/organizations", "/actor", "/outbox", "/outbox?page=1",
+			"/followers", "/following", "/.well-known/nodeinfo", "/nodeinfo/2.1", "/metrics", "/healthz", "/readyz",
+			"/api/v1/partners", "/api/v1/network/partners-of-partners", "/api/v1/audit", "/api/v1/referrals"} {
+			for _, token := range []string{"", tok} {
+				if resp := nd.Do("GET", path, token, nil); bytes.Contains(resp.Body, []byte(marker)) {
+					t.Errorf("%s %s (token %v) shows the resident's name", nd.Name, path, token != "")
+				}
+			}
+			req, _ := http.NewRequest("GET", nd.URL+path, nil)
+			req.Header.Set("Accept", "application/activity+json")
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if bytes.Contains(body, []byte(marker)) {
+					t.Errorf("%s %s as ActivityPub shows the resident's name", nd.Name, path)
+				}
+			}
+		}
 	}
 }
