@@ -477,3 +477,55 @@ func scanAnswers(t *testing.T, nodes []*nodetest.Node, marker string) {
 		}
 	}
 }
+
+// A withdrawal made while the recipient is down reaches it when it is
+// back: the erasure request waits in the durable queue (first retry after
+// about 30 s), and B erases and acknowledges.
+func TestWithdrawalReachesOfflineRecipient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a delivery retry (about 30 s)")
+	}
+	nodes := nodetest.Start(t, 2, nodetest.Options{})
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b, a.AdminToken(), b.AdminToken())
+	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "Permanence", "status": "active",
+	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	ctx := context.Background()
+	r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
+		Resident: json.RawMessage(`{"name": "Résidente"}`),
+		Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
+			NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: time.Now().Add(-time.Minute)},
+		Worker: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A learns it arrived", func() bool {
+		got, err := a.Node().Store.Referral(ctx, r.ID)
+		return err == nil && got.State == referral.Received
+	})
+
+	b.Stop()
+	if _, err := a.Node().WithdrawReferral(ctx, r.ID, "w"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the first attempt fails: B is down
+	b.Restart()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := b.Node().Store.Referral(ctx, r.ID)
+		if err == nil && got.Erasure != nil && got.Sealed == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("B never erased the referral withdrawn while it was down")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	eventually(t, "A learns B erased", func() bool {
+		got, err := a.Node().Store.Referral(ctx, r.ID)
+		return err == nil && got.RemoteErasure != nil
+	})
+}
