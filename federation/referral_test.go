@@ -243,6 +243,12 @@ func TestReferralAPI(t *testing.T) {
 	if strings.Join(actions, ",") != "received,opened,transition,transition,erased" {
 		t.Errorf("B's audit = %v", actions)
 	}
+	csvResp := b.Do("GET", "/api/v1/audit?format=csv", tb, nil)
+	lines := strings.Split(strings.TrimSpace(string(csvResp.Body)), "\n")
+	if csvResp.Status != 200 || !strings.HasPrefix(csvResp.Header.Get("Content-Type"), "text/csv") || len(lines) != len(audit.Entries)+1 ||
+		lines[0] != "at,who,action,referral,detail" || !strings.Contains(lines[1], ",received,") {
+		t.Errorf("audit export: %d %s\n%s", csvResp.Status, csvResp.Header.Get("Content-Type"), csvResp.Body)
+	}
 	if resp := b.Do("GET", "/api/v1/audit", "", nil); resp.Status != 401 {
 		t.Errorf("anonymous audit: %d", resp.Status)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -188,6 +189,12 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *account.Use
 	if s.Referrals == nil {
 		return errNotReady
 	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		var p directory.Problems
+		p.Add("format", "must be json or csv")
+		return p
+	}
 	out := []referral.AuditEntry{}
 	err := s.Referrals.ForEachAudit(r.Context(), func(e *referral.AuditEntry) error {
 		out = append(out, *e)
@@ -195,6 +202,18 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *account.Use
 	})
 	if err != nil {
 		return err
+	}
+	if format == "csv" {
+		// The export for archives and inspections: one line per entry.
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="maillage-audit.csv"`)
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"at", "who", "action", "referral", "detail"})
+		for _, e := range out {
+			cw.Write([]string{e.At.UTC().Format(time.RFC3339Nano), e.Who, e.Action, e.Referral, e.Detail})
+		}
+		cw.Flush()
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"total": len(out), "entries": out})
 	return nil
