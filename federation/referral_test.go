@@ -535,3 +535,70 @@ func TestWithdrawalReachesOfflineRecipient(t *testing.T) {
 		return err == nil && got.RemoteErasure != nil
 	})
 }
+
+// After its sealing key is rotated, a node still opens what was sealed to
+// the old key, publishes the new one, and opens what is sealed to it.
+func TestSealingKeyRotation(t *testing.T) {
+	nodes := nodetest.Start(t, 2, nodetest.Options{})
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b, a.AdminToken(), b.AdminToken())
+	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "Permanence", "status": "active",
+	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	ctx := context.Background()
+	refer := func(name string) string {
+		t.Helper()
+		r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
+			Resident: json.RawMessage(`{"name": "` + name + `"}`),
+			Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
+				NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: time.Now().Add(-time.Minute)},
+			Worker: "w"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "B receives "+name, func() bool { _, err := b.Node().Store.Referral(ctx, r.ID); return err == nil })
+		return r.ID
+	}
+	keyIDOf := func(id string) string {
+		r, _ := b.Node().Store.Referral(ctx, id)
+		k, _ := r.Sealed.KeyID()
+		return k
+	}
+	before := refer("Avant")
+	oldKey, err := a.Node().Fed.SealingKeyOf(ctx, b.URL+"/actor")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b.Stop()
+	newID, err := node.RotateSealingKey(ctx, b.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Restart()
+	if res, err := b.Node().Referrals.Open(ctx, before, "w"); err != nil || res["name"] != "Avant" {
+		t.Errorf("after rotation, the old referral: %v, %v", res, err)
+	}
+	// A partner that has not refetched B's actor seals to the old key:
+	// still readable.
+	cached := refer("Cache")
+	if keyIDOf(cached) != referral.KeyID(oldKey) {
+		t.Errorf("expected a payload sealed to the old key")
+	}
+	if _, err := b.Node().Referrals.Open(ctx, cached, "w"); err != nil {
+		t.Errorf("payload sealed to the old key after rotation: %v", err)
+	}
+	// Once A refetches the actor, it seals to the new key.
+	if _, err := a.Node().Fed.FetchActor(ctx, b.URL+"/actor", true); err != nil {
+		t.Fatal(err)
+	}
+	fresh := refer("Apres")
+	if keyIDOf(fresh) != newID || newID == referral.KeyID(oldKey) {
+		t.Errorf("new payload sealed to %s, want the new key %s", keyIDOf(fresh), newID)
+	}
+	if res, err := b.Node().Referrals.Open(ctx, fresh, "w"); err != nil || res["name"] != "Apres" {
+		t.Errorf("payload sealed to the new key: %v, %v", res, err)
+	}
+}

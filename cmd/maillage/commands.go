@@ -262,6 +262,23 @@ func backupCommand() command {
 	}}
 }
 
+func rotateSealingKeyCommand() command {
+	return command{name: "rotate-sealing-key", summary: "give a stopped node a new key for sealed referrals (old ones stay readable)", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+		data := dataFlag(fs)
+		return func(ctx context.Context, c *cli, args []string) error {
+			if err := needData(*data); err != nil {
+				return err
+			}
+			id, err := node.RotateSealingKey(ctx, *data)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "new sealing key %s; partners see it in the actor at the next start\n", id)
+			return nil
+		}
+	}}
+}
+
 func restoreCommand() command {
 	return command{name: "restore", args: "FILE", summary: "create a node in an empty data directory from a backup", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
 		data := dataFlag(fs)

@@ -49,6 +49,7 @@ func commands() []command {
 		serveCommand(),
 		userCommand("add"), userCommand("list"), userCommand("disable"), userCommand("enable"),
 		backupCommand(),
+		rotateSealingKeyCommand(),
 		restoreCommand(),
 		demoCommand(),
 		benchCommand(),

@@ -129,7 +129,11 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := referral.NewKeyring(sealRaw)
+	oldSeals, err := oldSealingKeys(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := referral.NewKeyring(sealRaw, oldSeals...)
 	if err != nil {
 		return nil, err
 	}
