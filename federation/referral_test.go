@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -600,5 +601,65 @@ func TestSealingKeyRotation(t *testing.T) {
 	}
 	if res, err := b.Node().Referrals.Open(ctx, fresh, "w"); err != nil || res["name"] != "Apres" {
 		t.Errorf("payload sealed to the new key: %v, %v", res, err)
+	}
+}
+
+// B rejects one referral with a reason and completes another with an
+// outcome; A sees each state and code, and nothing else, come back.
+func TestRejectAndCompleteBetweenNodes(t *testing.T) {
+	nodes := nodetest.Start(t, 2, nodetest.Options{})
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b, a.AdminToken(), b.AdminToken())
+	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "Permanence", "status": "active",
+	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	ctx := context.Background()
+	refer := func() string {
+		r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
+			Resident: json.RawMessage(`{"name": "Résidente"}`),
+			Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
+				NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: time.Now().Add(-time.Minute)},
+			Worker: "w"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "B receives it", func() bool { _, err := b.Node().Store.Referral(ctx, r.ID); return err == nil })
+		return r.ID
+	}
+	on := func(n *nodetest.Node, id string) *referral.Referral {
+		r, _ := n.Node().Store.Referral(ctx, id)
+		return r
+	}
+	rejected, done := refer(), refer()
+	if _, err := b.Node().MoveReferral(ctx, rejected, referral.Rejected, "", "b"); !errors.Is(err, referral.ErrTransition) {
+		t.Errorf("rejected without a reason: %v", err)
+	}
+	if _, err := b.Node().MoveReferral(ctx, rejected, referral.Rejected, "no-capacity", "b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		to     referral.State
+		reason string
+	}{{referral.Accepted, ""}, {referral.InProgress, ""}, {referral.Completed, "service-provided"}} {
+		if _, err := b.Node().MoveReferral(ctx, done, step.to, step.reason, "b"); err != nil {
+			t.Fatalf("→ %s: %v", step.to, err)
+		}
+	}
+	eventually(t, "A sees the rejection and the completion", func() bool {
+		r1, r2 := on(a, rejected), on(a, done)
+		return r1 != nil && r2 != nil && r1.State == referral.Rejected && r2.State == referral.Completed
+	})
+	if r := on(a, rejected); r.Reason != "no-capacity" {
+		t.Errorf("A's rejected referral: reason %q", r.Reason)
+	}
+	r := on(a, done)
+	if r.Reason != "service-provided" || r.History[len(r.History)-1].By != referral.Recipient {
+		t.Errorf("A's completed referral: %+v", r)
+	}
+	// On A, the final state stays final.
+	if _, err := a.Node().MoveReferral(ctx, done, referral.Cancelled, "", "a"); !errors.Is(err, referral.ErrTransition) {
+		t.Errorf("A cancelled a completed referral: %v", err)
 	}
 }
