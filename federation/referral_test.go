@@ -209,6 +209,14 @@ func TestReferralAPI(t *testing.T) {
 	if rec.Status != 200 || !strings.HasPrefix(rec.Header.Get("Content-Type"), "text/html") || strings.Contains(page, marker) || strings.Contains(page, "r@example.org") {
 		t.Errorf("receipt: %d %s", rec.Status, rec.Header.Get("Content-Type"))
 	}
+	pdf := a.Do("GET", "/api/v1/referrals/"+created.ID+"/receipt?lang=fr&format=pdf", ta, nil)
+	if pdf.Status != 200 || pdf.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) ||
+		!bytes.Contains(pdf.Body, []byte("consentement")) || !bytes.Contains(pdf.Body, []byte(created.ID)) || bytes.Contains(pdf.Body, []byte(marker)) {
+		t.Errorf("PDF receipt: %d %s, %d bytes", pdf.Status, pdf.Header.Get("Content-Type"), len(pdf.Body))
+	}
+	if resp := a.Do("GET", "/api/v1/referrals/"+created.ID+"/receipt?format=doc", ta, nil); resp.Status != 400 {
+		t.Errorf("receipt in an unknown format: %d", resp.Status)
+	}
 	if resp := b.Do("GET", "/api/v1/referrals/"+id+"/receipt", tb, nil); resp.Status != 404 {
 		t.Errorf("receipt on the recipient: %d", resp.Status)
 	}

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
+
+	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/referral"
@@ -284,6 +288,71 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *account.User
 	for _, c := range ref.Consent.Categories {
 		d.Categories = append(d.Categories, string(c))
 	}
-	p.Title, p.Data = translate(p.Lang, "receipt title"), d
-	return s.pages.render(w, "receipt", http.StatusOK, p)
+	switch r.URL.Query().Get("format") {
+	case "", "html":
+		p.Title, p.Data = translate(p.Lang, "receipt title"), d
+		return s.pages.render(w, "receipt", http.StatusOK, p)
+	case "pdf":
+		return receiptPDF(w, p.Lang, d)
+	default:
+		var pr directory.Problems
+		pr.Add("format", "must be html or pdf")
+		return pr
+	}
+}
+
+// receiptPDF writes the receipt as a one-page PDF, in the same words as
+// the page. The text is Latin (FR/NL/EN), which the PDF core fonts cover
+// through Windows-1252.
+func receiptPDF(w http.ResponseWriter, l directory.Lang, d receiptData) error {
+	t := func(key string) string { return translate(l, key) }
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetTitle(t("receipt title"), true)
+	pdf.SetCreator("Maillage", true)
+	pdf.SetCompression(false) // a few kilobytes; searchable with any tool
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	pdf.AddPage()
+	pdf.SetFont("Helvetica", "B", 18)
+	pdf.MultiCell(0, 9, tr(t("receipt title")), "", "L", false)
+	pdf.SetFont("Helvetica", "", 11)
+	pdf.MultiCell(0, 6, tr(t("receipt intro")), "", "L", false)
+	pdf.Ln(3)
+	row := func(label, value string) {
+		pdf.SetFont("Helvetica", "B", 11)
+		pdf.MultiCell(0, 6, tr(label), "", "L", false)
+		pdf.SetFont("Helvetica", "", 11)
+		pdf.MultiCell(0, 6, tr(value), "", "L", false)
+		pdf.Ln(1)
+	}
+	row(t("receipt reference"), d.Reference)
+	with := d.Recipient
+	if d.Service != "" {
+		with += " — " + d.Service
+	}
+	row(t("receipt shared with"), with)
+	row(t("receipt purpose"), t("receipt purpose text"))
+	var what []string
+	for _, c := range d.Categories {
+		what = append(what, "• "+t(c))
+	}
+	row(t("receipt what"), strings.Join(what, "\n"))
+	row(t("receipt given"), d.Given+" ("+t(d.Method)+")")
+	row(t("receipt until"), d.Until)
+	row(t("receipt notice"), d.Notice)
+	pdf.SetFont("Helvetica", "B", 13)
+	pdf.MultiCell(0, 8, tr(t("receipt withdraw title")), "", "L", false)
+	pdf.SetFont("Helvetica", "", 11)
+	pdf.MultiCell(0, 6, tr(t("receipt withdraw")+" "+d.Sender+" — "+t("receipt reference")+" "+d.Reference+"."), "", "L", false)
+	if d.Withdrawn {
+		pdf.SetFont("Helvetica", "B", 11)
+		pdf.MultiCell(0, 6, tr(t("receipt withdrawn")), "", "L", false)
+	}
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="receipt-`+d.Reference+`.pdf"`)
+	_, err := w.Write(buf.Bytes())
+	return err
 }
