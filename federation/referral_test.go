@@ -273,21 +273,9 @@ func TestUnansweredReferralExpires(t *testing.T) {
 	nodes := nodetest.Start(t, 2, nodetest.Options{Clock: &start, Configure: func(c *node.Config) { c.SweepEvery = 50 * time.Millisecond }})
 	a, b := nodes[0], nodes[1]
 	partner(t, a, b, a.AdminToken(), b.AdminToken())
-	tb := b.AdminToken()
-	resp := b.Do("POST", "/api/v1/services", tb, `{"name": "Permanence", "status": "active",
-	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
-	if resp.Status != 201 {
-		t.Fatalf("create: %d %s", resp.Status, resp.Body)
-	}
-	var svc struct{ ID string }
-	resp.JSON(t, &svc)
-	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	uri := referralService(t, a, b)
 	ctx := context.Background()
-	r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
-		Resident: json.RawMessage(`{"name": "Résidente"}`),
-		Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
-			NoticeVersion: "1", NoticeHash: strings.Repeat("cd", 32), NoticeLang: "fr", GivenAt: start},
-		Worker: "w"})
+	r, err := a.Node().Refer(ctx, uri, nameOnly("Résidente", start))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,17 +491,9 @@ func TestWithdrawalReachesOfflineRecipient(t *testing.T) {
 	nodes := nodetest.Start(t, 2, nodetest.Options{})
 	a, b := nodes[0], nodes[1]
 	partner(t, a, b, a.AdminToken(), b.AdminToken())
-	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "Permanence", "status": "active",
-	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
-	var svc struct{ ID string }
-	resp.JSON(t, &svc)
-	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	uri := referralService(t, a, b)
 	ctx := context.Background()
-	r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
-		Resident: json.RawMessage(`{"name": "Résidente"}`),
-		Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
-			NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: time.Now().Add(-time.Minute)},
-		Worker: "w"})
+	r, err := a.Node().Refer(ctx, uri, nameOnly("Résidente", time.Now().Add(-time.Minute)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,19 +531,11 @@ func TestSealingKeyRotation(t *testing.T) {
 	nodes := nodetest.Start(t, 2, nodetest.Options{})
 	a, b := nodes[0], nodes[1]
 	partner(t, a, b, a.AdminToken(), b.AdminToken())
-	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "Permanence", "status": "active",
-	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
-	var svc struct{ ID string }
-	resp.JSON(t, &svc)
-	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	uri := referralService(t, a, b)
 	ctx := context.Background()
 	refer := func(name string) string {
 		t.Helper()
-		r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
-			Resident: json.RawMessage(`{"name": "` + name + `"}`),
-			Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
-				NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: time.Now().Add(-time.Minute)},
-			Worker: "w"})
+		r, err := a.Node().Refer(ctx, uri, nameOnly(name, time.Now().Add(-time.Minute)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -618,18 +590,10 @@ func TestRejectAndCompleteBetweenNodes(t *testing.T) {
 	nodes := nodetest.Start(t, 2, nodetest.Options{})
 	a, b := nodes[0], nodes[1]
 	partner(t, a, b, a.AdminToken(), b.AdminToken())
-	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "Permanence", "status": "active",
-	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
-	var svc struct{ ID string }
-	resp.JSON(t, &svc)
-	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	uri := referralService(t, a, b)
 	ctx := context.Background()
 	refer := func() string {
-		r, err := a.Node().Refer(ctx, b.URL+"/services/"+svc.ID, referral.Request{
-			Resident: json.RawMessage(`{"name": "Résidente"}`),
-			Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
-				NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: time.Now().Add(-time.Minute)},
-			Worker: "w"})
+		r, err := a.Node().Refer(ctx, uri, nameOnly("Résidente", time.Now().Add(-time.Minute)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -670,4 +634,30 @@ func TestRejectAndCompleteBetweenNodes(t *testing.T) {
 	if _, err := a.Node().MoveReferral(ctx, done, referral.Cancelled, "", "a"); !errors.Is(err, referral.ErrTransition) {
 		t.Errorf("A cancelled a completed referral: %v", err)
 	}
+}
+
+// referralService creates on b a service taking referrals of identity
+// data from partners, waits until a has it, and returns its ActivityPub
+// id.
+func referralService(t testing.TB, a, b *nodetest.Node) string {
+	t.Helper()
+	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "Permanence", "status": "active",
+	  "referral_policy": {"accepts": true, "categories": ["identity"]}}`)
+	if resp.Status != 201 {
+		t.Fatalf("create: %d %s", resp.Status, resp.Body)
+	}
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	eventually(t, "A has B's service", func() bool { return len(replica(t, a)) == 1 })
+	return b.URL + "/services/" + svc.ID
+}
+
+// nameOnly is a worker's referral of a resident known by name alone, with
+// an on-screen consent given at the moment given.
+func nameOnly(name string, given time.Time) referral.Request {
+	return referral.Request{
+		Resident: json.RawMessage(`{"name": "` + name + `"}`),
+		Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity},
+			NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: given},
+		Worker: "w"}
 }

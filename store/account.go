@@ -74,24 +74,13 @@ func (s *Store) UpdateUser(ctx context.Context, u *account.User) error {
 
 // User returns the account with id.
 func (s *Store) User(ctx context.Context, id string) (*account.User, error) {
-	var u account.User
-	if err := s.read("user "+id, userKey(id), &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return readAs[account.User](s, "user "+id, userKey(id))
 }
 
 // UserByEmail returns the account with email, as stored (the account
 // package lower-cases emails before they reach the store).
 func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
-	var u account.User
-	err := s.db.View(func(txn *badger.Txn) error {
-		return getIndexed(txn, userEmailKey(email), userKey, &u)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: user by email: %w", err)
-	}
-	return &u, nil
+	return readIndexed[account.User](s, "user by email", userEmailKey(email), userKey)
 }
 
 // Users lists every account in id order.
@@ -135,14 +124,14 @@ func (s *Store) PutSession(ctx context.Context, v *account.Session) error {
 
 // Session returns a live session; an expired one is ErrNotFound.
 func (s *Store) Session(ctx context.Context, idHash string) (*account.Session, error) {
-	var v account.Session
-	if err := s.read("session", sessionKey(idHash), &v); err != nil {
+	v, err := readAs[account.Session](s, "session", sessionKey(idHash))
+	if err != nil {
 		return nil, err
 	}
 	if !s.now().Before(v.Expires) {
 		return nil, fmt.Errorf("store: session: expired: %w", directory.ErrNotFound)
 	}
-	return &v, nil
+	return v, nil
 }
 
 // DeleteSession removes a session (log out).

@@ -14,11 +14,7 @@ var _ directory.Store = (*Store)(nil)
 // Organization returns the node's association, or ErrNotFound before the
 // node was set up.
 func (s *Store) Organization(ctx context.Context) (*directory.Organization, error) {
-	var o directory.Organization
-	if err := s.read("organization", keyOrganization, &o); err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return readAs[directory.Organization](s, "organization", keyOrganization)
 }
 
 // PutOrganization stores the node's association, replacing any.
@@ -32,11 +28,7 @@ func (s *Store) PutOrganization(ctx context.Context, o *directory.Organization) 
 
 // Service returns the service with id.
 func (s *Store) Service(ctx context.Context, id string) (*directory.Service, error) {
-	var v directory.Service
-	if err := s.read("service "+id, serviceKey(id), &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return readAs[directory.Service](s, "service "+id, serviceKey(id))
 }
 
 // CreateService stores a new service, failing with ErrConflict if its id
@@ -63,11 +55,7 @@ func (s *Store) ForEachService(ctx context.Context, fn func(*directory.Service) 
 
 // Location returns the location with id.
 func (s *Store) Location(ctx context.Context, id string) (*directory.Location, error) {
-	var v directory.Location
-	if err := s.read("location "+id, locationKey(id), &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return readAs[directory.Location](s, "location "+id, locationKey(id))
 }
 
 // CreateLocation stores a new location, failing with ErrConflict if its id

@@ -2,21 +2,24 @@
 // node's 32-byte key file (key.go). It is the only package that imports
 // Badger; the domain packages declare the Store interfaces they need and
 // this package implements them (directory.Store, account.Store,
-// federation.Store).
+// federation.Store, referral.Store).
 //
 // Layout: records are JSON of the domain structs under prefixed keys, all
 // built in keys.go; one file per kind of record (directory.go, account.go,
-// secret.go, federation.go) over the shared helpers of records.go. Each
-// exported method is one transaction, retried when it loses a race so that
-// callers see directory.ErrConflict or directory.ErrNotFound, never
-// Badger's errors. Writes are fsynced before they return, so what a user
+// secret.go, federation.go, referral.go) over the shared helpers of
+// records.go. Each exported method is one transaction, retried when it
+// loses a race so that callers see directory.ErrConflict or
+// directory.ErrNotFound, never Badger's errors; ApplyPartnerService shares
+// its transaction with concurrent inbox deliveries (group.go). Writes are fsynced before they return, so what a user
 // or a partner sent is durable once acknowledged.
 //
 // Open tunes Badger for a small machine (badger.go), refuses a wrong key,
 // a directory in use or one holding something else, and brings the schema
 // up to date (schema.go). Backups are taken online and encrypted; Restore
-// only ever creates a new store (backup.go documents the format).
+// only ever creates a new store (backup.go documents the format). Sidecar
+// files beside the store (the search index snapshot) use the same
+// encryption, stamped with the store's version (sidecar.go).
 //
 // Imports: the standard library, Badger, and the domain types it stores
-// (directory, web/account, federation; later referral).
+// (directory, web/account, federation, referral).
 package store

@@ -21,23 +21,12 @@ var _ federation.Store = (*Store)(nil)
 
 // Relation returns what this node and actor are to each other.
 func (s *Store) Relation(ctx context.Context, actor string) (*federation.Relation, error) {
-	var r federation.Relation
-	if err := s.read("relation", relationKey(actor), &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return readAs[federation.Relation](s, "relation", relationKey(actor))
 }
 
 // RelationByID returns the relation with the given id.
 func (s *Store) RelationByID(ctx context.Context, id string) (*federation.Relation, error) {
-	var r federation.Relation
-	err := s.db.View(func(txn *badger.Txn) error {
-		return getIndexed(txn, relationIDKey(id), relationKey, &r)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: relation %s: %w", id, err)
-	}
-	return &r, nil
+	return readIndexed[federation.Relation](s, "relation "+id, relationIDKey(id), relationKey)
 }
 
 // PutRelation stores a relation and its id index.
@@ -90,11 +79,7 @@ func (s *Store) Relations(ctx context.Context) ([]*federation.Relation, error) {
 
 // PartnerService returns a replicated service by its ActivityPub id.
 func (s *Store) PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error) {
-	var v directory.PartnerService
-	if err := s.read("partner service", partnerServiceKey(uri), &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return readAs[directory.PartnerService](s, "partner service", partnerServiceKey(uri))
 }
 
 // PutPartnerService stores or replaces a replicated service.

@@ -133,6 +133,26 @@ func (s *Store) read(what string, key []byte, v any) error {
 	return nil
 }
 
+// readAs returns the record of type T at key.
+func readAs[T any](s *Store, what string, key []byte) (*T, error) {
+	var v T
+	if err := s.read(what, key, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// readIndexed returns the record of type T that the index entry at
+// indexKey points to (see getIndexed).
+func readIndexed[T any](s *Store, what string, indexKey []byte, recordKey func(string) []byte) (*T, error) {
+	var v T
+	err := s.db.View(func(txn *badger.Txn) error { return getIndexed(txn, indexKey, recordKey, &v) })
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return &v, nil
+}
+
 // create stores v at key, failing with ErrConflict if key is taken.
 func (s *Store) create(what, id string, key []byte, v any) error {
 	if id == "" {

@@ -20,11 +20,7 @@ func (s *Store) AddConsent(ctx context.Context, c *referral.Consent) error {
 
 // Consent returns a consent.
 func (s *Store) Consent(ctx context.Context, id string) (*referral.Consent, error) {
-	var c referral.Consent
-	if err := s.read("consent", consentKey(id), &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return readAs[referral.Consent](s, "consent", consentKey(id))
 }
 
 // AddWithdrawal records the withdrawal of a consent, which must exist.
@@ -77,14 +73,7 @@ func (s *Store) AddReferral(ctx context.Context, r *referral.Referral) error {
 
 // ReferralByHandle returns the referral with that handle.
 func (s *Store) ReferralByHandle(ctx context.Context, handle string) (*referral.Referral, error) {
-	var r referral.Referral
-	err := s.db.View(func(txn *badger.Txn) error {
-		return getIndexed(txn, referralHandleKey(handle), referralKey, &r)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: referral: %w", err)
-	}
-	return &r, nil
+	return readIndexed[referral.Referral](s, "referral", referralHandleKey(handle), referralKey)
 }
 
 // UpdateReferral applies fn to a referral in one transaction.
@@ -108,11 +97,7 @@ func (s *Store) UpdateReferral(ctx context.Context, id string, fn func(*referral
 
 // Referral returns a referral.
 func (s *Store) Referral(ctx context.Context, id string) (*referral.Referral, error) {
-	var r referral.Referral
-	if err := s.read("referral", referralKey(id), &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return readAs[referral.Referral](s, "referral", referralKey(id))
 }
 
 // ForEachReferral calls fn for every referral.

@@ -129,10 +129,7 @@ func (s *Server) listReferrals(w http.ResponseWriter, r *http.Request, _ *accoun
 // getReferral shows a referral with the resident's data, opened for this
 // worker and recorded in the audit log; once erased, without it.
 func (s *Server) getReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
-	if s.Referrals == nil {
-		return errNotReady
-	}
-	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	ref, err := s.referralAt(r)
 	if err != nil {
 		return err
 	}
@@ -152,9 +149,6 @@ type transitionRequest struct {
 }
 
 func (s *Server) transitionReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
-	if s.Referrals == nil {
-		return errNotReady
-	}
 	body, err := readJSON(w, r)
 	if err != nil {
 		return err
@@ -163,7 +157,7 @@ func (s *Server) transitionReferral(w http.ResponseWriter, r *http.Request, u *a
 	if p := directory.DecodeStrict(body, &req); len(p) > 0 {
 		return p
 	}
-	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	ref, err := s.referralAt(r)
 	if err != nil {
 		return err
 	}
@@ -175,10 +169,7 @@ func (s *Server) transitionReferral(w http.ResponseWriter, r *http.Request, u *a
 }
 
 func (s *Server) withdrawReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
-	if s.Referrals == nil {
-		return errNotReady
-	}
-	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	ref, err := s.referralAt(r)
 	if err != nil {
 		return err
 	}
@@ -257,10 +248,7 @@ type receiptData struct {
 // whom, why, until when, how to withdraw. It holds no personal data: the
 // reference links it to the referral.
 func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *account.User) error {
-	if s.Referrals == nil {
-		return errNotReady
-	}
-	ref, err := s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+	ref, err := s.referralAt(r)
 	if err != nil {
 		return err
 	}
@@ -355,4 +343,12 @@ func receiptPDF(w http.ResponseWriter, l directory.Lang, d receiptData) error {
 	w.Header().Set("Content-Disposition", `inline; filename="receipt-`+d.Reference+`.pdf"`)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// referralAt returns the referral the request's {id} names.
+func (s *Server) referralAt(r *http.Request) (*referral.Referral, error) {
+	if s.Referrals == nil {
+		return nil, errNotReady
+	}
+	return s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
 }
