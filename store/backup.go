@@ -303,6 +303,11 @@ func load(path string, key []byte, plain io.Reader, opts Options) (err error) {
 	if _, err := io.Copy(io.Discard, plain); err != nil {
 		return err
 	}
+	// A restored store is a new line of history: caches stamped by the
+	// store it came from (sidecars) must not be taken for its own.
+	if err := newLineage(db); err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
 	var version int
 	verr := db.View(func(txn *badger.Txn) error {
 		var err error

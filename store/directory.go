@@ -53,6 +53,24 @@ func (s *Store) ForEachService(ctx context.Context, fn func(*directory.Service) 
 	return scan(ctx, s, pService, fn)
 }
 
+// ServicesSince calls fn for every service of the node, as forEachSince
+// does: with the service if it was written after version since, with nil
+// otherwise.
+func (s *Store) ServicesSince(ctx context.Context, since uint64, fn func(id string, svc *directory.Service) error) error {
+	return forEachSince(ctx, s, pService, since, fn)
+}
+
+// PlacesWrittenSince reports whether the organisation or a location was
+// written after version since: what the node's services show of them
+// (provider name, points) may then have changed. Locations cannot be
+// deleted while a service uses them.
+func (s *Store) PlacesWrittenSince(ctx context.Context, since uint64) (bool, error) {
+	if ok, err := s.writtenSince("", keyOrganization, since); ok || err != nil {
+		return ok, err
+	}
+	return s.writtenSince(pLocation, nil, since)
+}
+
 // Location returns the location with id.
 func (s *Store) Location(ctx context.Context, id string) (*directory.Location, error) {
 	return readAs[directory.Location](s, "location "+id, locationKey(id))

@@ -134,6 +134,12 @@ func (s *Store) ForEachPartnerService(ctx context.Context, fn func(*directory.Pa
 	return scan(ctx, s, pPartnerService, fn)
 }
 
+// PartnerServicesSince calls fn for every replicated service, as
+// ForEachSince does.
+func (s *Store) PartnerServicesSince(ctx context.Context, since uint64, fn func(uri string, ps *directory.PartnerService) error) error {
+	return forEachSince(ctx, s, pPartnerService, since, fn)
+}
+
 // MarkSeen records an activity id for ttl and reports whether it is new.
 // Check and write happen in one transaction, so two deliveries of the same
 // activity racing each other apply it once.

@@ -37,6 +37,7 @@ const (
 
 var (
 	keySchema       = []byte("meta/schema")
+	keyLineage      = []byte("meta/lineage")
 	keyOrganization = []byte("org")
 )
 

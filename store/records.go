@@ -223,3 +223,65 @@ func scan[T any](ctx context.Context, s *Store, prefix string, fn func(*T) error
 		return nil
 	})
 }
+
+// forEachSince calls fn for every record under prefix, in key order, with
+// the key after the prefix: with the record if it was written after
+// version since (see Version), and with nil otherwise, without reading
+// its value. A cache of these records stamped with since is brought up to
+// date with it: what fn is given replaces what the cache holds, and what
+// the cache holds beyond the keys fn sees was deleted.
+func forEachSince[T any](ctx context.Context, s *Store, prefix string, since uint64, fn func(key string, v *T) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefix)
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			item := it.Item()
+			var v *T
+			if item.Version() > since {
+				v = new(T)
+				if err := item.Value(func(b []byte) error { return json.Unmarshal(b, v) }); err != nil {
+					return fmt.Errorf("store: decode %s: %w", item.Key(), err)
+				}
+			}
+			if err := fn(string(item.Key()[len(prefix):]), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writtenSince reports whether a record under prefix, or at key when
+// prefix is "", was written after version since. Deletions are not seen.
+func (s *Store) writtenSince(prefix string, key []byte, since uint64) (bool, error) {
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		if prefix == "" {
+			item, err := txn.Get(key)
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			found = item.Version() > since
+			return nil
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefix)
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid() && !found; it.Next() {
+			found = it.Item().Version() > since
+		}
+		return nil
+	})
+	return found, err
+}

@@ -1,35 +1,44 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // A sidecar is a file kept beside the store that caches something derived
-// from it (the search index): encrypted like a backup, and stamped with
-// the store's version when written, so that it is used only if the store
-// has not changed since. Nothing is lost with a sidecar: without one, or
-// with a stale or damaged one, the caller rebuilds from the store.
+// from it (the search index): encrypted like a backup, and stamped with a
+// version of the store (see Version) up to which it holds every change.
+// The caller brings it up to date with the changes written since, which
+// the store can list by version (PartnerServicesSince). Nothing is lost
+// with a sidecar: without one, or with a damaged one, the caller rebuilds
+// from the store.
 
-const sidecarMagic = "MAILLAGE-SIDECAR 1\n"
+const sidecarMagic = "MAILLAGE-SIDECAR 2\n"
 
-// ErrStaleSidecar reports a sidecar written for another state of the store.
+// ErrStaleSidecar reports a sidecar written for another store: one this
+// store was restored from, or which has not reached its version.
 var ErrStaleSidecar = errors.New("store: sidecar does not match the store")
 
 // Version identifies the store's current state: every committed write
-// changes it.
+// makes it larger, and every record carries the version that wrote it.
 func (s *Store) Version() uint64 { return s.db.MaxVersion() }
 
 // SaveSidecar writes path atomically with what write produces, stamped
-// with the store's current version. Call it when nothing writes to the
-// store, or the stamp may not match what was written.
-func (s *Store) SaveSidecar(path string, write func(io.Writer) error) (err error) {
-	version := s.Version()
+// with version: what write produces must hold every change the store
+// committed up to that version.
+func (s *Store) SaveSidecar(path string, version uint64, write func(io.Writer) error) (err error) {
+	if version > s.Version() {
+		return fmt.Errorf("store: sidecar stamped %d, ahead of the store at %d", version, s.Version())
+	}
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -42,6 +51,9 @@ func (s *Store) SaveSidecar(path string, write func(io.Writer) error) (err error
 		}
 	}()
 	err = writeBackup(context.Background(), f, s.key, sidecarMagic, func(w io.Writer) error {
+		if _, err := w.Write(s.lineage); err != nil {
+			return err
+		}
 		if err := binary.Write(w, binary.BigEndian, version); err != nil {
 			return err
 		}
@@ -62,30 +74,37 @@ func (s *Store) SaveSidecar(path string, write func(io.Writer) error) (err error
 	return syncDir(filepath.Dir(path))
 }
 
-// LoadSidecar reads path with read if it matches the store's current
-// state, then removes it: a sidecar serves one start. It returns
-// os.ErrNotExist when there is none, ErrStaleSidecar when the store has
-// changed since, and read's error or ErrBadBackup when it is damaged; in
-// every case the caller rebuilds what the sidecar held.
-func (s *Store) LoadSidecar(path string, read func(io.Reader) error) error {
+// LoadSidecar reads path with read, which is given the version the
+// sidecar was stamped with. It returns os.ErrNotExist when there is none,
+// ErrStaleSidecar when it belongs to another store, and read's error or
+// ErrBadBackup when it is damaged (tampering included: it is
+// authenticated with the store's key); in every case the caller rebuilds
+// what the sidecar held. The file stays: the next start may use it too.
+func (s *Store) LoadSidecar(path string, read func(r io.Reader, version uint64) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(path)
 	defer f.Close()
 	r, err := openBackup(f, s.key, sidecarMagic)
 	if err != nil {
 		return err
 	}
+	lineage := make([]byte, len(s.lineage))
 	var version uint64
+	if _, err := io.ReadFull(r, lineage); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadBackup, err)
+	}
 	if err := binary.Read(r, binary.BigEndian, &version); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadBackup, err)
 	}
-	if version != s.Version() {
+	switch {
+	case !bytes.Equal(lineage, s.lineage):
+		return fmt.Errorf("%w: written for a store restored since, or for another one", ErrStaleSidecar)
+	case version > s.Version():
 		return fmt.Errorf("%w: written at version %d, store at %d", ErrStaleSidecar, version, s.Version())
 	}
-	if err := read(r); err != nil {
+	if err := read(r, version); err != nil {
 		return err
 	}
 	// The last chunk authenticates the end of the file.
@@ -102,4 +121,38 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// lineage returns the store's lineage id, making one for a new store.
+// Versions are comparable within one lineage only: a store restored from a
+// backup starts a new one (newLineage), even when the versions it carries
+// are those of the store it came from.
+func lineage(db *badger.DB) ([]byte, error) {
+	var id []byte
+	err := db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyLineage)
+		if err != nil {
+			return err
+		}
+		id, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		if err := newLineage(db); err != nil {
+			return nil, err
+		}
+		return lineage(db)
+	}
+	if err == nil && len(id) != lineageSize {
+		err = fmt.Errorf("lineage id of %d bytes", len(id))
+	}
+	return id, err
+}
+
+const lineageSize = 16
+
+func newLineage(db *badger.DB) error {
+	id := make([]byte, lineageSize)
+	rand.Read(id)
+	return db.Update(func(txn *badger.Txn) error { return txn.Set(keyLineage, id) })
 }

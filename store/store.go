@@ -59,6 +59,7 @@ type Store struct {
 
 	applies  groupCommit   // partner-service writes from the inbox
 	auditSeq atomic.Uint64 // orders audit entries; starts from the clock
+	lineage  []byte        // random, made at creation and at every restore
 }
 
 // Open opens the store at path with key, creating it if path does not
@@ -84,6 +85,10 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 	if err := s.migrate(path, opts.migrations); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if s.lineage, err = lineage(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	s.collectValueLog()
 	return s, nil

@@ -94,7 +94,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if p, ok := directory.AsProblems(err); ok {
 		body.Problems = p
 	}
-	if code >= 500 {
+	switch {
+	case code == http.StatusServiceUnavailable:
+		// Expected while the node starts (search index loading): the
+		// client is told when to try again; not a failure to alert on.
+		s.log.DebugContext(r.Context(), "request deferred", "route", routeName(r), "err", err)
+	case code >= 500:
 		s.log.ErrorContext(r.Context(), "request failed", "route", routeName(r), "err", err)
 	}
 	if code == http.StatusTooManyRequests {

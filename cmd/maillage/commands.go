@@ -119,10 +119,14 @@ func serveCommand() command {
 		tokenTTL := fs.Duration("token-ttl", 15*time.Minute, "lifetime of API tokens")
 		blocklist := fs.String("blocklist", "", "comma-separated hosts whose activities are refused (added to the admin's blocklist)")
 		allowPrivate := fs.Bool("allow-private-network", false, "let federation reach loopback and private addresses (closed networks and tests only)")
+		indexSave := fs.Duration("index-save-every", 10*time.Minute, "how often the search index is written beside the store when it changed; a start after a crash loads it and applies only the changes since")
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
+			}
+			if *indexSave < time.Second || *indexSave > 24*time.Hour {
+				return usagef("--index-save-every must be between 1s and 24h")
 			}
 			if err := needData(*data); err != nil {
 				return err
@@ -135,7 +139,8 @@ func serveCommand() command {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}
 			return node.Serve(ctx, node.ServeOptions{
-				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist)},
+				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
+					IndexSaveEvery: *indexSave},
 				Listen: *listen,
 			})
 		}

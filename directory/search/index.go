@@ -41,9 +41,10 @@ func summarize(d Doc) *summary {
 	return &summary{doc: d, schedule: slim.Schedule}
 }
 
-// Index is the search index: an inverted index held in memory, rebuilt
-// from the store at every start, so that it can never disagree with it
-// after a crash.
+// Index is the search index: an inverted index held in memory. The node
+// loads it at start from a snapshot (snapshot.go) and applies the store's
+// changes since, or rebuilds it from the store, so that it never
+// disagrees with the store after a crash.
 //
 // Every service gets a slot number; every term (a stemmed word of a name
 // in one language, a category, a half hour of the week, a map cell, …)
@@ -71,14 +72,15 @@ type Index struct {
 	// near maps the one-deletion variants of the folded words to the
 	// words, to find words one typo away from a query word.
 	near map[string][]string
-	// Categories seen, for facet counts: the first 128 are also kept as
-	// bits by slot (catBits), counted during the scan of candidates.
+	// Categories seen, for facet counts: the first hotCats are also kept
+	// as bits by slot (hotSlot.Cats), counted during the scan of
+	// candidates.
 	catCodes []string
 	catIDs   map[string]int
 
-	// What the scan of candidates reads, by slot, in one cache line per
-	// service: at 100,000 services the scan is bound by memory access,
-	// not by arithmetic.
+	// What the scan of candidates reads, by slot, in half a cache line
+	// per service: at 100,000 services the scan is bound by memory
+	// access, not by arithmetic.
 	hot      []hotSlot
 	sched    []directory.Schedule
 	more     map[uint32][]directory.Point // points after the first
@@ -86,15 +88,50 @@ type Index struct {
 	actorIDs map[string]uint32
 }
 
-// hotSlot is what a search reads of every candidate, 64 bytes.
+// hotSlot is what a search reads of every candidate, 32 bytes: two
+// services share a cache line, and the whole array at 100,000 services
+// (3.2 MB) stays in the processor's caches.
 type hotSlot struct {
-	// The first point as a unit vector (x, y, z on the sphere): a
-	// distance check is then a few multiplications. NaN without one.
-	PX, PY, PZ float64
-	Order      uint64    // tie-break between equal scores: a hash of the id
-	Cats       [2]uint64 // the first 128 categories, as bits (catIDs)
-	Actor      uint32    // into actors
-	_          [12]byte
+	// The first point as a unit vector (x, y, z on the sphere) in
+	// fixed point, within 3 mm on the ground: a distance check is then a
+	// few multiplications. Results shown get their exact distance.
+	X, Y, Z int32
+	Bits    uint32    // the actor (into actors), and the flags below
+	Order   uint32    // tie-break between equal scores: a hash of the id
+	Cats    [3]uint32 // the first hotCats categories, as bits (catIDs)
+}
+
+const (
+	hotCats    = 96
+	hotMany    = 1 << 31        // more points than the first, in more
+	hotNoPoint = 1 << 30        // no point at all
+	hotActor   = hotNoPoint - 1 // a billion providers: memory runs out first
+	unitScale  = math.MaxInt32
+)
+
+func (h *hotSlot) actor() uint32 { return h.Bits & hotActor }
+
+// setPoint sets the first point, or none when p is nil.
+func (h *hotSlot) setPoint(p *directory.Point) {
+	if p == nil {
+		h.X, h.Y, h.Z = 0, 0, 0
+		h.Bits |= hotNoPoint
+		return
+	}
+	x, y, z := unit(*p)
+	h.X, h.Y, h.Z = int32(math.Round(x*unitScale)), int32(math.Round(y*unitScale)), int32(math.Round(z*unitScale))
+	h.Bits &^= hotNoPoint
+}
+
+// chord2 returns the squared chord from the unit vector (nx, ny, nz) to
+// the slot's first point, +Inf without one.
+func (h *hotSlot) chord2(nx, ny, nz float64) float64 {
+	if h.Bits&hotNoPoint != 0 {
+		return math.Inf(1)
+	}
+	const inv = 1.0 / unitScale
+	dx, dy, dz := float64(h.X)*inv-nx, float64(h.Y)*inv-ny, float64(h.Z)*inv-nz
+	return dx*dx + dy*dy + dz*dz
 }
 
 // entry is an indexed service.
@@ -165,6 +202,17 @@ func (x *Index) Count() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return len(x.byURI)
+}
+
+// URIs returns the URIs of every indexed service, in no order.
+func (x *Index) URIs() []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := make([]string, 0, len(x.byURI))
+	for u := range x.byURI {
+		out = append(out, u)
+	}
+	return out
 }
 
 // Term keys: a one-letter kind, then the value.
@@ -333,18 +381,20 @@ func (x *Index) put(p *prepared) {
 			x.catIDs[c] = id
 			x.catCodes = append(x.catCodes, c)
 		}
-		if id < 128 {
-			h.Cats[id/64] |= 1 << (id % 64)
+		if id < hotCats {
+			h.Cats[id/32] |= 1 << (id % 32)
 		}
 	}
 	d := p.sum.doc
 	x.sched[slot] = p.sum.schedule
-	h.PX, h.PY, h.PZ = math.NaN(), math.NaN(), math.NaN()
+	var first *directory.Point
 	if len(d.Points) > 0 {
-		h.PX, h.PY, h.PZ = unit(d.Points[0])
+		first = &d.Points[0]
 	}
+	h.setPoint(first)
 	if len(d.Points) > 1 {
 		x.more[slot] = d.Points[1:]
+		h.Bits |= hotMany
 	}
 	a, ok := x.actorIDs[d.Actor]
 	if !ok {
@@ -352,10 +402,10 @@ func (x *Index) put(p *prepared) {
 		x.actors = append(x.actors, d.Actor)
 		x.actorIDs[d.Actor] = a
 	}
-	h.Actor = a
-	f := fnv.New64a()
+	h.Bits |= a
+	f := fnv.New32a()
 	f.Write([]byte(uri))
-	h.Order = f.Sum64()
+	h.Order = f.Sum32()
 	for i, k := range p.keys {
 		id, ok := x.terms[k]
 		if !ok {

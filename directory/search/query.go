@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	mathbits "math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -269,12 +270,61 @@ func (x *Index) cells(c directory.Point, radiusKm float64) *roaring.Bitmap {
 // search at 100,000 services matches tens of thousands.
 var matchPool = sync.Pool{New: func() any { return new([]match) }}
 
+// scorePool keeps the per-slot score arrays between searches.
+var scorePool = sync.Pool{New: func() any { return new([]float64) }}
+
+// weighted is a term of a query word, with what it adds to the score.
+type weighted struct {
+	post   *roaring.Bitmap
+	weight float64
+}
+
+// score returns the scores of the candidates, by slot, in an array taken
+// from scorePool that is zero outside cand; the caller zeroes what it
+// reads before putting it back. Each word adds the weight of
+// the best of its terms that a candidate has (scoring holds each word's
+// terms, highest weight first). Bitmap operations find, term by term, the
+// candidates not yet scored for the word that have it, instead of asking
+// each candidate's membership term after term.
+func (x *Index) score(cand *roaring.Bitmap, scoring [][]weighted) []float64 {
+	scores := *scorePool.Get().(*[]float64)
+	if len(scores) < len(x.hot) {
+		scores = make([]float64, len(x.hot)+len(x.hot)/4)
+	}
+	var slots [256]uint32
+	for _, terms := range scoring {
+		rest := cand
+		for j, w := range terms {
+			hit := roaring.And(rest, w.post)
+			it := hit.ManyIterator()
+			for n := it.NextMany(slots[:]); n > 0; n = it.NextMany(slots[:]) {
+				for _, slot := range slots[:n] {
+					scores[slot] += w.weight
+				}
+			}
+			if j == len(terms)-1 {
+				break
+			}
+			if rest == cand {
+				rest = roaring.AndNot(cand, hit)
+			} else {
+				rest.AndNot(hit)
+			}
+			if rest.IsEmpty() {
+				break
+			}
+		}
+	}
+	return scores
+}
+
 // match is a candidate that passed every filter.
 type match struct {
 	slot  uint32
-	order uint64 // hot[slot].Order, here for the sort
+	order uint32 // hot[slot].Order, here for the sort
 	score float64
 	dist  float64
+	key   float64 // what ranks it, lower first: -score, or dist
 }
 
 // Search runs q.
@@ -354,10 +404,6 @@ func (x *Index) Search(q Query) (*Result, error) {
 	}
 	// Each word's terms by weight, highest first: the first a candidate
 	// has is the word's score for it.
-	type weighted struct {
-		post   *roaring.Bitmap
-		weight float64
-	}
 	scoring := make([][]weighted, len(cs))
 	for i, c := range cs {
 		for j, id := range c.terms {
@@ -369,10 +415,10 @@ func (x *Index) Search(q Query) (*Result, error) {
 		sort.Slice(scoring[i], func(a, b int) bool { return scoring[i][a].weight > scoring[i][b].weight })
 	}
 	orgs := make([]int, len(x.actors))
-	var catCount [128]int
+	var catCount [hotCats]int
 	// The matches as a bitmap, for counting categories beyond the first
-	// 128, and only then: when exact checks drop candidates.
-	exact := (q.OpenAt != nil || (q.Near != nil && q.RadiusKm > 0)) && len(x.catCodes) > 128
+	// hotCats, and only then: when exact checks drop candidates.
+	exact := (q.OpenAt != nil || (q.Near != nil && q.RadiusKm > 0)) && len(x.catCodes) > hotCats
 	var kept *roaring.Bitmap
 	if exact {
 		kept = roaring.New()
@@ -384,6 +430,12 @@ func (x *Index) Search(q Query) (*Result, error) {
 		if q.RadiusKm > 0 {
 			maxChord = chordOf(q.RadiusKm) * (1 + 1e-9)
 		}
+	}
+	byDistance := q.SortBy == "distance"
+	var scores []float64
+	if len(scoring) > 0 {
+		scores = x.score(cand, scoring)
+		defer scorePool.Put(&scores)
 	}
 	buf := matchPool.Get().(*[]match)
 	defer func() { matchPool.Put(buf) }()
@@ -404,17 +456,21 @@ func (x *Index) Search(q Query) (*Result, error) {
 		}
 		for i, slot := range slots[:n] {
 			h := &hots[i]
+			// Every scored slot is a candidate: reading its score
+			// clears it for the next search.
 			m := match{slot: slot, order: h.Order, dist: math.Inf(1)}
+			if scores != nil {
+				m.score, scores[slot] = scores[slot], 0
+			}
 			if q.Near != nil {
 				// dist holds the squared chord until the page is cut.
-				if !math.IsNaN(h.PX) {
-					dx, dy, dz := h.PX-nx, h.PY-ny, h.PZ-nz
-					m.dist = dx*dx + dy*dy + dz*dz
-				}
-				for _, p := range x.more[slot] {
-					px, py, pz := unit(p)
-					dx, dy, dz := px-nx, py-ny, pz-nz
-					m.dist = min(m.dist, dx*dx+dy*dy+dz*dz)
+				m.dist = h.chord2(nx, ny, nz)
+				if h.Bits&hotMany != 0 {
+					for _, p := range x.more[slot] {
+						px, py, pz := unit(p)
+						dx, dy, dz := px-nx, py-ny, pz-nz
+						m.dist = min(m.dist, dx*dx+dy*dy+dz*dz)
+					}
 				}
 				if m.dist > maxChord {
 					continue
@@ -423,19 +479,15 @@ func (x *Index) Search(q Query) (*Result, error) {
 			if q.OpenAt != nil && !sure.Contains(slot) && !x.sched[slot].OpenOn(atDate, at.Weekday(), atMin) {
 				continue
 			}
-			for _, terms := range scoring {
-				for _, w := range terms {
-					if w.post.Contains(slot) {
-						m.score += w.weight
-						break
-					}
-				}
+			m.key = -m.score
+			if byDistance {
+				m.key = m.dist
 			}
 			ms = append(ms, m)
-			orgs[h.Actor]++
+			orgs[h.actor()]++
 			for w, bits := range h.Cats {
 				for bits != 0 {
-					catCount[w*64+mathbits.TrailingZeros64(bits)]++
+					catCount[w*32+mathbits.TrailingZeros32(bits)]++
 					bits &= bits - 1
 				}
 			}
@@ -452,7 +504,7 @@ func (x *Index) Search(q Query) (*Result, error) {
 	cats := map[string]int{}
 	for id, c := range x.catCodes {
 		n := 0
-		if id < 128 {
+		if id < hotCats {
 			n = catCount[id]
 		} else {
 			n = int(kept.AndCardinality(x.post(kCategory + c)))
@@ -462,23 +514,13 @@ func (x *Index) Search(q Query) (*Result, error) {
 		}
 	}
 	out.Facets["category"] = topCounts(cats, 100)
-	byActor := map[string]int{}
-	for a, n := range orgs {
-		if n > 0 {
-			byActor[x.actors[a]] = n
-		}
-	}
-	out.Facets["organization"] = topCounts(byActor, 50)
+	out.Facets["organization"] = x.topActors(orgs, 50)
 
 	// Ranking: by distance or by score; ties by a hash of the id, which
 	// is the same on every node and after every restart.
 	less := func(a, b match) bool {
-		if q.SortBy == "distance" {
-			if a.dist != b.dist {
-				return a.dist < b.dist
-			}
-		} else if a.score != b.score {
-			return a.score > b.score
+		if a.key != b.key {
+			return a.key < b.key
 		}
 		if a.order != b.order {
 			return a.order < b.order
@@ -494,8 +536,13 @@ func (x *Index) Search(q Query) (*Result, error) {
 		sm := x.slots[m.slot].summary()
 		hit := Hit{URI: sm.doc.URI, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider, Local: sm.doc.Local,
 			OpenNow: sm.schedule.OpenAt(now, x.loc), Score: m.score}
-		if q.Near != nil && !math.IsInf(m.dist, 1) {
-			d := kmOfChord(m.dist)
+		if q.Near != nil && len(sm.doc.Points) > 0 {
+			// Exact, from the points: the scan's chord is within
+			// millimetres.
+			d := math.Inf(1)
+			for _, p := range sm.doc.Points {
+				d = min(d, distanceKm(*q.Near, p))
+			}
 			hit.DistanceKm = &d
 		}
 		out.Hits = append(out.Hits, hit)
@@ -506,8 +553,17 @@ func (x *Index) Search(q Query) (*Result, error) {
 // firstN returns the n first matches in order, sorted: a bounded heap
 // when n is small against the matches, a full sort otherwise.
 func firstN(ms []match, n int, less func(a, b match) bool) []match {
+	cmp := func(a, b match) int {
+		if less(a, b) {
+			return -1
+		}
+		if less(b, a) {
+			return 1
+		}
+		return 0
+	}
 	if n >= len(ms)/4 {
-		sort.Slice(ms, func(i, j int) bool { return less(ms[i], ms[j]) })
+		slices.SortFunc(ms, cmp)
 		return ms[:min(n, len(ms))]
 	}
 	// h is a max-heap (by less) of the n best seen so far.
@@ -539,13 +595,54 @@ func firstN(ms []match, n int, less func(a, b match) bool) []match {
 				h[p], h[i] = h[i], h[p]
 				i = p
 			}
-		} else if less(m, h[0]) {
+		} else if m.key <= h[0].key && less(m, h[0]) { // most are out at the first test
 			h[0] = m
 			down(0)
 		}
 	}
-	sort.Slice(h, func(i, j int) bool { return less(h[i], h[j]) })
+	slices.SortFunc(h, cmp)
 	return h
+}
+
+// topActors returns the n actors with the most matches, from counts by
+// actor id. There may be thousands of actors: they are ranked by count
+// first, and their names compared only to break ties.
+func (x *Index) topActors(counts []int, n int) []FacetCount {
+	type actorCount struct{ id, n int }
+	var top []actorCount
+	for id, c := range counts {
+		if c > 0 {
+			top = append(top, actorCount{id, c})
+		}
+	}
+	// Only the counts of the nth best and above matter: select them
+	// before sorting when there are many more.
+	if len(top) > 4*n {
+		cs := make([]int, len(top))
+		for i, a := range top {
+			cs[i] = a.n
+		}
+		slices.Sort(cs)
+		floor := cs[len(cs)-n]
+		kept := top[:0]
+		for _, a := range top {
+			if a.n >= floor {
+				kept = append(kept, a)
+			}
+		}
+		top = kept
+	}
+	slices.SortFunc(top, func(a, b actorCount) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return strings.Compare(x.actors[a.id], x.actors[b.id])
+	})
+	out := make([]FacetCount, 0, min(n, len(top)))
+	for _, a := range top[:min(n, len(top))] {
+		out = append(out, FacetCount{Value: x.actors[a.id], Count: a.n})
+	}
+	return out
 }
 
 func topCounts(counts map[string]int, n int) []FacetCount {

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
 	"errors"
@@ -19,7 +20,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 2
+const snapshotVersion = 5
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
@@ -31,58 +32,96 @@ type savedDoc struct {
 	Points   []directory.Point  `json:"points,omitempty"`
 }
 
-type snapshot struct {
+// A snapshot is a stream of gob messages: a header, then the posting
+// lists and the slots in chunks. Gob reads a message whole into one
+// buffer; at 100,000 services one message would be 160 MB, grown and
+// copied along the way.
+type snapHeader struct {
 	Version  int
-	URIs     []string // by slot; "" when free
-	Docs     [][]byte // by slot: savedDoc as JSON
-	Terms    [][]uint32
+	Slots    int // how many slots the chunks hold
+	Posts    int // how many posting lists
 	Free     []uint32
 	Live     []byte
 	TermKeys []string // by term id
-	Posts    [][]byte
 	Near     map[string][]string
 	CatCodes []string
-	Hot      []hotSlot
-	Sched    []directory.Schedule
-	More     map[uint32][]directory.Point
 	Actors   []string
+	More     map[uint32][]directory.Point
 }
+
+type snapPosts struct {
+	Posts [][]byte
+}
+
+// snapSlots holds its large parts as raw bytes rather than as gob
+// values, which gob would decode one number at a time.
+type snapSlots struct {
+	URIs     []string // "" when free
+	DocLens  []uint32 // each slot's savedDoc as JSON, one after the other in Docs
+	Docs     []byte
+	TermLens []uint32 // each slot's term ids, little-endian in Terms
+	Terms    []byte
+	Hot      []byte // hotBytes each
+	Sched    []directory.Schedule
+}
+
+// snapChunk is how many posting lists or slots a message holds.
+const snapChunk = 4096
 
 // Save writes the index to w. Writes to the index wait meanwhile.
 func (x *Index) Save(w io.Writer) error {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	sn := snapshot{
-		Version: snapshotVersion, URIs: make([]string, len(x.slots)), Docs: make([][]byte, len(x.slots)),
-		Terms: make([][]uint32, len(x.slots)), Free: x.free, TermKeys: make([]string, len(x.posts)),
-		Posts: make([][]byte, len(x.posts)), Near: x.near, CatCodes: x.catCodes, Hot: x.hot,
-		Sched: x.sched, More: x.more, Actors: x.actors,
-	}
-	for i, e := range x.slots {
-		if e == nil {
-			continue
-		}
-		sn.URIs[i], sn.Terms[i] = e.uri, e.terms
-		raw, err := e.encoded()
-		if err != nil {
-			return fmt.Errorf("search: snapshot %s: %w", e.uri, err)
-		}
-		sn.Docs[i] = raw
+	h := snapHeader{
+		Version: snapshotVersion, Slots: len(x.slots), Posts: len(x.posts), Free: x.free,
+		TermKeys: make([]string, len(x.posts)), Near: x.near, CatCodes: x.catCodes, Actors: x.actors, More: x.more,
 	}
 	var err error
-	if sn.Live, err = x.live.ToBytes(); err != nil {
+	if h.Live, err = x.live.ToBytes(); err != nil {
 		return fmt.Errorf("search: snapshot: %w", err)
 	}
 	for k, id := range x.terms {
-		sn.TermKeys[id] = k
+		h.TermKeys[id] = k
 	}
-	for id, b := range x.posts {
-		if sn.Posts[id], err = b.ToBytes(); err != nil {
+	enc := gob.NewEncoder(w)
+	if err := enc.Encode(&h); err != nil {
+		return fmt.Errorf("search: snapshot: %w", err)
+	}
+	for lo := 0; lo < len(x.posts); lo += snapChunk {
+		chunk := x.posts[lo:min(lo+snapChunk, len(x.posts))]
+		p := snapPosts{Posts: make([][]byte, len(chunk))}
+		for i, b := range chunk {
+			if p.Posts[i], err = b.ToBytes(); err != nil {
+				return fmt.Errorf("search: snapshot: %w", err)
+			}
+		}
+		if err := enc.Encode(&p); err != nil {
 			return fmt.Errorf("search: snapshot: %w", err)
 		}
 	}
-	if err := gob.NewEncoder(w).Encode(&sn); err != nil {
-		return fmt.Errorf("search: snapshot: %w", err)
+	for lo := 0; lo < len(x.slots); lo += snapChunk {
+		hi := min(lo+snapChunk, len(x.slots))
+		c := snapSlots{URIs: make([]string, hi-lo), DocLens: make([]uint32, hi-lo), TermLens: make([]uint32, hi-lo),
+			Hot: make([]byte, 0, (hi-lo)*hotBytes), Sched: x.sched[lo:hi]}
+		for i, e := range x.slots[lo:hi] {
+			c.Hot = x.hot[lo+i].append(c.Hot)
+			if e == nil {
+				continue
+			}
+			raw, err := e.encoded()
+			if err != nil {
+				return fmt.Errorf("search: snapshot %s: %w", e.uri, err)
+			}
+			c.URIs[i] = e.uri
+			c.DocLens[i], c.Docs = uint32(len(raw)), append(c.Docs, raw...)
+			c.TermLens[i] = uint32(len(e.terms))
+			for _, id := range e.terms {
+				c.Terms = binary.LittleEndian.AppendUint32(c.Terms, id)
+			}
+		}
+		if err := enc.Encode(&c); err != nil {
+			return fmt.Errorf("search: snapshot: %w", err)
+		}
 	}
 	return nil
 }
@@ -99,61 +138,159 @@ func (e *entry) encoded() ([]byte, error) {
 // ErrSnapshot reports a snapshot that cannot be used: rebuild instead.
 var ErrSnapshot = errors.New("search: unusable snapshot")
 
+// LoadSnapshot replaces what x holds with a snapshot written by Save. On
+// error x is left as it was.
+func (x *Index) LoadSnapshot(r io.Reader) error {
+	y, err := Load(r, x.options())
+	if err != nil {
+		return err
+	}
+	x.take(y)
+	return nil
+}
+
+// Reset empties x.
+func (x *Index) Reset() error {
+	y, err := New(x.options())
+	if err != nil {
+		return err
+	}
+	x.take(y)
+	return nil
+}
+
+func (x *Index) options() Options { return Options{Taxonomy: x.tax, Location: x.loc, Now: x.now} }
+
+// take replaces what x holds with what y holds; y is not used afterwards.
+func (x *Index) take(y *Index) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.slots, x.free, x.byURI, x.live = y.slots, y.free, y.byURI, y.live
+	x.terms, x.posts, x.near = y.terms, y.posts, y.near
+	x.catCodes, x.catIDs = y.catCodes, y.catIDs
+	x.hot, x.sched, x.more, x.actors, x.actorIDs = y.hot, y.sched, y.more, y.actors, y.actorIDs
+}
+
 // Load returns an index read from a snapshot written by Save.
 func Load(r io.Reader, o Options) (*Index, error) {
 	x, err := New(o)
 	if err != nil {
 		return nil, err
 	}
-	var sn snapshot
-	if err := gob.NewDecoder(r).Decode(&sn); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrSnapshot, fmt.Sprintf(format, args...))
 	}
-	n := len(sn.URIs)
-	if sn.Version != snapshotVersion || len(sn.Docs) != n || len(sn.Terms) != n || len(sn.Hot) != n || len(sn.Sched) != n ||
-		len(sn.TermKeys) != len(sn.Posts) {
-		return nil, fmt.Errorf("%w: version %d or inconsistent lengths", ErrSnapshot, sn.Version)
+	dec := gob.NewDecoder(r)
+	var h snapHeader
+	if err := dec.Decode(&h); err != nil {
+		return nil, bad("%v", err)
 	}
-	x.slots = make([]*entry, n)
-	for i, uri := range sn.URIs {
-		if uri == "" {
-			continue
+	if h.Version != snapshotVersion || len(h.TermKeys) != h.Posts || h.Slots < 0 {
+		return nil, bad("version %d or inconsistent lengths", h.Version)
+	}
+	if err := x.live.UnmarshalBinary(h.Live); err != nil {
+		return nil, bad("%v", err)
+	}
+	x.posts = make([]*roaring.Bitmap, 0, h.Posts)
+	for len(x.posts) < h.Posts {
+		var p snapPosts
+		if err := dec.Decode(&p); err != nil {
+			return nil, bad("%v", err)
 		}
-		for _, id := range sn.Terms[i] {
-			if int(id) >= len(sn.Posts) {
-				return nil, fmt.Errorf("%w: term out of range", ErrSnapshot)
+		if len(p.Posts) == 0 || len(x.posts)+len(p.Posts) > h.Posts {
+			return nil, bad("posting lists beyond the count")
+		}
+		for _, raw := range p.Posts {
+			id := len(x.posts)
+			b := roaring.New()
+			if err := b.UnmarshalBinary(raw); err != nil {
+				return nil, bad("%v", err)
+			}
+			x.posts = append(x.posts, b)
+			x.terms[h.TermKeys[id]] = uint32(id)
+		}
+	}
+	x.slots = make([]*entry, 0, h.Slots)
+	x.hot = make([]hotSlot, 0, h.Slots)
+	x.sched = make([]directory.Schedule, 0, h.Slots)
+	for len(x.slots) < h.Slots {
+		var c snapSlots
+		if err := dec.Decode(&c); err != nil {
+			return nil, bad("%v", err)
+		}
+		n := len(c.URIs)
+		if n == 0 || len(x.slots)+n > h.Slots || len(c.DocLens) != n || len(c.TermLens) != n || len(c.Hot) != n*hotBytes || len(c.Sched) != n {
+			return nil, bad("slots beyond the count or inconsistent")
+		}
+		// One allocation for the chunk's term ids; each slot's share is
+		// capped, so that no append reaches its neighbour's.
+		ids := make([]uint32, len(c.Terms)/4)
+		for i := range ids {
+			ids[i] = binary.LittleEndian.Uint32(c.Terms[4*i:])
+			if int(ids[i]) >= h.Posts {
+				return nil, bad("term out of range")
 			}
 		}
-		if int(sn.Hot[i].Actor) >= len(sn.Actors) {
-			return nil, fmt.Errorf("%w: actor out of range", ErrSnapshot)
+		docs := c.Docs
+		for i, uri := range c.URIs {
+			slot := len(x.slots)
+			var hs hotSlot
+			hs.read(c.Hot[i*hotBytes:])
+			x.hot = append(x.hot, hs)
+			tl, dl := int(c.TermLens[i]), int(c.DocLens[i])
+			if tl > len(ids) || dl > len(docs) {
+				return nil, bad("slot data beyond the chunk")
+			}
+			terms, raw := ids[:tl:tl], docs[:dl:dl]
+			ids, docs = ids[tl:], docs[dl:]
+			if uri == "" {
+				x.slots = append(x.slots, nil)
+				continue
+			}
+			if int(hs.actor()) >= len(h.Actors) {
+				return nil, bad("actor out of range")
+			}
+			x.slots = append(x.slots, &entry{uri: uri, terms: terms, raw: raw})
+			x.byURI[uri] = uint32(slot)
 		}
-		x.slots[i] = &entry{uri: uri, terms: sn.Terms[i], raw: sn.Docs[i]}
-		x.byURI[uri] = uint32(i)
-	}
-	if err := x.live.UnmarshalBinary(sn.Live); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
-	}
-	x.posts = make([]*roaring.Bitmap, len(sn.Posts))
-	for id, b := range sn.Posts {
-		x.posts[id] = roaring.New()
-		if err := x.posts[id].UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
+		if len(ids) != 0 || len(docs) != 0 {
+			return nil, bad("slot data left over")
 		}
-		x.terms[sn.TermKeys[id]] = uint32(id)
+		x.sched = append(x.sched, c.Sched...)
 	}
-	if sn.Near != nil {
-		x.near = sn.Near
+	if h.Near != nil {
+		x.near = h.Near
 	}
-	if sn.More != nil {
-		x.more = sn.More
+	if h.More != nil {
+		x.more = h.More
 	}
-	x.free, x.catCodes, x.actors = sn.Free, sn.CatCodes, sn.Actors
+	for _, f := range h.Free {
+		if int(f) >= len(x.slots) || x.slots[f] != nil {
+			return nil, bad("free slot out of range or taken")
+		}
+	}
+	x.free, x.catCodes, x.actors = h.Free, h.CatCodes, h.Actors
 	for i, c := range x.catCodes {
 		x.catIDs[c] = i
 	}
 	for i, a := range x.actors {
 		x.actorIDs[a] = uint32(i)
 	}
-	x.hot, x.sched = sn.Hot, sn.Sched
 	return x, nil
+}
+
+// hotBytes is the size of a hotSlot in a snapshot.
+const hotBytes = 8 * 4
+
+func (h *hotSlot) append(b []byte) []byte {
+	for _, v := range []uint32{uint32(h.X), uint32(h.Y), uint32(h.Z), h.Bits, h.Order, h.Cats[0], h.Cats[1], h.Cats[2]} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	return b
+}
+
+func (h *hotSlot) read(b []byte) {
+	u := func(i int) uint32 { return binary.LittleEndian.Uint32(b[4*i:]) }
+	h.X, h.Y, h.Z = int32(u(0)), int32(u(1)), int32(u(2))
+	h.Bits, h.Order, h.Cats = u(3), u(4), [3]uint32{u(5), u(6), u(7)}
 }

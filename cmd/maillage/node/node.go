@@ -48,6 +48,9 @@ type Config struct {
 	// often that is applied (default hourly).
 	Retention  referral.Timing
 	SweepEvery time.Duration
+	// IndexSaveEvery is how often the search index is written beside the
+	// store when it changed (default 10 minutes), besides at every stop.
+	IndexSaveEvery time.Duration
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -145,15 +148,13 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		if err := os.RemoveAll(filepath.Join(cfg.DataDir, legacyIndexDir)); err != nil {
 			return nil, fmt.Errorf("node: remove the old search index: %w", err)
 		}
-		// Before anything writes to the store: the snapshot is used only
-		// if the store is exactly as it was when the snapshot was saved.
-		var loaded bool
-		n.Search, loaded, err = loadIndex(st, filepath.Join(cfg.DataDir, indexSnapshot), search.Options{Taxonomy: n.Catalog.Taxonomy(), Now: cfg.Now}, cfg.Logger)
+		n.Search, err = search.New(search.Options{Taxonomy: n.Catalog.Taxonomy(), Now: cfg.Now})
 		if err != nil {
 			return nil, err
 		}
 		n.ix = &indexer{idx: n.Search, catalog: n.Catalog, actor: id.BaseURL + "/actor", base: id.BaseURL, log: cfg.Logger,
-			rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}), loaded: loaded,
+			rebuilding: true, touched: map[string]bool{}, built: make(chan struct{}),
+			path: filepath.Join(cfg.DataDir, indexSnapshot), saveEvery: cfg.IndexSaveEvery,
 			pending: map[string]*search.Doc{}, wake: make(chan struct{}, 1),
 			name: func() string {
 				if o, err := n.Catalog.Organization(context.Background()); err == nil {
@@ -226,7 +227,7 @@ func (n *Node) Run(ctx context.Context) {
 		}()
 		go func() {
 			defer wg.Done()
-			n.ix.run(ctx)
+			n.ix.run(ctx, n.Store)
 		}()
 	}
 	wg.Add(1)
@@ -283,15 +284,14 @@ func (n *Node) Backup(ctx context.Context, w io.Writer) error { return n.Store.B
 // Close closes the store. Call it after the HTTP server has drained.
 func (n *Node) Close() error { return n.Store.Close() }
 
-// SaveIndex writes the search index beside the store, for the next start
-// to load instead of rebuilding. Call it after Run has returned and the
-// HTTP server has drained, just before Close: the snapshot is stamped
-// with the store's version, which must not move meanwhile.
+// SaveIndex writes the search index beside the store if it changed since
+// the last snapshot, for the next start to load instead of rebuilding.
+// Call it after Run has returned, just before Close.
 func (n *Node) SaveIndex() error {
 	if n.ix == nil {
 		return nil
 	}
-	return n.ix.save(n.Store, filepath.Join(n.cfg.DataDir, indexSnapshot))
+	return n.ix.save(n.Store)
 }
 
 // searcher keeps a nil index a nil interface, so web can tell it is off,

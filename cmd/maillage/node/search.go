@@ -34,8 +34,20 @@ type indexer struct {
 	rebuilding bool
 	touched    map[string]bool
 	built      chan struct{}
-	loaded     bool // from a snapshot: no rebuild
 	complete   bool // holds every stored service: may be saved
+
+	// writing is held (read-locked) by each replica write from its
+	// commit until it is queued, and locked by a checkpoint to read a
+	// store version that every queued change reaches.
+	writing sync.RWMutex
+
+	// Snapshots: written every saveEvery when the index changed, and at
+	// a stop, so that a start after a crash loads a recent one and
+	// applies only the changes written since (reconcile).
+	path      string
+	saveEvery time.Duration
+	saved     uint64 // version of the snapshot on disk, 0 if none
+	changed   int    // changes indexed since it was written
 
 	// Changes wait here (a nil Doc deletes) and are indexed in batches by
 	// run: indexing one document at a time costs milliseconds, too much
@@ -58,10 +70,26 @@ func (ix *indexer) queue(uri string, d *search.Doc) {
 	}
 }
 
-// run indexes queued changes until ctx is done, then a last time.
-func (ix *indexer) run(ctx context.Context) {
+// run indexes queued changes until ctx is done, then a last time, and
+// writes a snapshot every saveEvery if the index changed. Only run
+// applies changes to the index (flush) while the node runs: two flushes
+// at once could apply one service's changes out of order. Changes wait
+// until the index is built or loaded (rebuild), which leaves out the
+// services changed meanwhile.
+func (ix *indexer) run(ctx context.Context, st *store.Store) {
+	select {
+	case <-ix.built:
+	case <-ctx.Done():
+		return
+	}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	every := ix.saveEvery
+	if every <= 0 {
+		every = 10 * time.Minute
+	}
+	save := time.NewTicker(every)
+	defer save.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -74,6 +102,10 @@ func (ix *indexer) run(ctx context.Context) {
 			// within about a quarter of a second.
 			time.Sleep(250 * time.Millisecond)
 		case <-tick.C:
+		case <-save.C:
+			if err := ix.save(st); err != nil {
+				ix.log.Warn("search index snapshot not written", "err", err)
+			}
 		}
 		ix.flush()
 	}
@@ -100,6 +132,9 @@ func (ix *indexer) flush() {
 	if err := ix.idx.Apply(puts, deletes); err != nil {
 		ix.log.Error("search index update", "err", err)
 	}
+	ix.mu.Lock()
+	ix.changed += len(pending)
+	ix.mu.Unlock()
 }
 
 // localDoc builds the document of a local service; provider is the
@@ -131,12 +166,10 @@ func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *d
 	return nil
 }
 
-// rebuildBatch bounds the documents indexed at once at start, and with
-// them the memory the rebuild takes.
-const rebuildBatch = 200
-
-// rebuild fills the index from the store. It runs in the background
-// while the node already serves; searches see the index fill up.
+// rebuild loads the snapshot written beside the store and applies the
+// changes the store holds since, or without a usable snapshot builds the
+// index from the store. It runs in the background while the node already
+// serves; searches answer 503 until it is done.
 func (ix *indexer) rebuild(ctx context.Context, st *store.Store) (err error) {
 	defer close(ix.built)
 	defer func() {
@@ -145,52 +178,191 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) (err error) {
 		ix.complete = err == nil
 		ix.mu.Unlock()
 	}()
-	if ix.loaded {
-		return nil
-	}
 	start := time.Now()
-	batch := make([]search.Doc, 0, rebuildBatch)
-	flush := func() error {
-		if err := ctx.Err(); err != nil {
-			return err
+	b := ix.batcher()
+	if ch, loaded := ix.load(ctx, st); loaded {
+		if err := ix.reconcile(b, ch); err != nil {
+			return fmt.Errorf("node: update the search index: %w", err)
 		}
 		ix.mu.Lock()
-		defer ix.mu.Unlock()
-		kept := batch[:0]
-		for _, d := range batch {
-			if !ix.touched[d.URI] {
-				kept = append(kept, d)
-			}
-		}
-		err := ix.idx.PutBatch(kept)
-		batch = batch[:0]
+		ix.saved, ix.changed = ch.since, b.puts+b.deletes
+		ix.mu.Unlock()
+		ix.log.Info("search index brought up to date", "services", ix.idx.Count(), "changed", b.puts, "removed", b.deletes,
+			"took", time.Since(start).Round(time.Millisecond).String())
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	provider := ix.name()
 	err = ix.catalog.ForEachService(ctx, func(s *directory.Service) error {
-		batch = append(batch, ix.localDoc(ctx, s, provider))
-		if len(batch) == rebuildBatch {
-			return flush()
-		}
-		return nil
+		return b.put(ix.localDoc(ctx, s, provider))
 	})
 	if err == nil {
-		err = st.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error {
-			batch = append(batch, partnerDoc(ps))
-			if len(batch) == rebuildBatch {
-				return flush()
-			}
-			return nil
-		})
+		err = st.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error { return b.put(partnerDoc(ps)) })
 	}
 	if err == nil {
-		err = flush()
+		err = b.flush()
 	}
 	if err != nil {
 		return fmt.Errorf("node: build search index: %w", err)
 	}
 	ix.log.Info("search index built", "services", ix.idx.Count(), "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
+}
+
+// changes is what the store holds since a snapshot's version: the URIs of
+// every stored service, and the services written since.
+type changes struct {
+	since  uint64
+	stored map[string]bool
+	docs   []search.Doc
+	err    error
+}
+
+// load reads the snapshot into the index, if there is a usable one. The
+// store is read for the changes since the snapshot's version meanwhile,
+// on the other core: a start after a crash then takes about as long as
+// reading the snapshot. A missing, stale or damaged snapshot is never an
+// error: the index is then built from the store.
+func (ix *indexer) load(ctx context.Context, st *store.Store) (*changes, bool) {
+	start := time.Now()
+	var scanned chan *changes
+	err := st.LoadSidecar(ix.path, func(r io.Reader, version uint64) error {
+		scanned = make(chan *changes, 1)
+		go func() { scanned <- ix.changesSince(ctx, st, version) }()
+		return ix.idx.LoadSnapshot(r)
+	})
+	var ch *changes
+	if scanned != nil {
+		ch = <-scanned
+	}
+	switch {
+	case err == nil && ch.err == nil:
+		ix.log.Info("search index loaded", "services", ix.idx.Count(), "took", time.Since(start).Round(time.Millisecond).String())
+		return ch, true
+	case err == nil:
+		err = ch.err
+	case errors.Is(err, os.ErrNotExist):
+		return nil, false
+	}
+	ix.log.Warn("search index snapshot not used; rebuilding", "reason", err.Error())
+	// The snapshot may have been read before the failure (the changes
+	// since could not be read, or its end is damaged): start afresh.
+	if err := ix.idx.Reset(); err != nil {
+		ix.log.Error("search index reset", "err", err)
+	}
+	return nil, false
+}
+
+// changesSince reads what the store holds since version.
+func (ix *indexer) changesSince(ctx context.Context, st *store.Store, version uint64) *changes {
+	ch := &changes{since: version, stored: map[string]bool{}}
+	// Local services show their provider's name and their locations'
+	// points: when either changed, every local service is indexed again.
+	places, err := st.PlacesWrittenSince(ctx, version)
+	if err != nil {
+		ch.err = err
+		return ch
+	}
+	provider := ix.name()
+	err = st.ServicesSince(ctx, version, func(id string, s *directory.Service) error {
+		ch.stored[ix.base+"/services/"+id] = true
+		if s == nil && places {
+			var err error
+			if s, err = ix.catalog.Service(ctx, id); err != nil {
+				return err
+			}
+		}
+		if s != nil {
+			ch.docs = append(ch.docs, ix.localDoc(ctx, s, provider))
+		}
+		return nil
+	})
+	if err == nil {
+		err = st.PartnerServicesSince(ctx, version, func(uri string, ps *directory.PartnerService) error {
+			ch.stored[uri] = true
+			if ps != nil {
+				ch.docs = append(ch.docs, partnerDoc(ps))
+			}
+			return nil
+		})
+	}
+	ch.err = err
+	return ch
+}
+
+// reconcile applies to the loaded snapshot the changes since: services
+// written since are indexed again, and services the index holds but the
+// store does not are removed.
+func (ix *indexer) reconcile(b *batcher, ch *changes) error {
+	for _, d := range ch.docs {
+		if err := b.put(d); err != nil {
+			return err
+		}
+	}
+	for _, uri := range ix.idx.URIs() {
+		if !ch.stored[uri] {
+			if err := b.delete(uri); err != nil {
+				return err
+			}
+		}
+	}
+	return b.flush()
+}
+
+// rebuildBatch bounds the documents indexed at once at start, and with
+// them the memory the rebuild takes.
+const rebuildBatch = 200
+
+// batcher indexes what a rebuild reads, in batches, leaving out the
+// services changed meanwhile: the change queued for them is newer than
+// the store snapshot the rebuild reads.
+type batcher struct {
+	ix            *indexer
+	docs          []search.Doc
+	gone          []string
+	puts, deletes int
+}
+
+func (ix *indexer) batcher() *batcher { return &batcher{ix: ix} }
+
+func (b *batcher) put(d search.Doc) error {
+	b.docs = append(b.docs, d)
+	return b.flushIfFull()
+}
+
+func (b *batcher) delete(uri string) error {
+	b.gone = append(b.gone, uri)
+	return b.flushIfFull()
+}
+
+func (b *batcher) flushIfFull() error {
+	if len(b.docs)+len(b.gone) < rebuildBatch {
+		return nil
+	}
+	return b.flush()
+}
+
+func (b *batcher) flush() error {
+	ix := b.ix
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var docs []search.Doc
+	var gone []string
+	for _, d := range b.docs {
+		if !ix.touched[d.URI] {
+			docs = append(docs, d)
+		}
+	}
+	for _, uri := range b.gone {
+		if !ix.touched[uri] {
+			gone = append(gone, uri)
+		}
+	}
+	b.docs, b.gone = b.docs[:0], b.gone[:0]
+	b.puts, b.deletes = b.puts+len(docs), b.deletes+len(gone)
+	return ix.idx.Apply(docs, gone)
 }
 
 // publishers tells several publishers of each change, in order.
@@ -215,6 +387,8 @@ type indexedStore struct {
 var _ federation.Store = indexedStore{}
 
 func (s indexedStore) PutPartnerService(ctx context.Context, ps *directory.PartnerService) error {
+	s.ix.writing.RLock()
+	defer s.ix.writing.RUnlock()
 	if err := s.Store.PutPartnerService(ctx, ps); err != nil {
 		return err
 	}
@@ -223,6 +397,8 @@ func (s indexedStore) PutPartnerService(ctx context.Context, ps *directory.Partn
 }
 
 func (s indexedStore) ApplyPartnerService(ctx context.Context, ps *directory.PartnerService, activityID string, ttl time.Duration) (bool, error) {
+	s.ix.writing.RLock()
+	defer s.ix.writing.RUnlock()
 	applied, err := s.Store.ApplyPartnerService(ctx, ps, activityID, ttl)
 	if err == nil && applied {
 		s.index(ps)
@@ -231,6 +407,8 @@ func (s indexedStore) ApplyPartnerService(ctx context.Context, ps *directory.Par
 }
 
 func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) error {
+	s.ix.writing.RLock()
+	defer s.ix.writing.RUnlock()
 	if err := s.Store.DeletePartnerService(ctx, uri); err != nil {
 		return err
 	}
@@ -243,44 +421,37 @@ func (s indexedStore) index(ps *directory.PartnerService) {
 	s.ix.queue(ps.URI, &d)
 }
 
-// loadIndex returns the index saved at the last clean stop if the store
-// has not changed since, and otherwise an empty one to rebuild (loaded
-// false). A missing, stale or damaged snapshot is never an error: the
-// store is the truth and the index is rebuilt from it.
-func loadIndex(st *store.Store, path string, o search.Options, log *slog.Logger) (*search.Index, bool, error) {
-	start := time.Now()
-	var x *search.Index
-	err := st.LoadSidecar(path, func(r io.Reader) error {
-		var err error
-		x, err = search.Load(r, o)
-		return err
-	})
-	switch {
-	case err == nil:
-		log.Info("search index loaded", "services", x.Count(), "took", time.Since(start).Round(time.Millisecond).String())
-		return x, true, nil
-	case errors.Is(err, os.ErrNotExist):
-	default:
-		log.Warn("search index snapshot not used; rebuilding", "reason", err.Error())
-	}
-	x, err = search.New(o)
-	return x, false, err
-}
-
-// save writes the index if it holds every stored service, after indexing
-// what is still queued.
-func (ix *indexer) save(st *store.Store, path string) error {
+// save writes a snapshot of the index if it holds every stored service
+// and changed since the last one. It is called by run, or after run has
+// returned: never beside a flush.
+func (ix *indexer) save(st *store.Store) error {
 	ix.mu.Lock()
 	complete := ix.complete
 	ix.mu.Unlock()
 	if !complete {
 		return nil
 	}
+	// Every replica write committed up to version has been queued; flush
+	// indexes the queue. Local services are all checked at the next start.
+	ix.writing.Lock()
+	version := st.Version()
+	ix.writing.Unlock()
 	ix.flush()
+	ix.mu.Lock()
+	changed := ix.changed
+	ix.changed = 0
+	ix.mu.Unlock()
+	if changed == 0 && ix.saved != 0 {
+		return nil
+	}
 	start := time.Now()
-	if err := st.SaveSidecar(path, ix.idx.Save); err != nil {
+	if err := st.SaveSidecar(ix.path, version, ix.idx.Save); err != nil {
+		ix.mu.Lock()
+		ix.changed += changed
+		ix.mu.Unlock()
 		return err
 	}
+	ix.saved = version
 	ix.log.Info("search index saved", "services", ix.idx.Count(), "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }

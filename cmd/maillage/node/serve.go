@@ -147,9 +147,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	// Connections opened by peers' pools that never carried a request
 	// would hold Shutdown for 5 seconds; nothing is lost by closing them.
 	srv.RegisterOnShutdown(fresh.closeAll)
-	drained := true
 	if err := srv.Shutdown(sctx); err != nil {
-		drained = false
 		o.Logger.Warn("shutdown did not drain in time", "err", err)
 	}
 	stopBG()
@@ -159,9 +157,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	if ctl != nil {
 		ctl.Shutdown(sctx)
 	}
-	if n != nil && drained {
-		// With requests still running, the store could change after
-		// the snapshot is stamped: the next start rebuilds instead.
+	if n != nil {
 		if err := n.SaveIndex(); err != nil {
 			o.Logger.Warn("search index not saved; the next start rebuilds it", "err", err)
 		}

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maillage/maillage/directory"
+)
+
+// A sidecar is read back with its stamp, stays for the next start, is
+// refused when damaged or written for another store (one restored from a
+// backup included), and the records written after its stamp are listed.
+func TestSidecar(t *testing.T) {
+	ctx := context.Background()
+	s, _, key := openTest(t, Options{})
+	put := func(uri, name string) {
+		t.Helper()
+		ps := &directory.PartnerService{URI: uri, Actor: "https://p.test/actor", Service: &directory.Service{Name: directory.Text{directory.FR: name}}}
+		if err := s.PutPartnerService(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("https://p.test/services/a", "A")
+	put("https://p.test/services/b", "B")
+	put("https://p.test/services/c", "C")
+	stamp := s.Version()
+	path := filepath.Join(t.TempDir(), "cache")
+	if err := s.SaveSidecar(path, stamp, func(w io.Writer) error { _, err := w.Write([]byte("index bytes")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveSidecar(path+".2", stamp+1, func(io.Writer) error { return nil }); err == nil {
+		t.Error("a sidecar stamped ahead of the store was written")
+	}
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte("index bytes")) {
+		t.Error("the sidecar is not encrypted")
+	}
+	load := func(st *Store) (string, uint64, error) {
+		var got []byte
+		var version uint64
+		err := st.LoadSidecar(path, func(r io.Reader, v uint64) error {
+			var err error
+			got, err = io.ReadAll(r)
+			version = v
+			return err
+		})
+		return string(got), version, err
+	}
+	for range 2 { // it stays for the next start
+		got, v, err := load(s)
+		if err != nil || got != "index bytes" || v != stamp {
+			t.Fatalf("load = %q, %d, %v; want the bytes stamped %d", got, v, err, stamp)
+		}
+	}
+
+	// After the stamp: b changes, c goes, d comes.
+	put("https://p.test/services/b", "B2")
+	if err := s.DeletePartnerService(ctx, "https://p.test/services/c"); err != nil {
+		t.Fatal(err)
+	}
+	put("https://p.test/services/d", "D")
+	var seen, changed []string
+	err := s.PartnerServicesSince(ctx, stamp, func(uri string, ps *directory.PartnerService) error {
+		seen = append(seen, uri)
+		if ps != nil {
+			changed = append(changed, ps.Service.Name.In(directory.FR))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmtList(seen); got != "https://p.test/services/a https://p.test/services/b https://p.test/services/d" {
+		t.Errorf("services listed since the stamp: %s", got)
+	}
+	if got := fmtList(changed); got != "B2 D" {
+		t.Errorf("services read since the stamp: %s, want B2 D", got)
+	}
+	if places, err := s.PlacesWrittenSince(ctx, stamp); err != nil || places {
+		t.Errorf("places written since = %v, %v; want false", places, err)
+	}
+	if err := s.CreateLocation(ctx, &directory.Location{ID: "l1", Name: directory.Text{directory.FR: "Siège"}}); err != nil {
+		t.Fatal(err)
+	}
+	if places, err := s.PlacesWrittenSince(ctx, stamp); err != nil || !places {
+		t.Errorf("places written since = %v, %v after a location was written; want true", places, err)
+	}
+
+	// Damaged: refused as a bad backup.
+	bad := append([]byte(nil), raw...)
+	bad[len(bad)-5] ^= 1
+	if err := os.WriteFile(path, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := load(s); !errors.Is(err, ErrBadBackup) {
+		t.Errorf("damaged sidecar: %v, want ErrBadBackup", err)
+	}
+
+	// A store restored from this one's backup, with the same key and the
+	// same versions, is another line of history: the sidecar is stale.
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := s.Backup(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "restored")
+	if err := Restore(dst, key, &b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dst, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Version() < stamp {
+		t.Fatalf("restored store at version %d, below the stamp %d: the test checks nothing", r.Version(), stamp)
+	}
+	if _, _, err := load(r); !errors.Is(err, ErrStaleSidecar) {
+		t.Errorf("sidecar of the source loaded by the restored store: %v, want ErrStaleSidecar", err)
+	}
+	if _, _, err := load(s); err != nil {
+		t.Errorf("the source's own sidecar: %v", err)
+	}
+}
+
+func fmtList(xs []string) string { return strings.Join(xs, " ") }
