@@ -44,10 +44,9 @@ func (f *Federator) negotiate(fallback http.Handler, as http.HandlerFunc) http.H
 			as(w, r)
 			return
 		}
-		// Browsers get the association's page at the same URL.
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/"
-		fallback.ServeHTTP(w, r2)
+		// Browsers get the page of the actor or service at the same URL.
+		w.Header().Add("Vary", "Accept")
+		fallback.ServeHTTP(w, r)
 	})
 }
 
@@ -243,6 +242,11 @@ func (f *Federator) BlockedHosts(ctx context.Context) ([]string, error) {
 }
 
 // PartnerServices calls fn for every replicated service.
+// PartnerService returns one replicated service by its URI.
+func (f *Federator) PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error) {
+	return f.o.Store.PartnerService(ctx, uri)
+}
+
 func (f *Federator) PartnerServices(ctx context.Context, fn func(*directory.PartnerService) error) error {
 	return f.o.Store.ForEachPartnerService(ctx, fn)
 }

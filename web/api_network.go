@@ -19,6 +19,7 @@ type Network interface {
 	End(ctx context.Context, id string) (*federation.Relation, error)
 	PartnersOfPartners(ctx context.Context) ([]federation.Discovered, error)
 	PartnerServices(ctx context.Context, fn func(*directory.PartnerService) error) error
+	PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error)
 	Block(ctx context.Context, host string, blocked bool) error
 	BlockedHosts(ctx context.Context) ([]string, error)
 }

@@ -279,7 +279,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *account.User
 	switch r.URL.Query().Get("format") {
 	case "", "html":
 		p.Title, p.Data = translate(p.Lang, "receipt title"), d
-		return s.pages.render(w, "receipt", http.StatusOK, p)
+		return s.pages.render(w, r, "receipt", http.StatusOK, p, "")
 	case "pdf":
 		return receiptPDF(w, p.Lang, d)
 	default:

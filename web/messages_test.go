@@ -2,40 +2,182 @@ package web
 
 import (
 	"io/fs"
+	"maps"
+	"net/http/httptest"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
+	"text/template/parse"
 
 	"github.com/maillage/maillage/directory"
 )
 
-// Every message a template asks for exists in every language.
-func TestTemplateMessagesExist(t *testing.T) {
-	re := regexp.MustCompile(`\.T "([^"]+)"`)
-	files, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("templates: %v", err)
+// The three catalogues have the same keys, no empty text, and the same
+// formatting verbs for each key.
+func TestCataloguesMatch(t *testing.T) {
+	verbs := regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-z]`)
+	fr := messageKeys[directory.FR]
+	if len(fr) < 100 {
+		t.Fatalf("the French catalogue has %d keys: not loaded?", len(fr))
 	}
-	used := 0
-	for _, f := range files {
-		b, _ := fs.ReadFile(templateFS, f)
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			used++
-			msg, ok := messages[m[1]]
-			if !ok {
-				t.Errorf("%s uses message %q, which is not in the catalogue", f, m[1])
-				continue
+	for _, l := range directory.Langs {
+		for k := range fr {
+			if !messageKeys[l][k] {
+				t.Errorf("%q is missing in %s", k, l)
 			}
-			for _, l := range directory.Langs {
-				if msg[l] == "" {
-					t.Errorf("message %q has no %s text", m[1], l)
-				}
+		}
+		for k := range messageKeys[l] {
+			if !fr[k] {
+				t.Errorf("%q is in %s but not in fr", k, l)
+			}
+			text := translateRaw(l, k)
+			if strings.TrimSpace(text) == "" {
+				t.Errorf("%q is empty in %s", k, l)
+			}
+			want := verbsOf(verbs, translateRaw(directory.FR, k))
+			if got := verbsOf(verbs, text); !slices.Equal(got, want) {
+				t.Errorf("%q in %s has verbs %v, fr has %v", k, l, got, want)
 			}
 		}
 	}
-	if used == 0 {
-		t.Error("no message found in the templates: the pattern is wrong")
+}
+
+func verbsOf(re *regexp.Regexp, s string) []string {
+	out := re.FindAllString(s, -1)
+	for i, v := range out {
+		out[i] = v[len(v)-1:] // the kind only: the position may move
 	}
-	if _, err := parseTemplates(); err != nil {
-		t.Errorf("parseTemplates: %v", err)
+	slices.Sort(out)
+	return out
+}
+
+// translateRaw returns the catalogue text without formatting.
+func translateRaw(l directory.Lang, key string) string {
+	raw, _ := localeFS.ReadFile("locales/" + string(l) + ".json")
+	// The key's line in the file, decoded by the catalogue loader's rules.
+	for _, line := range strings.Split(string(raw), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), `": "`); ok && strings.TrimPrefix(k, `"`) == key {
+			return strings.TrimSuffix(strings.TrimSuffix(v, ","), `"`)
+		}
+	}
+	return ""
+}
+
+// Every message a template asks for exists in every language: the keys
+// are read from the parsed templates, every {{.T "key"}} call.
+func TestTemplateMessagesExist(t *testing.T) {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("templates: %v", err)
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		t.Fatalf("parseTemplates: %v", err)
+	}
+	used := map[string]bool{}
+	for _, tmpl := range pages {
+		for _, tt := range tmpl.Templates() {
+			if tt.Tree != nil {
+				collectKeys(tt.Tree.Root, used)
+			}
+		}
+	}
+	if len(used) < 80 {
+		t.Fatalf("found %d message keys in the templates: the walk is wrong", len(used))
+	}
+	for _, k := range slices.Sorted(maps.Keys(used)) {
+		for _, l := range directory.Langs {
+			if !hasMessage(l, k) {
+				t.Errorf("a template uses %q, missing in %s", k, l)
+			}
+		}
+	}
+}
+
+// collectKeys finds the string arguments of .T and $.T calls.
+func collectKeys(n parse.Node, out map[string]bool) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				collectKeys(c, out)
+			}
+		}
+	case *parse.ActionNode:
+		collectKeys(n.Pipe, out)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Cmds {
+			collectKeys(c, out)
+		}
+	case *parse.CommandNode:
+		if len(n.Args) >= 2 {
+			var name string
+			switch f := n.Args[0].(type) {
+			case *parse.FieldNode:
+				name = f.Ident[len(f.Ident)-1]
+			case *parse.VariableNode:
+				name = f.Ident[len(f.Ident)-1]
+			}
+			if s, ok := n.Args[1].(*parse.StringNode); ok && name == "T" {
+				out[s.Text] = true
+			}
+		}
+		for _, a := range n.Args {
+			collectKeys(a, out)
+		}
+	case *parse.IfNode:
+		collectKeys(n.Pipe, out)
+		collectKeys(n.List, out)
+		collectKeys(n.ElseList, out)
+	case *parse.RangeNode:
+		collectKeys(n.Pipe, out)
+		collectKeys(n.List, out)
+		collectKeys(n.ElseList, out)
+	case *parse.WithNode:
+		collectKeys(n.Pipe, out)
+		collectKeys(n.List, out)
+		collectKeys(n.ElseList, out)
+	}
+}
+
+// A page that asks for a message the catalogue lacks does not render.
+func TestMissingMessageFailsRendering(t *testing.T) {
+	pages, err := parseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := pages["error"].Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.Parse(`{{define "content"}}{{.T "no such message"}}{{end}}`); err != nil {
+		t.Fatal(err)
+	}
+	pages["error"] = bad
+	rec := httptest.NewRecorder()
+	err = pages.render(rec, httptest.NewRequest("GET", "/", nil), "error", 200, pageData{Lang: directory.NL}, "")
+	if err == nil || !strings.Contains(err.Error(), "no such message") {
+		t.Errorf("render = %v, want an error naming the missing message", err)
+	}
+	if rec.Body.Len() != 0 {
+		t.Errorf("half a page was sent: %q", rec.Body.String())
+	}
+}
+
+// Numbers and dates are written as each language writes them.
+func TestLocaleFormats(t *testing.T) {
+	for l, want := range map[directory.Lang]string{directory.FR: "12 345 services trouvés", directory.NL: "12.345 diensten gevonden", directory.EN: "12,345 services found"} {
+		if got := translate(l, "search total", 12345); strings.ReplaceAll(got, "\u00a0", " ") != want {
+			t.Errorf("%s: %q, want %q", l, got, want)
+		}
+	}
+	for l, want := range map[directory.Lang]string{directory.FR: "à 2,5 km", directory.NL: "op 2,5 km", directory.EN: "2.5 km away"} {
+		if got := translate(l, "km away", 2.5); got != want {
+			t.Errorf("%s: %q, want %q", l, got, want)
+		}
 	}
 }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/web/account"
@@ -16,7 +20,7 @@ var templateFS embed.FS
 
 // pageNames lists the page templates; each is templates/<name>.html
 // defining "content", rendered inside templates/layout.html.
-var pageNames = []string{"home", "login", "setup", "done", "receipt"}
+var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error"}
 
 const sessionCookie = "maillage_session"
 
@@ -28,15 +32,99 @@ type pageData struct {
 	User  *account.User
 	Error string
 	Data  any
+	// CSRF is the token every form posts back (csrf.go).
+	CSRF string
+	// Nav names the menu entry of the page, marked as current.
+	Nav string
+	// Map, when set, is drawn by static/app.js over the page's list.
+	Map *mapData
+	url *url.URL
+	now time.Time
+	// missing collects the message keys the page asked for and the
+	// catalogue lacks: rendering then fails.
+	missing *[]string
 }
 
-// T translates an interface message into the page's language.
-func (p pageData) T(key string) string { return translate(p.Lang, key) }
+func newPageData(r *http.Request, now time.Time) *pageData {
+	return &pageData{Lang: requestLang(r), url: r.URL, now: now, missing: new([]string)}
+}
+
+// T translates an interface message into the page's language, formatted
+// with args (numbers as the language writes them).
+func (p pageData) T(key string, args ...any) string {
+	if !hasMessage(p.Lang, key) && p.missing != nil {
+		*p.missing = append(*p.missing, key)
+	}
+	return translate(p.Lang, key, args...)
+}
+
+// Num writes a number as the page's language does.
+func (p pageData) Num(n any) string { return formatNumber(p.Lang, n) }
+
+// Date writes a day in words in the page's language.
+func (p pageData) Date(t time.Time) string { return formatDate(p.Lang, t) }
+
+// DateTime writes a day and time in the page's language.
+func (p pageData) DateTime(t time.Time) string { return formatDateTime(p.Lang, t) }
+
+// localText is content in the language it was found in, for a lang
+// attribute when it is not the page's.
+type localText struct {
+	Text string
+	Lang directory.Lang
+}
+
+// Local picks the content of t in the page's language, or in the first
+// language that has it.
+func (p pageData) Local(t directory.Text) localText {
+	if v := t[p.Lang]; v != "" {
+		return localText{v, p.Lang}
+	}
+	for _, l := range directory.Langs {
+		if v := t[l]; v != "" {
+			return localText{v, l}
+		}
+	}
+	return localText{}
+}
+
+type langLink struct {
+	Lang    directory.Lang
+	Label   string
+	URL     string
+	Current bool
+}
+
+var langLabels = map[directory.Lang]string{directory.FR: "Français", directory.NL: "Nederlands", directory.EN: "English"}
+
+// LangLinks are the language switch: the same page in each language; the
+// choice is then remembered in a cookie.
+func (p pageData) LangLinks() []langLink {
+	out := make([]langLink, 0, len(directory.Langs))
+	for _, l := range directory.Langs {
+		u := url.URL{Path: "/"}
+		if p.url != nil {
+			u = *p.url
+		}
+		q := u.Query()
+		q.Set("lang", string(l))
+		u.RawQuery = q.Encode()
+		out = append(out, langLink{Lang: l, Label: langLabels[l], URL: u.RequestURI(), Current: l == p.Lang})
+	}
+	return out
+}
 
 type templates map[string]*template.Template
 
+// templateFuncs are the few helpers the templates need beyond pageData's
+// methods.
+var templateFuncs = template.FuncMap{
+	"list": func(xs ...string) []string { return xs },
+	"join": func(xs []string) string { return strings.Join(xs, ", ") },
+}
+
 func parseTemplates() (templates, error) {
-	base, err := template.ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
@@ -54,20 +142,40 @@ func parseTemplates() (templates, error) {
 }
 
 // render executes a page into a buffer first, so that a template error
-// never sends half a page.
-func (t templates) render(w http.ResponseWriter, name string, code int, data pageData) error {
+// never sends half a page; a message missing from the catalogue is an
+// error too. tiles is the origin of the map tiles, allowed as images.
+func (t templates) render(w http.ResponseWriter, r *http.Request, name string, code int, data pageData, tiles string) error {
+	if data.missing == nil {
+		data.missing = new([]string)
+	}
 	var buf bytes.Buffer
 	if err := t[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		return err
 	}
+	if len(*data.missing) > 0 {
+		return fmt.Errorf("page %s: messages missing in %s: %v", name, data.Lang, *data.missing)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(tiles))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	w.WriteHeader(code)
-	_, err := w.Write(buf.Bytes())
-	return err
+	h.Set("Content-Language", string(data.Lang))
+	h.Set("Vary", "Accept-Language, Cookie, Accept-Encoding")
+	h.Set("Cache-Control", "no-store")
+	writeCompressed(w, r, code, buf.Bytes())
+	return nil
+}
+
+// contentSecurityPolicy allows scripts and styles from the node only (no
+// inline script or style), images from the node and the tile server.
+func contentSecurityPolicy(tiles string) string {
+	img := "'self' data:"
+	if tiles != "" {
+		img += " " + tiles
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img +
+		"; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 }
 
 // pageHandler serves a page; it returns the page to render or an error.
@@ -75,8 +183,20 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, p *pageData) (name
 
 func (s *Server) page(h pageHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p := &pageData{Lang: requestLang(r)}
+		p := newPageData(r, s.Now())
 		p.User, _ = s.authenticate(r)
+		if l := r.URL.Query().Get("lang"); l != "" && string(p.Lang) == l {
+			// A choice from the language switch is remembered.
+			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+		}
+		p.CSRF = s.csrfToken(w, r)
+		if r.Method == http.MethodPost && !s.csrfValid(r) {
+			p.Title = p.T("error title")
+			p.Error = p.T("form expired")
+			s.renderPage(w, r, "error", http.StatusForbidden, p)
+			return
+		}
 		if o, err := s.Catalog.Organization(r.Context()); err == nil {
 			p.Node = o.Name.In(p.Lang)
 		}
@@ -90,37 +210,23 @@ func (s *Server) page(h pageHandler) http.HandlerFunc {
 				s.log.ErrorContext(r.Context(), "page failed", "route", routeName(r), "err", err)
 			}
 			if name == "" {
-				http.Error(w, p.Error, code)
-				return
+				name = "error"
+				p.Title = p.T("error title")
+				p.Error = p.T(errorMessage(code))
 			}
 		}
 		if p.Title == "" {
 			p.Title = p.Node
 		}
-		if err := s.pages.render(w, name, code, *p); err != nil {
-			s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-		}
+		s.renderPage(w, r, name, code, p)
 	}
 }
 
-type homeData struct {
-	Description string
-	Services    []string
-}
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	o, err := s.Catalog.Organization(r.Context())
-	if err != nil {
-		return "", 0, err
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name string, code int, p *pageData) {
+	if err := s.pages.render(w, r, name, code, *p, tileOrigin(s.TileURL)); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	d := homeData{Description: o.Description.In(p.Lang)}
-	err = s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
-		d.Services = append(d.Services, sv.Name.In(p.Lang))
-		return nil
-	})
-	p.Data = d
-	return "home", http.StatusOK, err
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {

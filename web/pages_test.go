@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,6 +31,24 @@ func postForm(t *testing.T, c *http.Client, target string, form url.Values, head
 	return resp
 }
 
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// formToken loads a page with c and returns the token its forms carry.
+func formToken(t *testing.T, c *http.Client, page string) string {
+	t.Helper()
+	resp, err := c.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("%s has no form token:\n%s", page, b)
+	}
+	return html.UnescapeString(string(m[1]))
+}
+
 func TestBrowserSessions(t *testing.T) {
 	n := nodetest.Start(t, 1, nodetest.Options{})[0]
 	jar, _ := cookiejar.New(nil)
@@ -44,9 +64,28 @@ func TestBrowserSessions(t *testing.T) {
 		t.Error("a cross-site login set a cookie")
 	}
 
+	// A same-origin form without the page's token is refused: the token
+	// stands when a browser sends neither Sec-Fetch-Site nor Origin.
+	resp = postForm(t, c, n.URL+"/login", creds, nil)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login without a form token = %d, want 403", resp.StatusCode)
+	}
+	token := formToken(t, c, n.URL+"/login")
+	withToken := func(v url.Values) url.Values {
+		out := url.Values{"csrf": {token}}
+		for k, vs := range v {
+			out[k] = vs
+		}
+		return out
+	}
+	if resp := postForm(t, c, n.URL+"/login", withToken(url.Values{"csrf": {"forged"}, "email": creds["email"], "password": creds["password"]}), nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login with a forged token = %d, want 403", resp.StatusCode)
+	}
+	creds = withToken(creds)
+
 	// A planted session cookie is replaced at login (no session fixation).
 	jar.SetCookies(mustURL(n.URL), []*http.Cookie{{Name: "maillage_session", Value: "planted-by-attacker", Path: "/"}})
-	resp = postForm(t, c, n.URL+"/login", url.Values{"email": {n.AdminEmail}, "password": {"wrong-password"}}, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	resp = postForm(t, c, n.URL+"/login", withToken(url.Values{"email": {n.AdminEmail}, "password": {"wrong-password"}}), map[string]string{"Sec-Fetch-Site": "same-origin"})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password = %d, want 401", resp.StatusCode)
 	}
@@ -91,7 +130,7 @@ func TestBrowserSessions(t *testing.T) {
 	}
 
 	// Logging out ends the session on the server, not only in the browser.
-	resp = postForm(t, c, n.URL+"/logout", nil, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	resp = postForm(t, c, n.URL+"/logout", withToken(nil), map[string]string{"Sec-Fetch-Site": "same-origin"})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("logout = %d", resp.StatusCode)
 	}

@@ -78,7 +78,14 @@ func (s *Server) routes() *mux.Router {
 	api("hsds-term", "GET", "/hsds/taxonomy_terms/{id}", s.hsdsTerm, public)
 
 	// Pages.
+	handle("static", "GET", "/static/{path:.+}", serveStatic)
 	handle("home", "GET", "/", s.page(s.home))
+	handle("search-page", "GET", "/search", s.page(s.searchPage))
+	handle("service-page", "GET", "/services/{id}", s.page(s.localService))
+	handle("partner-service-page", "GET", "/service", s.page(s.partnerService))
+	handle("association-page", "GET", "/actor", s.page(s.association))
+	handle("partner-association-page", "GET", "/organization", s.page(s.partnerAssociation))
+	handle("about-page", "GET", "/about", s.page(s.about))
 	handle("login", "GET", "/login", s.page(s.loginForm))
 	handle("login-post", "POST", "/login", s.page(s.login))
 	handle("logout", "POST", "/logout", s.page(s.logout))

@@ -31,6 +31,9 @@ type Deps struct {
 	Now    func() time.Time
 	// SecureCookies marks cookies Secure; on when BaseURL is https.
 	SecureCookies bool
+	// TileURL is the map tile server, as {z}/{x}/{y} template; empty: the
+	// map shows markers without a background.
+	TileURL string
 }
 
 // Server is the node's HTTP handler.
@@ -38,8 +41,9 @@ type Server struct {
 	Deps
 	log    *slog.Logger
 	router *mux.Router
-	pages  templates
-	h      http.Handler
+	pages   templates
+	h       http.Handler
+	csrfKey []byte
 }
 
 // New builds the handler. Templates are parsed here, so a broken template
@@ -58,7 +62,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, log: d.Logger, pages: pages}
+	s := &Server{Deps: d, log: d.Logger, pages: pages, csrfKey: newCSRFKey()}
 	s.router = s.routes()
 	// Cross-origin unsafe requests (forms posted from another site) are
 	// refused from the browser's Sec-Fetch-Site and Origin headers; API

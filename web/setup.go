@@ -44,6 +44,7 @@ func NewSetup(code string, init func(context.Context, SetupRequest) error, log *
 	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "setup required"})
 	})
+	s.mux.HandleFunc("GET /static/", serveStatic)
 	s.mux.HandleFunc("GET /setup", s.form)
 	s.mux.HandleFunc("POST /setup", s.submit)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +72,7 @@ func (s *Setup) form(w http.ResponseWriter, r *http.Request) {
 func (s *Setup) show(w http.ResponseWriter, r *http.Request, code int, f setupForm, msg string) {
 	p := pageData{Lang: requestLang(r), Title: "Maillage", Node: "Maillage", Error: msg, Data: f}
 	p.Title = p.T("setup title")
-	if err := s.pages.render(w, "setup", code, p); err != nil {
+	if err := s.pages.render(w, r, "setup", code, p, ""); err != nil {
 		s.log.Error("render setup page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
@@ -105,7 +106,7 @@ func (s *Setup) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := pageData{Lang: lang, Title: "Maillage", Node: form.Name}
-	if err := s.pages.render(w, "done", http.StatusOK, p); err != nil {
+	if err := s.pages.render(w, r, "done", http.StatusOK, p, ""); err != nil {
 		s.log.Error("render setup page", "err", err)
 	}
 }

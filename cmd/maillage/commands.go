@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -119,11 +120,15 @@ func serveCommand() command {
 		tokenTTL := fs.Duration("token-ttl", 15*time.Minute, "lifetime of API tokens")
 		blocklist := fs.String("blocklist", "", "comma-separated hosts whose activities are refused (added to the admin's blocklist)")
 		allowPrivate := fs.Bool("allow-private-network", false, "let federation reach loopback and private addresses (closed networks and tests only)")
+		tiles := fs.String("tile-url", defaultTiles, "map tile server of the pages, as a {z}/{x}/{y} URL template; \"none\": maps show markers only")
 		indexSave := fs.Duration("index-save-every", 10*time.Minute, "how often the search index is written beside the store when it changed; a start after a crash loads it and applies only the changes since")
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
+			}
+			if err := checkTileURL(*tiles); err != nil {
+				return err
 			}
 			if *indexSave < time.Second || *indexSave > 24*time.Hour {
 				return usagef("--index-save-every must be between 1s and 24h")
@@ -140,7 +145,7 @@ func serveCommand() command {
 			}
 			return node.Serve(ctx, node.ServeOptions{
 				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
-					IndexSaveEvery: *indexSave},
+					IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles)},
 				Listen: *listen,
 			})
 		}
@@ -372,4 +377,27 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// defaultTiles is OpenStreetMap's standard tile server: fine for a small
+// association's traffic under its usage policy; a busier node sets its
+// own (or "none").
+const defaultTiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+func tileURL(v string) string {
+	if v == "none" {
+		return ""
+	}
+	return v
+}
+
+func checkTileURL(v string) error {
+	if v == "none" || v == "" {
+		return nil
+	}
+	u, err := url.Parse(strings.NewReplacer("{s}", "a", "{z}", "0", "{x}", "0", "{y}", "0", "{r}", "").Replace(v))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.Contains(v, "{z}") {
+		return usagef("--tile-url must be an http(s) URL template with {z}, {x} and {y}, or \"none\"")
+	}
+	return nil
 }

@@ -66,6 +66,7 @@ type Hit struct {
 	DistanceKm *float64
 	OpenNow    bool
 	Score      float64
+	Points     []directory.Point // of its locations, for a map
 }
 
 // FacetCount is one value of a facet and how many results have it.
@@ -535,7 +536,7 @@ func (x *Index) Search(q Query) (*Result, error) {
 	for _, m := range top[start:] {
 		sm := x.slots[m.slot].summary()
 		hit := Hit{URI: sm.doc.URI, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider, Local: sm.doc.Local,
-			OpenNow: sm.schedule.OpenAt(now, x.loc), Score: m.score}
+			OpenNow: sm.schedule.OpenAt(now, x.loc), Score: m.score, Points: sm.doc.Points}
 		if q.Near != nil && len(sm.doc.Points) > 0 {
 			// Exact, from the points: the scan's chord is within
 			// millimetres.

@@ -51,6 +51,9 @@ type Config struct {
 	// IndexSaveEvery is how often the search index is written beside the
 	// store when it changed (default 10 minutes), besides at every stop.
 	IndexSaveEvery time.Duration
+	// TileURL is the map tile server of the pages ({z}/{x}/{y} template);
+	// empty: maps show markers without a background.
+	TileURL string
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -197,6 +200,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		Backup:        st.Backup,
 		Now:           cfg.Now,
 		SecureCookies: strings.HasPrefix(id.BaseURL, "https://"),
+		TileURL:       cfg.TileURL,
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,345 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/maillage/maillage/cmd/maillage/node"
+	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
+)
+
+// Browser tests drive Debian's chromium, headless, through chromedp
+// against real nodes on loopback. axe-core (from the npm registry, path
+// in AXE_CORE_JS; .ci/run installs it) checks every page visited for
+// accessibility; serious or critical violations fail the test.
+// Screenshots of the main pages at 360 and 1280 px in the three
+// languages go to artifacts/screenshots (not committed), to look at.
+
+// browser starts a headless chromium for the test, in the language given
+// (its Accept-Language), and returns its context.
+func browser(t *testing.T, acceptLanguage string) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed: .ci/run installs it with apt")
+		}
+		t.Skip("chromium is not installed (apt-get install -y chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", strings.Split(acceptLanguage, ",")[0]),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	var mu sync.Mutex
+	var problems []string
+	must(t, "enable the network domain", chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, tg, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": acceptLanguage}})
+		return err
+	})))
+	// A dialog (an alert would mean injected script ran) fails the test.
+	must(t, "listen", chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			mu.Lock()
+			problems = append(problems, "a dialog opened: "+d.Message)
+			mu.Unlock()
+		}
+	}))
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			t.Error(p)
+		}
+	})
+	return ctx
+}
+
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// do runs steps in the browser, failing the test on an error; each call
+// has a minute.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	must(t, what, chromedp.Do(c, steps...))
+}
+
+// get runs an action that reads something.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(c, a)
+	must(t, what, err)
+	return v
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return strings.TrimSpace(get(t, ctx, "read "+sel, chromedp.Text(chromedp.CSS(sel))))
+}
+
+func attr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	return get(t, ctx, "read "+sel+" "+name, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
+}
+
+// axeSource is axe-core's script.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("AXE_CORE_JS")
+	if path == "" {
+		home, _ := os.UserHomeDir()
+		path = filepath.Join(home, ".cache", "maillage-npm", "node_modules", "axe-core", "axe.min.js")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core not found (%v): .ci/run installs it from npm", err)
+		}
+		t.Skipf("axe-core not found: npm install --prefix ~/.cache/maillage-npm axe-core@4.11.0 (%v)", err)
+	}
+	return string(b)
+}
+
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any `json:"target"`
+	} `json:"nodes"`
+}
+
+// checkAccessibility runs axe-core on the current page: no serious or
+// critical violation.
+func checkAccessibility(t *testing.T, ctx context.Context, axe, where string) {
+	t.Helper()
+	get(t, ctx, "load axe", chromedp.Evaluate[*runtime.RemoteObject](axe))
+	raw := get(t, ctx, "run axe on "+where, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify({violations: r.violations, passes: r.passes.length}))`, chromedp.EvalAwaitPromise))
+	var res struct {
+		Violations []axeViolation
+		Passes     int
+	}
+	if err := json.Unmarshal([]byte(raw), &res); err != nil {
+		t.Fatalf("axe result on %s: %v", where, err)
+	}
+	if res.Passes < 10 {
+		t.Errorf("%s: axe passed only %d rules: it did not check the page", where, res.Passes)
+	}
+	for _, v := range res.Violations {
+		if v.Impact != "serious" && v.Impact != "critical" {
+			t.Logf("%s: accessibility %s (%s): %s", where, v.ID, v.Impact, v.Help)
+		}
+		if v.Impact == "serious" || v.Impact == "critical" {
+			var targets []string
+			for _, n := range v.Nodes {
+				targets = append(targets, fmt.Sprint(n.Target...))
+			}
+			t.Errorf("%s: accessibility %s (%s): %s at %s", where, v.ID, v.Impact, v.Help, strings.Join(targets, "; "))
+		}
+	}
+}
+
+// pageWeight returns the bytes the page took on the wire, itself and
+// everything it loaded from the node (not the map tiles).
+func pageWeight(t *testing.T, ctx context.Context, nodeURL string) int {
+	t.Helper()
+	js := fmt.Sprintf(`(() => {
+		let total = performance.getEntriesByType("navigation").reduce((s, e) => s + e.transferSize, 0);
+		for (const e of performance.getEntriesByType("resource")) {
+			if (e.name.startsWith(%q)) total += e.transferSize;
+		}
+		return total;
+	})()`, nodeURL)
+	return int(get(t, ctx, "measure the page", chromedp.Evaluate[float64](js)))
+}
+
+// screenshot saves the current page, whole, under artifacts/screenshots.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	img := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	dir := filepath.Join("..", "artifacts", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unreachableTiles is a tile server that refuses connections: the map
+// must still show its markers.
+const unreachableTiles = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+
+// monday is a Monday morning in Brussels, when the sample services open.
+var monday = time.Date(2026, 12, 21, 9, 30, 0, 0, time.UTC)
+
+// sampleNode starts a node with a few services in French and Dutch.
+func sampleNode(t *testing.T) *nodetest.Node {
+	t.Helper()
+	n := nodetest.Start(t, 1, nodetest.Options{Clock: &monday, Configure: func(c *node.Config) { c.TileURL = unreachableTiles }})[0]
+	tok := n.AdminToken()
+	if r := n.Do("PUT", "/api/v1/organization", tok, `{"name": "Maison de quartier Saint-Gilles", "description": "Accueil, aide alimentaire et cours de langue.", "translations": {"nl": {"name": "Buurthuis Sint-Gillis", "description": "Onthaal, voedselhulp en taallessen."}}}`); r.Status != 200 {
+		t.Fatalf("organization: %d %s", r.Status, r.Body)
+	}
+	loc := n.Do("POST", "/api/v1/locations", tok, `{"name": "Accueil", "latitude": 50.8291, "longitude": 4.3449, "wheelchair_accessible": true, "accessibility": [{"description": "Entrée de plain-pied, toilettes adaptées."}],
+	  "addresses": [{"address_1": "Rue de la Victoire 96", "city": "Saint-Gilles", "postal_code": "1060", "country": "BE"}]}`)
+	if loc.Status != 201 {
+		t.Fatalf("location: %d %s", loc.Status, loc.Body)
+	}
+	var l struct{ ID string }
+	loc.JSON(t, &l)
+	services := []string{
+		`{"name": "Épicerie sociale", "description": "Produits de base à petit prix pour les familles du quartier.", "status": "active",
+		  "translations": {"nl": {"name": "Sociale kruidenier – voedselhulp", "description": "Basisproducten aan lage prijs voor de gezinnen uit de buurt."}},
+		  "categories": ["equipement-et-alimentation--alimentation"], "audiences": ["familles"], "fee": "gratuit",
+		  "languages": [{"code": "fr"}, {"code": "nl"}, {"code": "ar"}], "phones": [{"number": "+32 2 555 12 34"}],
+		  "schedules": [{"freq": "WEEKLY", "byday": "MO,TU,TH", "opens_at": "09:00", "closes_at": "12:00"},
+		                {"freq": "WEEKLY", "byday": "MO,TH", "opens_at": "13:30", "closes_at": "16:00"}],
+		  "service_at_locations": [{"location_id": "` + l.ID + `"}],
+		  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity", "contact"]}}`,
+		`{"name": "Cours de français", "description": "Cours du soir, tous niveaux.", "status": "active",
+		  "translations": {"nl": {"name": "Franse les"}}, "categories": ["lecture-ecriture-calcul--maitriser-le-francais"],
+		  "schedules": [{"freq": "WEEKLY", "byday": "WE", "opens_at": "18:00", "closes_at": "20:00"}],
+		  "service_at_locations": [{"location_id": "` + l.ID + `"}]}`,
+		`{"name": "<script>alert('x')</script> Permanence", "description": "<img src=x onerror=alert(1)>", "status": "active",
+		  "service_at_locations": [{"location_id": "` + l.ID + `"}]}`,
+	}
+	for _, body := range services {
+		if r := n.Do("POST", "/api/v1/services", tok, body); r.Status != 201 {
+			t.Fatalf("service: %d %s", r.Status, r.Body)
+		}
+	}
+	return n
+}
+
+// A resident reading Dutch finds a service from the home page and opens
+// it: the pages are in Dutch, the map shows the results without its
+// tiles, today's hours stand out, and every page passes axe-core.
+func TestBrowserResidentSearchesInDutch(t *testing.T) {
+	n := sampleNode(t)
+	axe := axeSource(t)
+	ctx := browser(t, "nl-BE,nl;q=0.9")
+
+	do(t, ctx, "open the home page", chromedp.Navigate(n.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#find")))
+	if lang, heading := attr(t, ctx, "html", "lang"), text(t, ctx, "#find"); lang != "nl" || heading != "Hulp vinden bij u in de buurt" {
+		t.Fatalf("home page lang=%q heading=%q, want Dutch", lang, heading)
+	}
+	checkAccessibility(t, ctx, axe, "home (nl)")
+
+	do(t, ctx, "search for voedselhulp",
+		chromedp.SendKeys(chromedp.CSS("#q"), "voedselhulp"),
+		chromedp.Submit(chromedp.CSS("#q")),
+		chromedp.WaitVisible(chromedp.CSS("#results")),
+	)
+	if total := text(t, ctx, "#results"); total != "1 diensten gevonden" {
+		t.Errorf("results heading = %q", total)
+	}
+	if u := get(t, ctx, "read the address", chromedp.Location()); !strings.Contains(u, "/search?q=voedselhulp") {
+		t.Errorf("the search is not in the URL: %s", u)
+	}
+	do(t, ctx, "wait for the map's markers", chromedp.WaitVisible(chromedp.CSS(".leaflet-marker-icon")))
+	if markers := attr(t, ctx, "#map", "data-markers"); markers != "1" {
+		t.Errorf("map markers = %q, want 1", markers)
+	}
+	checkAccessibility(t, ctx, axe, "results (nl)")
+
+	do(t, ctx, "open the service", chromedp.Click(chromedp.CSS(".result h3 a")), chromedp.WaitVisible(chromedp.CSS("article.service")))
+	if name := text(t, ctx, "h1"); name != "Sociale kruidenier – voedselhulp" {
+		t.Errorf("service name = %q", name)
+	}
+	if today := text(t, ctx, "tr.today"); !strings.Contains(today, "maandag") || !strings.Contains(today, "van 09:00 tot 12:00, van 13:30 tot 16:00") {
+		t.Errorf("today's row = %q, want Monday's two slots", today)
+	}
+	if tel := attr(t, ctx, `a[href^="tel:"]`, "href"); tel != "tel:+32%202%20555%2012%2034" && tel != "tel:+32 2 555 12 34" {
+		t.Errorf("phone link = %q", tel)
+	}
+	checkAccessibility(t, ctx, axe, "service (nl)")
+
+	// A service name with a script tag is shown as text; no script runs
+	// (a dialog would fail the test).
+	do(t, ctx, "search the hostile name", chromedp.Navigate(n.URL+"/search?q=permanence"), chromedp.WaitVisible(chromedp.CSS("#results")))
+	if name := text(t, ctx, ".result h3 a"); name != "<script>alert('x')</script> Permanence" {
+		t.Errorf("the hostile name shows as %q", name)
+	}
+	do(t, ctx, "open it", chromedp.Click(chromedp.CSS(".result h3 a")), chromedp.WaitVisible(chromedp.CSS("article.service")))
+	if d := text(t, ctx, "#what + p"); d != "<img src=x onerror=alert(1)>" {
+		t.Errorf("the hostile description shows as %q", d)
+	}
+}
+
+// The main pages in the three languages at phone and desktop widths:
+// screenshots to look at, no horizontal scrolling at 360 px, accessible,
+// and under 200 kB on the wire.
+func TestBrowserMainPages(t *testing.T) {
+	n := sampleNode(t)
+	axe := axeSource(t)
+	fr := browser(t, "fr")
+	do(t, fr, "find a service page", chromedp.Navigate(n.URL+"/search?q=epicerie"), chromedp.WaitVisible(chromedp.CSS(".result h3 a")))
+	serviceURL := attr(t, fr, ".result h3 a", "href")
+	pages := []struct{ name, path string }{{"home", "/"}, {"search", "/search?category=equipement-et-alimentation"}, {"service", serviceURL},
+		{"association", "/actor"}, {"about", "/about"}, {"login", "/login"}}
+	for _, lang := range []string{"fr", "nl", "en"} {
+		ctx := browser(t, lang)
+		for _, width := range []int64{360, 1280} {
+			for _, pg := range pages {
+				where := fmt.Sprintf("%s-%s-%d", pg.name, lang, width)
+				do(t, ctx, where, chromedp.EmulateViewport(width, 800), chromedp.Navigate(n.URL+pg.path), chromedp.WaitReady(chromedp.CSS("footer")))
+				if pg.name == "search" {
+					do(t, ctx, where+" map", chromedp.WaitVisible(chromedp.CSS(".leaflet-marker-icon")))
+				}
+				if l := attr(t, ctx, "html", "lang"); l != lang {
+					t.Errorf("%s: html lang = %q", where, l)
+				}
+				if sw := get(t, ctx, where+" width", chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); sw > float64(width) {
+					t.Errorf("%s: the page is %.0f px wide: it scrolls sideways", where, sw)
+				}
+				if w := pageWeight(t, ctx, n.URL); w > 200_000 || w == 0 {
+					t.Errorf("%s: %d bytes on the wire, want under 200 kB", where, w)
+				} else if pg.name == "search" && width == 360 {
+					t.Logf("%s: %d bytes on the wire", where, w)
+				}
+				if width == 360 {
+					checkAccessibility(t, ctx, axe, where)
+				}
+				screenshot(t, ctx, where)
+			}
+		}
+	}
+}

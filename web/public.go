@@ -1,0 +1,559 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/search"
+)
+
+// The public pages: what anyone may read without an account. They are
+// server-rendered and work without JavaScript; static/app.js only draws
+// the map over a list that is already on the page.
+
+// mapData is what static/app.js draws: markers and the tile server.
+type mapData struct {
+	Tiles       string      `json:"tiles,omitempty"`
+	Attribution string      `json:"attribution,omitempty"`
+	Markers     []mapMarker `json:"markers"`
+}
+
+type mapMarker struct {
+	Lat  float64 `json:"lat"`
+	Lon  float64 `json:"lon"`
+	Name string  `json:"name"`
+	URL  string  `json:"url"`
+	Info string  `json:"info,omitempty"`
+}
+
+func (s *Server) newMap() *mapData {
+	m := &mapData{Tiles: s.TileURL, Markers: []mapMarker{}}
+	if strings.Contains(s.TileURL, "openstreetmap.org") {
+		m.Attribution = "© OpenStreetMap"
+	}
+	return m
+}
+
+// categoryTile is a top-level category on the home page.
+type categoryTile struct {
+	Code  string
+	Label localText
+}
+
+type homePage struct {
+	Description localText
+	Categories  []categoryTile
+	Local       int
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	d := homePage{Description: p.Local(o.Description)}
+	for _, c := range s.Catalog.Taxonomy().Categories {
+		d.Categories = append(d.Categories, categoryTile{Code: c.Code, Label: p.Local(c.Labels)})
+	}
+	err = s.Catalog.ForEachService(r.Context(), func(*directory.Service) error { d.Local++; return nil })
+	p.Nav, p.Data = "home", d
+	return "home", http.StatusOK, err
+}
+
+// resultView is a search result as the list shows it.
+type resultView struct {
+	Name       localText
+	URL        string
+	Provider   string
+	Distance   string
+	OpenNow    bool
+	Referrals  bool
+	Languages  []string
+	Categories []localText
+}
+
+type facetView struct {
+	Label   localText
+	Count   string
+	URL     string
+	Current bool
+}
+
+type searchPage struct {
+	Query      url.Values
+	Text       string
+	Category   string
+	Postcode   string
+	Radius     string
+	OpenNow    bool
+	Referrals  bool
+	Categories []categoryTile // for the select
+	Total      int
+	Results    []resultView
+	Facets     []facetView
+	Prev, Next string
+	Page       int
+	Pages      int
+	Searched   bool
+}
+
+// searchPage runs the same search as the API, from the same parameters:
+// its URL is the search, to bookmark or send.
+func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	v := r.URL.Query()
+	v.Del("lang")
+	d := searchPage{Query: v, Text: v.Get("q"), Category: v.Get("category"), Postcode: v.Get("postcode"), Radius: v.Get("radius_km")}
+	d.OpenNow, _ = strconv.ParseBool(v.Get("open_now"))
+	d.Referrals, _ = strconv.ParseBool(v.Get("referrals"))
+	for _, c := range s.Catalog.Taxonomy().Categories {
+		d.Categories = append(d.Categories, categoryTile{Code: c.Code, Label: p.Local(c.Labels)})
+	}
+	p.Nav, p.Title, p.Data = "search", p.T("search title"), &d
+	if s.Search == nil {
+		return "search", http.StatusServiceUnavailable, errNotReady
+	}
+	q, err := s.parseSearch(r)
+	if err != nil {
+		p.Error = p.T("search bad query")
+		return "search", http.StatusBadRequest, nil
+	}
+	if q.Near != nil && q.RadiusKm == 0 && d.Postcode != "" {
+		q.RadiusKm = 2 // a postcode alone: its neighbourhood
+	}
+	res, err := s.Search.Search(q)
+	switch {
+	case errors.Is(err, search.ErrNotReady):
+		w.Header().Set("Retry-After", "5")
+		p.Error = p.T("search not ready")
+		return "search", http.StatusServiceUnavailable, nil
+	case errors.Is(err, search.ErrQuery):
+		p.Error = p.T("search bad query")
+		return "search", http.StatusBadRequest, nil
+	case err != nil:
+		return "search", 0, err
+	}
+	d.Searched, d.Total, d.Page = true, res.Total, q.Page
+	d.Pages = (res.Total + q.PerPage - 1) / q.PerPage
+	tax := s.Catalog.Taxonomy()
+	p.Map = s.newMap()
+	for _, h := range res.Hits {
+		rv := s.resultView(p, h, tax)
+		d.Results = append(d.Results, rv)
+		for _, pt := range h.Points {
+			p.Map.Markers = append(p.Map.Markers, mapMarker{Lat: pt.Lat, Lon: pt.Lon, Name: rv.Name.Text, URL: rv.URL, Info: rv.Provider})
+		}
+	}
+	// The map shows more than the page's list when there are more
+	// results: a second, wider page of the same search.
+	if res.Total > len(res.Hits) {
+		wide := q
+		wide.Page, wide.PerPage = 1, search.MaxPerPage
+		if more, err := s.Search.Search(wide); err == nil {
+			p.Map.Markers = p.Map.Markers[:0]
+			for _, h := range more.Hits {
+				rv := s.resultView(p, h, tax)
+				for _, pt := range h.Points {
+					p.Map.Markers = append(p.Map.Markers, mapMarker{Lat: pt.Lat, Lon: pt.Lon, Name: rv.Name.Text, URL: rv.URL, Info: rv.Provider})
+				}
+			}
+		}
+	}
+	for _, f := range res.Facets["category"] {
+		t, ok := tax.Category(f.Value)
+		if !ok {
+			continue
+		}
+		fv := facetView{Label: p.Local(t.Labels), Count: p.Num(f.Count), Current: f.Value == d.Category}
+		u := cloneValues(v)
+		u.Set("category", f.Value)
+		u.Del("page")
+		fv.URL = "/search?" + u.Encode()
+		d.Facets = append(d.Facets, fv)
+		if len(d.Facets) == 12 {
+			break
+		}
+	}
+	page := func(n int) string {
+		u := cloneValues(v)
+		u.Set("page", strconv.Itoa(n))
+		return "/search?" + u.Encode()
+	}
+	if q.Page > 1 {
+		d.Prev = page(q.Page - 1)
+	}
+	if q.Page < d.Pages {
+		d.Next = page(q.Page + 1)
+	}
+	return "search", http.StatusOK, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+func (s *Server) resultView(p *pageData, h search.Hit, tax *directory.Taxonomy) resultView {
+	rv := resultView{Name: p.Local(h.Service.Name), URL: s.servicePageURL(h.URI), Provider: h.Provider, OpenNow: h.OpenNow,
+		Referrals: h.Service.AcceptsReferrals()}
+	if h.DistanceKm != nil {
+		rv.Distance = p.T("km away", *h.DistanceKm)
+	}
+	rv.Languages = languageNames(p.Lang, h.Service.Languages)
+	for _, c := range h.Service.Categories {
+		if t, ok := tax.Category(c); ok && t.Parent != "" {
+			rv.Categories = append(rv.Categories, p.Local(t.Labels))
+		}
+	}
+	return rv
+}
+
+// servicePageURL is where a service's page is: at its own URI for the
+// node's services (the browser's view of the ActivityPub object), and
+// here from the replica for partners' ones.
+func (s *Server) servicePageURL(uri string) string {
+	if id, ok := strings.CutPrefix(uri, s.BaseURL+"/services/"); ok {
+		return "/services/" + url.PathEscape(id)
+	}
+	return "/service?uri=" + url.QueryEscape(uri)
+}
+
+// languageNames names language codes in l ("arabe", "Arabisch", "Arabic").
+func languageNames(l directory.Lang, codes []string) []string {
+	namer := display.Tags(langTags[l])
+	var out []string
+	for _, c := range codes {
+		tag, err := language.Parse(c)
+		if name := namer.Name(tag); err == nil && name != "" {
+			out = append(out, name)
+		} else {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// dayHours is one weekday of a schedule in words.
+type dayHours struct {
+	Day   string
+	Hours string
+	Today bool
+}
+
+type locationView struct {
+	Name          localText
+	Street        string
+	Postcode      string
+	City          string
+	Directions    string
+	Accessibility localText
+	Wheelchair    bool
+}
+
+type servicePage struct {
+	Name               localText
+	Description        localText
+	Provider           string
+	ProviderURL        string
+	Local              bool
+	Categories         []localText
+	Audiences          []localText
+	Fee                localText
+	FeesDescription    localText
+	Eligibility        localText
+	ApplicationProcess localText
+	Languages          []string
+	Week               []dayHours
+	Exceptions         []string
+	ScheduleNotes      localText
+	Locations          []locationView
+	Phones             []directory.Phone
+	Email              string
+	Website            string
+	Referrals          bool
+	ReferralsFrom      string
+	CanRefer           bool
+	URI                string
+}
+
+// localService shows one of the node's services, at its ActivityPub URI.
+func (s *Server) localService(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	sv, err := s.Catalog.Service(r.Context(), pathVar(r, "id"))
+	if err != nil {
+		return "", 0, err
+	}
+	if sv.Status != directory.StatusActive && p.User == nil {
+		return "", 0, directory.ErrNotFound
+	}
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	d := s.serviceView(r.Context(), p, sv, s.BaseURL+"/services/"+sv.ID, o.Name.In(p.Lang), "/actor", true)
+	for _, id := range sv.Locations {
+		l, err := s.Catalog.Location(r.Context(), id)
+		if err != nil {
+			continue
+		}
+		lv := locationView{Name: p.Local(l.Name), Street: l.Address.Street, Postcode: l.Address.Postcode, City: l.Address.City,
+			Accessibility: p.Local(l.Accessibility), Wheelchair: l.WheelchairOK}
+		if l.Point != nil {
+			lv.Directions = directionsURL(*l.Point)
+		}
+		d.Locations = append(d.Locations, lv)
+	}
+	return s.showService(p, d)
+}
+
+// partnerService shows a partner's service from the replica.
+func (s *Server) partnerService(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	uri := r.URL.Query().Get("uri")
+	if id, ok := strings.CutPrefix(uri, s.BaseURL+"/services/"); ok {
+		http.Redirect(w, r, "/services/"+url.PathEscape(id), http.StatusSeeOther)
+		return "", 0, nil
+	}
+	if uri == "" || len(uri) > 2048 || s.Network == nil {
+		return "", 0, directory.ErrNotFound
+	}
+	ps, err := s.Network.PartnerService(r.Context(), uri)
+	if err != nil {
+		return "", 0, err
+	}
+	d := s.serviceView(r.Context(), p, ps.Service, ps.URI, ps.Provider, "/organization?actor="+url.QueryEscape(ps.Actor), false)
+	for _, pt := range ps.Points {
+		d.Locations = append(d.Locations, locationView{Directions: directionsURL(pt)})
+	}
+	return s.showService(p, d)
+}
+
+func (s *Server) showService(p *pageData, d servicePage) (string, int, error) {
+	p.Title, p.Data, p.Nav = d.Name.Text, d, "search"
+	return "service", http.StatusOK, nil
+}
+
+func directionsURL(pt directory.Point) string {
+	return fmt.Sprintf("https://www.openstreetmap.org/directions?route=%%3B%.6f%%2C%.6f", pt.Lat, pt.Lon)
+}
+
+func (s *Server) serviceView(ctx context.Context, p *pageData, sv *directory.Service, uri, provider, providerURL string, local bool) servicePage {
+	tax := s.Catalog.Taxonomy()
+	d := servicePage{
+		Name: p.Local(sv.Name), Description: p.Local(sv.Description), Provider: provider, ProviderURL: providerURL, Local: local,
+		FeesDescription: p.Local(sv.FeesDescription), Eligibility: p.Local(sv.Eligibility),
+		ApplicationProcess: p.Local(sv.ApplicationProcess), Languages: languageNames(p.Lang, sv.Languages),
+		ScheduleNotes: p.Local(sv.Schedule.Notes), Phones: sv.Phones, Email: sv.Email, Website: sv.URL, URI: uri,
+		Referrals: sv.AcceptsReferrals(),
+	}
+	if sv.Referral != nil {
+		d.ReferralsFrom = sv.Referral.From
+	}
+	d.CanRefer = d.Referrals && p.User != nil && !local
+	for _, c := range sv.Categories {
+		if t, ok := tax.Category(c); ok {
+			d.Categories = append(d.Categories, p.Local(t.Labels))
+		}
+	}
+	for _, a := range sv.Audiences {
+		if t, ok := tax.Audience(a); ok {
+			d.Audiences = append(d.Audiences, p.Local(t.Labels))
+		}
+	}
+	if t, ok := tax.Fee(sv.Fee); ok {
+		d.Fee = p.Local(t.Labels)
+	}
+	d.Week, d.Exceptions = s.hoursInWords(p, sv.Schedule)
+	return d
+}
+
+// hoursInWords writes a weekly schedule day by day, Monday first, with
+// today marked, and the exceptions of the coming four weeks.
+func (s *Server) hoursInWords(p *pageData, sc directory.Schedule) ([]dayHours, []string) {
+	loc, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		loc = time.UTC
+	}
+	now := p.now.In(loc)
+	var week []dayHours
+	if len(sc.Weekly) > 0 {
+		for i := range 7 {
+			day := time.Weekday((i + 1) % 7)
+			var spans []string
+			for _, sl := range sc.Weekly {
+				if sl.Day == day {
+					spans = append(spans, p.T("from to", sl.Opens.String(), sl.Closes.String()))
+				}
+			}
+			h := p.T("closed")
+			if len(spans) > 0 {
+				h = strings.Join(spans, ", ")
+			}
+			week = append(week, dayHours{Day: p.T(fmt.Sprintf("weekday %d", day)), Hours: h, Today: day == now.Weekday()})
+		}
+	}
+	var exceptions []string
+	today := now.Format(time.DateOnly)
+	limit := now.AddDate(0, 0, 28).Format(time.DateOnly)
+	for _, e := range sc.Exceptions {
+		if e.Date < today || e.Date > limit {
+			continue
+		}
+		t, err := time.ParseInLocation(time.DateOnly, e.Date, loc)
+		if err != nil {
+			continue
+		}
+		if e.Closed {
+			exceptions = append(exceptions, p.T("closed on", p.Date(t)))
+			continue
+		}
+		var spans []string
+		for _, h := range e.Hours {
+			spans = append(spans, p.T("from to", h.Opens.String(), h.Closes.String()))
+		}
+		exceptions = append(exceptions, p.T("open on", p.Date(t), strings.Join(spans, ", ")))
+	}
+	return week, exceptions
+}
+
+type associationPage struct {
+	Name        localText
+	Description localText
+	Website     string
+	Email       string
+	Phones      []directory.Phone
+	Services    []resultView
+	Local       bool
+}
+
+// association shows the node's association (at its actor's URL).
+func (s *Server) association(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	d := associationPage{Name: p.Local(o.Name), Description: p.Local(o.Description), Website: o.Website, Email: o.Email, Phones: o.Phones, Local: true}
+	tax := s.Catalog.Taxonomy()
+	err = s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
+		if sv.Status == directory.StatusActive {
+			d.Services = append(d.Services, s.resultView(p, search.Hit{URI: s.BaseURL + "/services/" + sv.ID, Service: sv, Provider: o.Name.In(p.Lang)}, tax))
+		}
+		return nil
+	})
+	p.Title, p.Data, p.Nav = d.Name.Text, d, "about"
+	return "association", http.StatusOK, err
+}
+
+// partnerAssociation shows a partner association from the replica: its
+// name and the services it shares.
+func (s *Server) partnerAssociation(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	actor := r.URL.Query().Get("actor")
+	if actor == s.BaseURL+"/actor" {
+		http.Redirect(w, r, "/actor", http.StatusSeeOther)
+		return "", 0, nil
+	}
+	if actor == "" || len(actor) > 2048 || s.Network == nil {
+		return "", 0, directory.ErrNotFound
+	}
+	var d associationPage
+	tax := s.Catalog.Taxonomy()
+	err := s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
+		if ps.Actor == actor && ps.Service != nil {
+			d.Name = localText{Text: ps.Provider, Lang: p.Lang}
+			d.Services = append(d.Services, s.resultView(p, search.Hit{URI: ps.URI, Service: ps.Service, Provider: ps.Provider}, tax))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	if d.Name.Text == "" {
+		rels, err := s.Network.Relations(r.Context())
+		if err != nil {
+			return "", 0, err
+		}
+		for _, rel := range rels {
+			if rel.Actor == actor && rel.State() == "partner" {
+				d.Name = localText{Text: rel.Name, Lang: p.Lang}
+			}
+		}
+		if d.Name.Text == "" {
+			return "", 0, directory.ErrNotFound
+		}
+	}
+	p.Title, p.Data, p.Nav = d.Name.Text, d, "about"
+	return "association", http.StatusOK, nil
+}
+
+type partnerView struct {
+	Name     string
+	Handle   string
+	URL      string
+	Services string
+}
+
+type aboutPage struct {
+	Node     string
+	Partners []partnerView
+	Total    string
+}
+
+// about describes the network as this node knows it: its partners, with
+// the number of services each shares.
+func (s *Server) about(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	d := aboutPage{Node: p.Node}
+	if s.Network != nil {
+		count := map[string]int{}
+		total := 0
+		err := s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
+			count[ps.Actor]++
+			total++
+			return nil
+		})
+		if err != nil {
+			return "", 0, err
+		}
+		rels, err := s.Network.Relations(r.Context())
+		if err != nil {
+			return "", 0, err
+		}
+		for _, rel := range rels {
+			if rel.State() != "partner" {
+				continue
+			}
+			d.Partners = append(d.Partners, partnerView{Name: rel.Name, Handle: rel.Handle,
+				URL: "/organization?actor=" + url.QueryEscape(rel.Actor), Services: p.Num(count[rel.Actor])})
+		}
+		slices.SortFunc(d.Partners, func(a, b partnerView) int { return strings.Compare(a.Name, b.Name) })
+		d.Total = p.Num(total)
+	}
+	p.Title, p.Data, p.Nav = p.T("about title"), d, "about"
+	return "about", http.StatusOK, nil
+}
+
+// errorMessage is the catalogue key of the message shown for a status.
+func errorMessage(code int) string {
+	switch code {
+	case http.StatusNotFound:
+		return "error not found"
+	case http.StatusBadRequest:
+		return "error bad request"
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return "error forbidden"
+	case http.StatusServiceUnavailable:
+		return "error unavailable"
+	default:
+		return "error internal"
+	}
+}
