@@ -106,6 +106,18 @@ func CheckTransition(from, to State, by Side) error {
 	return fmt.Errorf("%w: the %s cannot move a referral from %s to %s (allowed: %v)", ErrTransition, by, from, to, allowed)
 }
 
+// Next lists the states by may move a referral to from from, in the
+// order of States.
+func Next(from State, by Side) []State {
+	var out []State
+	for _, to := range States {
+		if transitions[edge{from, to, by}] {
+			out = append(out, to)
+		}
+	}
+	return out
+}
+
 // Reason codes: why a recipient rejects, and how a referral ends. Only
 // these codes travel back to the sender, never notes.
 var (

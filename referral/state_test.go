@@ -2,6 +2,7 @@ package referral
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -67,6 +68,29 @@ func TestReasons(t *testing.T) {
 	} {
 		if err := CheckReason(tt.to, tt.code); (err == nil) != tt.ok {
 			t.Errorf("CheckReason(%s, %q) = %v", tt.to, tt.code, err)
+		}
+	}
+}
+
+func TestNext(t *testing.T) {
+	for _, c := range []struct {
+		from State
+		by   Side
+		want []State
+	}{
+		{Received, Recipient, []State{Accepted, Rejected}},
+		{Accepted, Recipient, []State{InProgress}},
+		{InProgress, Recipient, []State{OnHold, Completed, Failed}},
+		{Received, Sender, []State{Cancelled}},
+		{Completed, Sender, nil},
+	} {
+		if got := Next(c.from, c.by); !slices.Equal(got, c.want) {
+			t.Errorf("Next(%s, %s) = %v, want %v", c.from, c.by, got, c.want)
+		}
+		for _, to := range Next(c.from, c.by) {
+			if err := CheckTransition(c.from, to, c.by); err != nil {
+				t.Errorf("Next offers %s→%s, which CheckTransition refuses: %v", c.from, to, err)
+			}
 		}
 	}
 }

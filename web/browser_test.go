@@ -109,6 +109,33 @@ func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 	return v
 }
 
+// js runs a script for its effect.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[*runtime.RemoteObject](expr)(ctx, tg)
+		return err
+	})
+}
+
+// waitText waits until sel's text is want (after a click that loads a
+// new page, the old page's element may still be there at first).
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		got, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil && strings.TrimSpace(got) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s reads %q, want %q", sel, got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	return strings.TrimSpace(get(t, ctx, "read "+sel, chromedp.Text(chromedp.CSS(sel))))
@@ -341,5 +368,166 @@ func TestBrowserMainPages(t *testing.T) {
 				screenshot(t, ctx, where)
 			}
 		}
+	}
+}
+
+// login signs a worker in through the login page.
+func login(t *testing.T, ctx context.Context, n *nodetest.Node, email, password string) {
+	t.Helper()
+	do(t, ctx, "log in at "+n.Name,
+		chromedp.Navigate(n.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/referrals"]`)),
+	)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Two real nodes, two browsers: a worker at A refers a resident to B's
+// service with her consent, a worker at B accepts it and reads her data
+// on demand, A sees the new state, A withdraws the consent, and B's page
+// shows the data erased.
+func TestBrowserReferralBetweenTwoNodes(t *testing.T) {
+	nodes := nodetest.Start(t, 2, nodetest.Options{Configure: func(c *node.Config) { c.TileURL = unreachableTiles }})
+	a, b := nodes[0], nodes[1]
+	ta, tb := a.AdminToken(), b.AdminToken()
+	axe := axeSource(t)
+	for _, n := range nodes {
+		tok := ta
+		if n == b {
+			tok = tb
+		}
+		if r := n.Do("POST", "/api/v1/users", tok, `{"email": "worker@`+n.Name+`.test", "role": "worker", "password": "worker-password"}`); r.Status != 201 {
+			t.Fatalf("worker: %d %s", r.Status, r.Body)
+		}
+	}
+	// A asks B to be partners; B accepts.
+	if r := a.Do("POST", "/api/v1/partners", ta, map[string]string{"actor": "@" + b.Name + "@" + b.Addr}); r.Status != 202 {
+		t.Fatalf("partner request: %d %s", r.Status, r.Body)
+	}
+	var rels struct{ Partners []struct{ ID, State string } }
+	waitUntil(t, "B sees the request", func() bool {
+		b.Do("GET", "/api/v1/partners", tb, nil).JSON(t, &rels)
+		return len(rels.Partners) == 1 && rels.Partners[0].State == "pending"
+	})
+	if r := b.Do("POST", "/api/v1/partners/"+rels.Partners[0].ID+"/accept", tb, nil); r.Status != 200 {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
+	}
+	if r := b.Do("POST", "/api/v1/services", tb, `{"name": "Aide au logement", "status": "active", "categories": ["logement-hebergement"],
+	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity", "contact"]}}`); r.Status != 201 {
+		t.Fatalf("service: %d %s", r.Status, r.Body)
+	}
+	waitUntil(t, "A replicates B's service", func() bool {
+		var out struct{ Total int }
+		a.Do("GET", "/api/v1/search?q=logement", "", nil).JSON(t, &out)
+		return out.Total == 1
+	})
+
+	// The worker at A, in French.
+	wa := browser(t, "fr")
+	login(t, wa, a, "worker@"+a.Name+".test", "worker-password")
+	do(t, wa, "find B's service", chromedp.Navigate(a.URL+"/search?q=logement"), chromedp.Click(chromedp.CSS(".result h3 a")),
+		chromedp.WaitVisible(chromedp.CSS("article.service")), chromedp.Click(chromedp.CSS(`a.button[href^="/refer"]`)),
+		chromedp.WaitVisible(chromedp.CSS("form.refer")))
+	// Only what the service asks for is asked: identity and contact,
+	// not the situation or health.
+	fields := get(t, wa, "read the form's fields", chromedp.Evaluate[[]string](`[...document.querySelectorAll("form.refer [name]")].map(e => e.name).filter(n => !["csrf","service","notice_lang","method","attestation","agreed"].includes(n))`))
+	if strings.Join(fields, ",") != "name,birth_date,phone,email,address,preferred_language" {
+		t.Errorf("the form asks for %v", fields)
+	}
+	checkAccessibility(t, wa, axe, "refer form (fr)")
+	// The notice in Dutch, the resident's language.
+	do(t, wa, "show the notice in Dutch", chromedp.Click(chromedp.CSS(`.notice-langs a[lang="nl"]`)), chromedp.WaitVisible(chromedp.CSS(`blockquote.notice[lang="nl"]`)))
+	if notice := text(t, wa, "blockquote.notice"); !strings.Contains(notice, "Aide au logement") || !strings.Contains(notice, "versleuteld") {
+		t.Errorf("the Dutch notice reads %q", notice)
+	}
+	// Sent without ticking the agreement: refused, nothing sent.
+	do(t, wa, "fill the form", chromedp.SendKeys(chromedp.CSS("#f-name"), "Fatima Testmarker"), chromedp.SendKeys(chromedp.CSS("#f-phone"), "+32 470 00 00 00"),
+		js(`document.querySelector('[name=agreed]').removeAttribute('required')`),
+		chromedp.Submit(chromedp.CSS("#f-name")), chromedp.WaitVisible(chromedp.CSS(".error")))
+	if e := text(t, wa, ".error"); !strings.Contains(e, "Cochez l’accord") {
+		t.Errorf("without the agreement: %q", e)
+	}
+	var sent struct{ Referrals []struct{ ID string } }
+	a.Do("GET", "/api/v1/referrals", ta, nil).JSON(t, &sent)
+	if len(sent.Referrals) != 0 {
+		t.Fatalf("a referral was sent without the agreement")
+	}
+	do(t, wa, "agree and send", chromedp.Click(chromedp.CSS(`[name=agreed]`)), chromedp.Submit(chromedp.CSS("#f-name")),
+		chromedp.WaitVisible(chromedp.CSS("#state")))
+	waitUntil(t, "the referral's page", func() bool {
+		return strings.Contains(get(t, wa, "address", chromedp.Location()), "/referrals/")
+	})
+	handle := strings.TrimPrefix(get(t, wa, "address", chromedp.Location()), a.URL+"/referrals/")
+	waitUntil(t, "B's node reports it received", func() bool {
+		do(t, wa, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#state")))
+		return text(t, wa, "#state") == "reçue"
+	})
+
+	// The worker at B, in Dutch, accepts it and opens the data.
+	wb := browser(t, "nl")
+	login(t, wb, b, "worker@"+b.Name+".test", "worker-password")
+	do(t, wb, "open the inbox", chromedp.Navigate(b.URL+"/referrals"), chromedp.WaitVisible(chromedp.CSS("#received")))
+	if h := text(t, wb, "#received"); h != "Ontvangen (1)" {
+		t.Errorf("B's inbox heading = %q", h)
+	}
+	checkAccessibility(t, wb, axe, "referrals (nl)")
+	do(t, wb, "open the referral", chromedp.Click(chromedp.CSS("table.inbox a")), chromedp.WaitVisible(chromedp.CSS("#state")))
+	if got := get(t, wb, "page text", chromedp.Text(chromedp.CSS("main"))); strings.Contains(got, "Testmarker") {
+		t.Error("the resident's data shows before it is asked for")
+	}
+	do(t, wb, "accept", chromedp.Click(chromedp.CSS(`button[data-to="accepted"]`)))
+	waitText(t, wb, "#state", "aanvaard")
+	do(t, wb, "open the data", chromedp.Click(chromedp.CSS("#open-resident")), chromedp.WaitVisible(chromedp.CSS("#resident-data")))
+	if d := text(t, wb, "#resident-data"); !strings.Contains(d, "Fatima Testmarker") || !strings.Contains(d, "+32 470 00 00 00") {
+		t.Errorf("the opened data reads %q", d)
+	}
+	checkAccessibility(t, wb, axe, "referral (nl)")
+	var audit struct {
+		Entries []struct{ Action, Referral string }
+	}
+	b.Do("GET", "/api/v1/audit", tb, nil).JSON(t, &audit)
+	opened := 0
+	for _, e := range audit.Entries {
+		if e.Action == "opened" {
+			opened++
+		}
+	}
+	if opened != 1 {
+		t.Errorf("B's audit log has %d openings, want 1", opened)
+	}
+
+	// A sees the acceptance, then withdraws the consent.
+	waitUntil(t, "A sees the acceptance", func() bool {
+		do(t, wa, "reload", chromedp.Navigate(a.URL+"/referrals/"+handle), chromedp.WaitVisible(chromedp.CSS("#state")))
+		return text(t, wa, "#state") == "acceptée"
+	})
+	do(t, wa, "withdraw", chromedp.Click(chromedp.CSS("#withdraw")), chromedp.WaitVisible(chromedp.CSS("#withdraw-confirm")))
+	checkAccessibility(t, wa, axe, "withdraw confirmation (fr)")
+	do(t, wa, "confirm", chromedp.Click(chromedp.CSS("#withdraw-confirm")))
+	waitText(t, wa, "#state", "annulée")
+	waitUntil(t, "A learns B erased its copy", func() bool {
+		do(t, wa, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#erasure")))
+		return strings.Contains(text(t, wa, "#erasure"), "effacées chez le partenaire le")
+	})
+	do(t, wb, "B's page", chromedp.Navigate(b.URL+"/referrals"), chromedp.Click(chromedp.CSS("table.inbox a")))
+	waitText(t, wb, "#state", "geannuleerd")
+	if st, page := text(t, wb, "#state"), get(t, wb, "page text", chromedp.Text(chromedp.CSS("main"))); st != "geannuleerd" ||
+		!strings.Contains(page, "De gegevens zijn gewist.") || strings.Contains(page, "Testmarker") {
+		t.Errorf("B's page after the withdrawal: state %q, text %q", st, page)
+	}
+	if len(get(t, wb, "open button", chromedp.Nodes(chromedp.CSS("#open-resident"), chromedp.AtLeast(0)))) != 0 {
+		t.Error("B still offers to open erased data")
 	}
 }

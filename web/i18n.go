@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"golang.org/x/text/language"
@@ -86,7 +87,7 @@ func formatNumber(l directory.Lang, n any) string {
 // formatDate writes a day in words: "lundi 21 décembre 2026".
 func formatDate(l directory.Lang, t time.Time) string {
 	return translate(l, "date format", translate(l, fmt.Sprintf("weekday %d", t.Weekday())), t.Day(),
-		translate(l, fmt.Sprintf("month %d", t.Month())), t.Year())
+		translate(l, fmt.Sprintf("month %d", t.Month())), strconv.Itoa(t.Year())) // a year has no thousands separator
 }
 
 // formatDateTime writes a day and a time of day (24-hour clock in the

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
 	"net/http/httptest"
@@ -9,8 +10,10 @@ import (
 	"strings"
 	"testing"
 	"text/template/parse"
+	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
 )
 
 // The three catalogues have the same keys, no empty text, and the same
@@ -179,5 +182,59 @@ func TestLocaleFormats(t *testing.T) {
 		if got := translate(l, "km away", 2.5); got != want {
 			t.Errorf("%s: %q, want %q", l, got, want)
 		}
+	}
+}
+
+// The messages whose keys are built in code exist too: referral states,
+// reason codes, transitions, the resident form's fields, calendar names.
+func TestBuiltMessageKeysExist(t *testing.T) {
+	keys := []string{"date format", "date time format"}
+	for _, s := range referral.States {
+		keys = append(keys, "state "+string(s))
+		for _, by := range []referral.Side{referral.Sender, referral.Recipient} {
+			for _, to := range referral.Next(s, by) {
+				if to != referral.Cancelled {
+					keys = append(keys, "move to "+string(to))
+				}
+			}
+		}
+	}
+	codes := slices.Clone(referral.RejectReasons)
+	for _, cs := range referral.Outcomes {
+		codes = append(codes, cs...)
+	}
+	for _, c := range codes {
+		keys = append(keys, "reason "+c)
+	}
+	for _, f := range residentForm {
+		keys = append(keys, "field "+f.Name)
+	}
+	for _, m := range referral.Methods {
+		keys = append(keys, string(m))
+	}
+	for _, c := range directory.DataCategories {
+		keys = append(keys, string(c))
+	}
+	for i := range 7 {
+		keys = append(keys, fmt.Sprintf("weekday %d", i))
+	}
+	for i := 1; i <= 12; i++ {
+		keys = append(keys, fmt.Sprintf("month %d", i))
+	}
+	for code := 400; code < 600; code++ {
+		keys = append(keys, errorMessage(code))
+	}
+	for _, k := range keys {
+		for _, l := range directory.Langs {
+			if !hasMessage(l, k) {
+				t.Errorf("%q is missing in %s", k, l)
+			}
+		}
+	}
+	if got := formatDate(directory.FR, time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)); got != "lundi 21 décembre 2026" {
+		t.Errorf("French date = %q", got)
+	}
+	if got := formatDateTime(directory.EN, time.Date(2026, 12, 21, 9, 5, 0, 0, time.UTC)); got != "Monday 21 December 2026 at 09:05" {
+		t.Errorf("English date and time = %q", got)
 	}
 }

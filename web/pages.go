@@ -20,7 +20,8 @@ var templateFS embed.FS
 
 // pageNames lists the page templates; each is templates/<name>.html
 // defining "content", rendered inside templates/layout.html.
-var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error"}
+var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error",
+	"refer", "notice", "referrals", "referral"}
 
 const sessionCookie = "maillage_session"
 
@@ -230,7 +231,17 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name string,
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	p.Nav, p.Data = "login", safeNext(r.URL.Query().Get("next"))
 	return "login", http.StatusOK, nil
+}
+
+// safeNext keeps a page of this node to go back to after login: a path,
+// never another site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || len(next) > 2048 {
+		return ""
+	}
+	return next
 }
 
 // login checks the form and starts a new session. A fresh session id is
@@ -240,6 +251,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, p *pageData) (str
 	if err := r.ParseForm(); err != nil {
 		return "login", http.StatusBadRequest, nil
 	}
+	p.Data = safeNext(r.PostForm.Get("next"))
 	u, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), clientAddr(r))
 	switch {
 	case errors.Is(err, account.ErrThrottled):
@@ -262,7 +274,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, p *pageData) (str
 		Name: sessionCookie, Value: value, Path: "/", Expires: sess.Expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
-	http.Redirect(w, r, s.urlFor("home"), http.StatusSeeOther)
+	to := safeNext(r.PostForm.Get("next"))
+	if to == "" {
+		to = s.urlFor("home")
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return "", 0, nil
 }
 

@@ -39,8 +39,8 @@ type Deps struct {
 // Server is the node's HTTP handler.
 type Server struct {
 	Deps
-	log    *slog.Logger
-	router *mux.Router
+	log     *slog.Logger
+	router  *mux.Router
 	pages   templates
 	h       http.Handler
 	csrfKey []byte

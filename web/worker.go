@@ -1,0 +1,544 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
+)
+
+// The worker's pages: refer a resident to a partner's service, the sent
+// and received referrals, and one referral's page. None of them is
+// cached; the resident's data appears only on the page a worker asks for
+// it (a POST, logged in the audit).
+
+// noticeVersion is the version of the consent notice shown to residents
+// (locales: "consent notice"); it changes with its text.
+const noticeVersion = "2026-11"
+
+// consentNotice is the notice a resident reads before agreeing, in l.
+func consentNotice(l directory.Lang, provider, service string) string {
+	return translate(l, "consent notice", provider, service)
+}
+
+func noticeHash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// needLogin sends a visitor without a session to the login page, back
+// here afterwards.
+func needLogin(w http.ResponseWriter, r *http.Request, p *pageData) bool {
+	if p.User != nil {
+		return false
+	}
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	return true
+}
+
+// residentField is one input of the referral form, asked only when the
+// service's policy asks for its category.
+type residentField struct {
+	Name      string // in the resident's data (referral.ParseResident)
+	Label     string
+	Kind      string // text, date, tel, email, textarea, lines
+	Category  directory.DataCategory
+	Value     string
+	Required  bool
+	Autofill  string
+	InputMode string
+}
+
+var residentForm = []residentField{
+	{Name: "name", Kind: "text", Category: directory.DataIdentity, Required: true, Autofill: "off"},
+	{Name: "birth_date", Kind: "date", Category: directory.DataIdentity},
+	{Name: "phone", Kind: "tel", Category: directory.DataContact, InputMode: "tel"},
+	{Name: "email", Kind: "email", Category: directory.DataContact},
+	{Name: "address", Kind: "textarea", Category: directory.DataContact},
+	{Name: "preferred_language", Kind: "text", Category: directory.DataContact},
+	{Name: "situation", Kind: "textarea", Category: directory.DataSituation},
+	{Name: "household", Kind: "text", Category: directory.DataSituation},
+	{Name: "documents", Kind: "lines", Category: directory.DataDocuments},
+	{Name: "health", Kind: "textarea", Category: directory.DataSpecial},
+}
+
+type referPage struct {
+	Service     localText
+	ServiceURI  string
+	Provider    string
+	Categories  []string // message keys of what the service asks for
+	Fields      []residentField
+	Special     bool
+	Methods     []string
+	Method      string
+	NoticeLang  directory.Lang
+	NoticeLangs []langLink
+	Notice      string
+	Attestation string
+	Problems    []string
+}
+
+// referForm shows what the receiving service needs, and asks only that.
+func (s *Server) referForm(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	d, err := s.referData(r, p)
+	if err != nil {
+		return "", 0, err
+	}
+	p.Title, p.Data, p.Nav = p.T("refer title"), d, "referrals"
+	return "refer", http.StatusOK, nil
+}
+
+func (s *Server) referData(r *http.Request, p *pageData) (*referPage, error) {
+	if s.Referrals == nil || s.Network == nil {
+		return nil, errNotReady
+	}
+	uri := r.FormValue("service")
+	if uri == "" || len(uri) > 2048 {
+		return nil, directory.ErrNotFound
+	}
+	ps, err := s.Network.PartnerService(r.Context(), uri)
+	if err != nil {
+		return nil, err
+	}
+	if !ps.Service.AcceptsReferrals() {
+		return nil, directory.ErrNotFound
+	}
+	d := &referPage{Service: p.Local(ps.Service.Name), ServiceURI: ps.URI, Provider: ps.Provider, NoticeLang: p.Lang,
+		Method: string(referral.OnScreen)}
+	if l, ok := directory.ParseLang(r.FormValue("notice_lang")); ok {
+		d.NoticeLang = l
+	}
+	for _, m := range referral.Methods {
+		d.Methods = append(d.Methods, string(m))
+	}
+	if m := r.FormValue("method"); slices.Contains(d.Methods, m) {
+		d.Method = m
+	}
+	d.Attestation = r.FormValue("attestation")
+	asked := ps.Service.Referral.Categories
+	for _, c := range asked {
+		d.Categories = append(d.Categories, string(c))
+		if c == directory.DataSpecial {
+			d.Special = true
+		}
+	}
+	for _, f := range residentForm {
+		if slices.Contains(asked, f.Category) {
+			f.Label = p.T("field " + f.Name)
+			f.Value = r.PostFormValue(f.Name)
+			d.Fields = append(d.Fields, f)
+		}
+	}
+	d.Notice = consentNotice(d.NoticeLang, ps.Provider, ps.Service.Name.In(d.NoticeLang))
+	for _, l := range directory.Langs {
+		u := url.Values{"service": {ps.URI}, "notice_lang": {string(l)}}
+		d.NoticeLangs = append(d.NoticeLangs, langLink{Lang: l, Label: langLabels[l], URL: "/refer?" + u.Encode(), Current: l == d.NoticeLang})
+	}
+	return d, nil
+}
+
+// refer records the consent and sends the referral.
+func (s *Server) refer(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	d, err := s.referData(r, p)
+	if err != nil {
+		return "", 0, err
+	}
+	p.Title, p.Data, p.Nav = p.T("refer title"), d, "referrals"
+	if r.PostFormValue("agreed") != "yes" {
+		d.Problems = append(d.Problems, p.T("refer not agreed"))
+	}
+	resident := map[string]any{}
+	var cats []directory.DataCategory
+	for _, f := range d.Fields {
+		v := strings.TrimSpace(f.Value)
+		if v == "" {
+			if f.Required {
+				d.Problems = append(d.Problems, p.T("refer field required", f.Label))
+			}
+			continue
+		}
+		if f.Kind == "lines" {
+			var lines []string
+			for _, l := range strings.Split(v, "\n") {
+				if l = strings.TrimSpace(l); l != "" {
+					lines = append(lines, l)
+				}
+			}
+			resident[f.Name] = lines
+		} else {
+			resident[f.Name] = v
+		}
+		if !slices.Contains(cats, f.Category) {
+			cats = append(cats, f.Category)
+		}
+	}
+	special := slices.Contains(cats, directory.DataSpecial)
+	if special && r.PostFormValue("special_agreed") != "yes" {
+		d.Problems = append(d.Problems, p.T("refer special not agreed"))
+	}
+	if len(d.Problems) > 0 {
+		return "refer", http.StatusBadRequest, nil
+	}
+	raw, err := json.Marshal(resident)
+	if err != nil {
+		return "", 0, err
+	}
+	ref, err := s.Referrals.Refer(r.Context(), d.ServiceURI, referral.Request{
+		Resident: raw, Special: special, Worker: p.User.ID,
+		Consent: referral.ConsentInput{Method: referral.Method(d.Method), Categories: cats, NoticeVersion: noticeVersion,
+			NoticeHash: noticeHash(d.Notice), NoticeLang: string(d.NoticeLang), Attestation: d.Attestation, GivenAt: s.Now()},
+	})
+	if err != nil {
+		// What was refused, in the words of the checks: field names and
+		// rules, never the resident's data.
+		if pr, ok := directory.AsProblems(err); ok {
+			for _, x := range pr {
+				d.Problems = append(d.Problems, x.Field+": "+x.Message)
+			}
+			return "refer", http.StatusBadRequest, nil
+		}
+		if errors.Is(err, referral.ErrRefused) || errors.Is(err, referral.ErrResident) || errors.Is(err, referral.ErrConsent) {
+			d.Problems = append(d.Problems, err.Error())
+			return "refer", http.StatusBadRequest, nil
+		}
+		return "refer", 0, err
+	}
+	http.Redirect(w, r, "/referrals/"+url.PathEscape(referral.Handle(ref.ID)), http.StatusSeeOther)
+	return "", 0, nil
+}
+
+// noticePage is the consent notice alone, to print or show on screen.
+func (s *Server) noticePage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	d, err := s.referData(r, p)
+	if err != nil {
+		return "", 0, err
+	}
+	p.Lang = d.NoticeLang // the whole page in the resident's language
+	p.Title, p.Data = p.T("consent notice title"), d
+	return "notice", http.StatusOK, nil
+}
+
+type referralRow struct {
+	URL      string
+	Service  string
+	Partner  string
+	State    string
+	StateKey referral.State
+	Updated  string
+}
+
+type stateCount struct {
+	State   string
+	Count   string
+	URL     string
+	Current bool
+}
+
+type referralsPage struct {
+	Sent, Received             []referralRow
+	SentCounts, ReceivedCounts []stateCount
+	Filter                     referral.State
+}
+
+// referralsPage lists the referrals sent and received, as two inboxes
+// with their counts by state; ?state= filters both.
+func (s *Server) referralsPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	if s.Referrals == nil {
+		return "", 0, errNotReady
+	}
+	d := referralsPage{Filter: referral.State(r.URL.Query().Get("state"))}
+	if d.Filter != "" && !d.Filter.Valid() {
+		d.Filter = ""
+	}
+	names := s.serviceNames(r, p)
+	counts := map[referral.Side]map[referral.State]int{referral.Sender: {}, referral.Recipient: {}}
+	err := s.Referrals.ForEachReferral(r.Context(), func(ref *referral.Referral) error {
+		counts[ref.Side][ref.State]++
+		if d.Filter != "" && ref.State != d.Filter {
+			return nil
+		}
+		row := referralRow{URL: "/referrals/" + url.PathEscape(referral.Handle(ref.ID)), Service: names(ref.Service),
+			State: p.T("state " + string(ref.State)), StateKey: ref.State, Updated: p.DateTime(ref.Updated.In(brussels()))}
+		if ref.Side == referral.Sender {
+			row.Partner = actorHost(ref.Recipient)
+			d.Sent = append(d.Sent, row)
+		} else {
+			row.Partner = actorHost(ref.Sender)
+			d.Received = append(d.Received, row)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	for _, side := range []referral.Side{referral.Sender, referral.Recipient} {
+		var cs []stateCount
+		for _, st := range referral.States {
+			if n := counts[side][st]; n > 0 {
+				cs = append(cs, stateCount{State: p.T("state " + string(st)), Count: p.Num(n), URL: "/referrals?state=" + string(st), Current: st == d.Filter})
+			}
+		}
+		if side == referral.Sender {
+			d.SentCounts = cs
+		} else {
+			d.ReceivedCounts = cs
+		}
+	}
+	p.Title, p.Data, p.Nav = p.T("referrals title"), d, "referrals"
+	return "referrals", http.StatusOK, nil
+}
+
+// serviceNames returns a lookup of service names by URI, local or
+// replicated, in the page's language.
+func (s *Server) serviceNames(r *http.Request, p *pageData) func(uri string) string {
+	cache := map[string]string{}
+	return func(uri string) string {
+		if n, ok := cache[uri]; ok {
+			return n
+		}
+		name := uri
+		if id, ok := strings.CutPrefix(uri, s.BaseURL+"/services/"); ok {
+			if sv, err := s.Catalog.Service(r.Context(), id); err == nil {
+				name = sv.Name.In(p.Lang)
+			}
+		} else if s.Network != nil {
+			if ps, err := s.Network.PartnerService(r.Context(), uri); err == nil {
+				name = ps.Service.Name.In(p.Lang)
+			}
+		}
+		cache[uri] = name
+		return name
+	}
+}
+
+func actorHost(actor string) string {
+	if u, err := url.Parse(actor); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return actor
+}
+
+func brussels() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Brussels"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+type timelineEntry struct {
+	At     string
+	What   string
+	Reason string
+}
+
+type transitionButton struct {
+	To      string
+	Label   string
+	Reasons []reasonOption // empty: no reason needed
+}
+
+type reasonOption struct {
+	Code, Label string
+}
+
+type referralPage struct {
+	Handle        string
+	Service       string
+	Partner       string
+	Sent          bool
+	State         string
+	Terminal      bool
+	Method        string
+	Categories    []string
+	Given         string
+	Expires       string
+	Timeline      []timelineEntry
+	Buttons       []transitionButton
+	CanOpen       bool
+	Resident      []residentValue
+	Erased        string
+	PartnerErased string
+	CanWithdraw   bool
+	Confirm       bool
+}
+
+type residentValue struct {
+	Label string
+	Value string
+}
+
+// referralPageData builds a referral's page; resident, when set, is shown.
+func (s *Server) referralPageData(r *http.Request, p *pageData, ref *referral.Referral, resident referral.Resident) referralPage {
+	loc := brussels()
+	names := s.serviceNames(r, p)
+	d := referralPage{Handle: referral.Handle(ref.ID), Service: names(ref.Service), Sent: ref.Side == referral.Sender,
+		State: p.T("state " + string(ref.State)), Terminal: ref.State.Terminal(), Method: p.T(string(ref.Consent.Method)),
+		Given: p.DateTime(ref.Consent.GivenAt.In(loc)), Expires: p.Date(ref.Consent.ExpiresAt.In(loc)), CanOpen: ref.Sealed != nil}
+	d.Partner = actorHost(ref.Recipient)
+	if !d.Sent {
+		d.Partner = actorHost(ref.Sender)
+	}
+	for _, c := range ref.Consent.Categories {
+		d.Categories = append(d.Categories, p.T(string(c)))
+	}
+	for _, e := range ref.History {
+		te := timelineEntry{At: p.DateTime(e.At.In(loc)), What: p.T("state " + string(e.To))}
+		if e.Reason != "" {
+			te.Reason = p.T("reason " + e.Reason)
+		}
+		d.Timeline = append(d.Timeline, te)
+	}
+	side := referral.Recipient
+	if d.Sent {
+		side = referral.Sender
+	}
+	for _, to := range referral.Next(ref.State, side) {
+		if to == referral.Cancelled {
+			continue // by withdrawing consent, below
+		}
+		b := transitionButton{To: string(to), Label: p.T("move to " + string(to))}
+		var codes []string
+		switch to {
+		case referral.Rejected:
+			codes = referral.RejectReasons
+		case referral.Completed, referral.Failed:
+			codes = referral.Outcomes[to]
+		}
+		for _, c := range codes {
+			b.Reasons = append(b.Reasons, reasonOption{Code: c, Label: p.T("reason " + c)})
+		}
+		d.Buttons = append(d.Buttons, b)
+	}
+	d.CanWithdraw = d.Sent && ref.Erasure == nil
+	if ref.Erasure != nil {
+		d.Erased = p.T("erased on", p.DateTime(ref.Erasure.At.In(loc)))
+	}
+	if ref.RemoteErasure != nil {
+		d.PartnerErased = p.T("partner erased on", p.DateTime(ref.RemoteErasure.At.In(loc)))
+	} else if d.Sent && ref.Erasure != nil {
+		d.PartnerErased = p.T("partner erasure pending")
+	}
+	for _, f := range residentForm {
+		v, ok := resident[f.Name]
+		if !ok {
+			continue
+		}
+		rv := residentValue{Label: p.T("field " + f.Name)}
+		switch v := v.(type) {
+		case []string:
+			rv.Value = strings.Join(v, ", ")
+		case []any:
+			var parts []string
+			for _, x := range v {
+				if s, ok := x.(string); ok {
+					parts = append(parts, s)
+				}
+			}
+			rv.Value = strings.Join(parts, ", ")
+		case string:
+			rv.Value = v
+		}
+		d.Resident = append(d.Resident, rv)
+	}
+	return d
+}
+
+func (s *Server) referralOf(r *http.Request) (*referral.Referral, error) {
+	if s.Referrals == nil {
+		return nil, errNotReady
+	}
+	return s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
+}
+
+// referralView shows one referral: its timeline and what can be done.
+func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	ref, err := s.referralOf(r)
+	if err != nil {
+		return "", 0, err
+	}
+	d := s.referralPageData(r, p, ref, nil)
+	d.Confirm = r.URL.Query().Get("confirm") == "withdraw" && d.CanWithdraw
+	p.Title, p.Data, p.Nav = p.T("referral title"), d, "referrals"
+	return "referral", http.StatusOK, nil
+}
+
+// openResident shows the resident's data, on demand; the opening is in
+// the audit log.
+func (s *Server) openResident(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	ref, err := s.referralOf(r)
+	if err != nil {
+		return "", 0, err
+	}
+	resident, err := s.Referrals.OpenReferral(r.Context(), ref.ID, p.User.ID)
+	if err != nil {
+		return "", 0, err
+	}
+	d := s.referralPageData(r, p, ref, resident)
+	p.Title, p.Data, p.Nav = p.T("referral title"), d, "referrals"
+	return "referral", http.StatusOK, nil
+}
+
+// moveReferral applies a transition chosen with a button.
+func (s *Server) moveReferral(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	ref, err := s.referralOf(r)
+	if err != nil {
+		return "", 0, err
+	}
+	to := referral.State(r.PostFormValue("to"))
+	if _, err := s.Referrals.MoveReferral(r.Context(), ref.ID, to, r.PostFormValue("reason"), p.User.ID); err != nil {
+		if errors.Is(err, referral.ErrTransition) {
+			d := s.referralPageData(r, p, ref, nil)
+			p.Title, p.Data, p.Error = p.T("referral title"), d, p.T("transition refused")
+			return "referral", http.StatusConflict, nil
+		}
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/referrals/"+url.PathEscape(referral.Handle(ref.ID)), http.StatusSeeOther)
+	return "", 0, nil
+}
+
+// withdrawConsent withdraws the resident's consent: the referral is
+// cancelled and its data erased here and at the partner.
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if needLogin(w, r, p) {
+		return "", 0, nil
+	}
+	ref, err := s.referralOf(r)
+	if err != nil {
+		return "", 0, err
+	}
+	if _, err := s.Referrals.WithdrawReferral(r.Context(), ref.ID, p.User.ID); err != nil {
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/referrals/"+url.PathEscape(referral.Handle(ref.ID)), http.StatusSeeOther)
+	return "", 0, nil
+}
