@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -530,4 +531,128 @@ func TestBrowserReferralBetweenTwoNodes(t *testing.T) {
 	if len(get(t, wb, "open button", chromedp.Nodes(chromedp.CSS("#open-resident"), chromedp.AtLeast(0)))) != 0 {
 		t.Error("B still offers to open erased data")
 	}
+}
+
+// An admin creates a service with two opening slots on one day, in
+// French and Dutch side by side, with a category from the picker; the
+// public page shows both slots, and the form passes axe-core.
+func TestBrowserAdminCreatesService(t *testing.T) {
+	n := sampleNode(t)
+	axe := axeSource(t)
+	ctx := browser(t, "fr")
+	do(t, ctx, "log in", chromedp.Navigate(n.URL+"/admin/services/new"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), n.AdminEmail), chromedp.SendKeys(chromedp.CSS("#password"), n.AdminPassword),
+		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS("form.editor")))
+	checkAccessibility(t, ctx, axe, "service editor (fr)")
+	screenshot(t, ctx, "service-editor-fr-1280")
+	do(t, ctx, "fill the form",
+		chromedp.SendKeys(chromedp.CSS("#name_fr"), "Permanence logement"),
+		chromedp.SendKeys(chromedp.CSS("#name_nl"), "Woonspreekuur"),
+		chromedp.SendKeys(chromedp.CSS("#description_fr"), "Aide pour trouver un logement."),
+		js(`document.querySelector('details').open = true`),
+		chromedp.Click(chromedp.CSS(`input[name=category][value="logement-hebergement"]`)),
+		// Two slots on Tuesday: the first two rows.
+		js(`(() => {
+			const days = document.querySelectorAll('select[name=slot_day]');
+			const opens = document.querySelectorAll('input[name=slot_opens]');
+			const closes = document.querySelectorAll('input[name=slot_closes]');
+			days[0].value = "2"; opens[0].value = "09:00"; closes[0].value = "12:00";
+			days[1].value = "2"; opens[1].value = "14:00"; closes[1].value = "17:30";
+		})()`),
+		chromedp.Submit(chromedp.CSS("#name_fr")),
+		chromedp.WaitVisible(chromedp.CSS(".saved")),
+	)
+	do(t, ctx, "open the public page", chromedp.Click(chromedp.CSS(".saved a")), chromedp.WaitVisible(chromedp.CSS("article.service")))
+	if name := text(t, ctx, "h1"); name != "Permanence logement" {
+		t.Errorf("public name = %q", name)
+	}
+	rows := get(t, ctx, "read the hours", chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.hours tr")].map(r => r.innerText.replace(/\s+/g, " ").trim())`))
+	if len(rows) != 7 || rows[1] != "mardi de 09:00 à 12:00, de 14:00 à 17:30" {
+		t.Errorf("the hours read %q", rows)
+	}
+	// Published by default: the public search finds it by its Dutch name.
+	waitUntil(t, "the new service searchable", func() bool {
+		var found struct{ Total int }
+		n.Do("GET", "/api/v1/search?q=woonspreekuur", "", nil).JSON(t, &found)
+		return found.Total == 1
+	})
+	// A slot that ends before it opens is refused with the field named,
+	// and nothing is saved.
+	do(t, ctx, "a bad slot", chromedp.Navigate(n.URL+"/admin/services/new"), chromedp.WaitVisible(chromedp.CSS("form.editor")),
+		chromedp.SendKeys(chromedp.CSS("#name_fr"), "Service mal réglé"),
+		js(`(() => { document.querySelector('input[name=slot_opens]').value = "18:00"; document.querySelector('input[name=slot_closes]').value = "09:00"; })()`),
+		chromedp.Submit(chromedp.CSS("#name_fr")), chromedp.WaitVisible(chromedp.CSS(".error")))
+	if e := text(t, ctx, ".error"); !strings.Contains(e, "schedule") {
+		t.Errorf("the bad slot reads %q", e)
+	}
+	var all struct{ Total int }
+	n.Do("GET", "/api/v1/services?per_page=1", "", nil).JSON(t, &all)
+	if all.Total != 4 {
+		t.Errorf("%d services stored, want the 3 samples and the new one", all.Total)
+	}
+}
+
+// Every admin page renders for an admin, accessibly, in the three
+// languages at phone width; a worker is refused them and a visitor is
+// sent to the login page.
+func TestBrowserAdminPages(t *testing.T) {
+	n := sampleNode(t)
+	axe := axeSource(t)
+	tok := n.AdminToken()
+	if r := n.Do("POST", "/api/v1/users", tok, `{"email": "worker@`+n.Name+`.test", "role": "worker", "password": "worker-password"}`); r.Status != 201 {
+		t.Fatalf("worker: %d %s", r.Status, r.Body)
+	}
+	if r := n.Do("POST", "/api/v1/blocklist", tok, `{"host": "spam.example"}`); r.Status != 200 && r.Status != 201 && r.Status != 204 {
+		t.Fatalf("block: %d %s", r.Status, r.Body)
+	}
+	pages := []string{"/admin", "/admin/services", "/admin/services/new", "/admin/organization", "/admin/partners", "/admin/users", "/admin/blocklist", "/admin/audit", "/referrals"}
+	for _, lang := range []string{"fr", "nl", "en"} {
+		ctx := browser(t, lang)
+		do(t, ctx, "log in", chromedp.Navigate(n.URL+"/login"), chromedp.SendKeys(chromedp.CSS("#email"), n.AdminEmail),
+			chromedp.SendKeys(chromedp.CSS("#password"), n.AdminPassword), chromedp.Submit(chromedp.CSS("#password")),
+			chromedp.WaitVisible(chromedp.CSS(`a[href="/admin"]`)))
+		for _, path := range pages {
+			where := fmt.Sprintf("%s-%s-360", strings.ReplaceAll(strings.Trim(path, "/"), "/", "-"), lang)
+			do(t, ctx, where, chromedp.EmulateViewport(360, 800), chromedp.Navigate(n.URL+path), chromedp.WaitReady(chromedp.CSS("footer")))
+			if h := text(t, ctx, "h1"); h == "" || h == translateTitle(lang) {
+				t.Errorf("%s: heading %q", where, h)
+			}
+			if sw := get(t, ctx, where+" width", chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); sw > 360 {
+				wide := get(t, ctx, "wide elements", chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > 361).slice(0, 5).map(e => e.tagName + "." + e.className + "#" + e.id)`))
+				t.Errorf("%s: the page is %.0f px wide: %v", where, sw, wide)
+			}
+			checkAccessibility(t, ctx, axe, where)
+			screenshot(t, ctx, where)
+		}
+	}
+	// A worker and a visitor.
+	worker := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range pages[:len(pages)-1] {
+		resp, err := worker.Get(n.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+			t.Errorf("a visitor at %s: %d %s", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	wctx := browser(t, "fr")
+	do(t, wctx, "worker logs in", chromedp.Navigate(n.URL+"/login"), chromedp.SendKeys(chromedp.CSS("#email"), "worker@"+n.Name+".test"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "worker-password"), chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/referrals"]`)))
+	if len(get(t, wctx, "admin link", chromedp.Nodes(chromedp.CSS(`a[href="/admin"]`), chromedp.AtLeast(0)))) != 0 {
+		t.Error("a worker sees the admin menu")
+	}
+	for _, path := range pages[:len(pages)-1] {
+		do(t, wctx, "worker at "+path, chromedp.Navigate(n.URL+path), chromedp.WaitReady(chromedp.CSS("footer")))
+		if h := text(t, wctx, "h1"); h != "Oups" {
+			t.Errorf("a worker at %s sees %q", path, h)
+		}
+	}
+}
+
+func translateTitle(lang string) string {
+	return map[string]string{"fr": "Oups", "nl": "Oeps", "en": "Oops"}[lang]
 }

@@ -221,6 +221,11 @@ func TestBuiltMessageKeysExist(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		keys = append(keys, fmt.Sprintf("month %d", i))
 	}
+	for _, st := range []string{"partner", "pending", "requested", "following", "follower", "subscriber", "rejected", "none"} {
+		keys = append(keys, "relation "+st)
+	}
+	keys = append(keys, "partner accept", "partner decline", "partner end", "role admin", "role worker", "suggested via",
+		"partner request failed", "user not added", "form name", "form description", "form eligibility", "form application")
 	for code := 400; code < 600; code++ {
 		keys = append(keys, errorMessage(code))
 	}

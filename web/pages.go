@@ -21,7 +21,8 @@ var templateFS embed.FS
 // pageNames lists the page templates; each is templates/<name>.html
 // defining "content", rendered inside templates/layout.html.
 var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error",
-	"refer", "notice", "referrals", "referral"}
+	"refer", "notice", "referrals", "referral",
+	"admin", "admin-services", "service-form", "admin-partners", "admin-users", "admin-blocklist", "admin-audit", "org-form"}
 
 const sessionCookie = "maillage_session"
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -338,10 +339,16 @@ func (x *Index) PutBatch(docs []Doc) error { return x.Apply(docs, nil) }
 func (x *Index) Delete(uri string) error { return x.Apply(nil, []string{uri}) }
 
 // Apply indexes puts and removes deletes, all or nothing: documents are
-// analysed before the index is locked, so a bad one changes nothing.
+// analysed before the index is locked, so a bad one changes nothing. A
+// service that is not offered (inactive or defunct) is not searchable:
+// putting it removes it.
 func (x *Index) Apply(puts []Doc, deletes []string) error {
 	ps := make([]*prepared, 0, len(puts))
 	for _, d := range puts {
+		if d.Service != nil && (d.Service.Status == directory.StatusInactive || d.Service.Status == directory.StatusDefunct) {
+			deletes = append(slices.Clip(deletes), d.URI)
+			continue
+		}
 		p, err := x.prepare(d)
 		if err != nil {
 			return err

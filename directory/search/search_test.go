@@ -330,3 +330,34 @@ func TestHotSlotIsHalfACacheLine(t *testing.T) {
 		t.Errorf("hotSlot is %d bytes, want 32", n)
 	}
 }
+
+// A service that is not offered is not found: inactive or defunct ones
+// leave the index, and come back when active again.
+func TestOnlyOfferedServicesAreFound(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := func(status directory.Status) Doc {
+		return Doc{URI: "https://n.example/services/s1", Actor: "https://n.example/actor",
+			Service: &directory.Service{ID: "s1", Name: directory.T(directory.FR, "Vestiaire solidaire"), Status: status}}
+	}
+	found := func() int {
+		r, err := x.Search(Query{Text: "vestiaire"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Total
+	}
+	for _, c := range []struct {
+		status directory.Status
+		want   int
+	}{{directory.StatusActive, 1}, {directory.StatusInactive, 0}, {directory.StatusActive, 1}, {directory.StatusDefunct, 0}, {directory.StatusTempClosed, 1}} {
+		if err := x.Put(doc(c.status)); err != nil {
+			t.Fatal(err)
+		}
+		if got := found(); got != c.want {
+			t.Errorf("a %s service: found %d, want %d", c.status, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,566 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
+	"github.com/maillage/maillage/web/account"
+)
+
+// The association admin's pages: services (with their schedules, in the
+// three languages side by side), locations, the organisation, partners,
+// staff accounts, the blocklist, the audit log and the backup. They drive
+// the same catalogue and network as the JSON API, so the same checks
+// apply; every problem is shown with the field it concerns.
+
+// needAdmin sends a visitor to the login page, and refuses a worker.
+func needAdmin(w http.ResponseWriter, r *http.Request, p *pageData) (stop bool, err error) {
+	if needLogin(w, r, p) {
+		return true, nil
+	}
+	if p.User.Role != account.RoleAdmin {
+		return true, errAdminOnly
+	}
+	return false, nil
+}
+
+var errAdminOnly = fmt.Errorf("admins only: %w", errForbidden)
+
+// admin runs h for admins only.
+func (s *Server) admin(h pageHandler) pageHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+		if stop, err := needAdmin(w, r, p); stop {
+			return "", 0, err
+		}
+		p.Nav = "admin"
+		return h(w, r, p)
+	}
+}
+
+func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	p.Title = p.T("admin title")
+	return "admin", http.StatusOK, nil
+}
+
+// langField is one language of a multilingual field.
+type langField struct {
+	Lang  directory.Lang
+	Label string
+	Value string
+}
+
+type textField struct {
+	Name  string // form name prefix: name_fr, name_nl, …
+	Label string
+	Long  bool
+	Langs []langField
+}
+
+func (p pageData) textField(name, label string, t directory.Text, long bool) textField {
+	f := textField{Name: name, Label: p.T(label), Long: long}
+	for _, l := range directory.Langs {
+		f.Langs = append(f.Langs, langField{Lang: l, Label: langLabels[l], Value: t[l]})
+	}
+	return f
+}
+
+func formText(r *http.Request, name string) directory.Text {
+	t := directory.Text{}
+	for _, l := range directory.Langs {
+		if v := strings.TrimSpace(r.PostFormValue(name + "_" + string(l))); v != "" {
+			t[l] = v
+		}
+	}
+	return t
+}
+
+type option struct {
+	Value   string
+	Label   localText
+	Checked bool
+}
+
+type optionGroup struct {
+	Label   localText
+	Options []option
+}
+
+type slotRow struct {
+	Day    int
+	Opens  string
+	Closes string
+}
+
+type exceptionRow struct {
+	Date   string
+	Closed bool
+	Opens  string
+	Closes string
+}
+
+type serviceForm struct {
+	ID         string
+	Texts      []textField
+	Categories []optionGroup
+	Audiences  []option
+	Fees       []option
+	Languages  string
+	Locations  []option
+	Days       []option
+	Slots      []slotRow
+	Exceptions []exceptionRow
+	Accepts    bool
+	From       string
+	DataKinds  []option
+	Active     bool
+	Problems   []string
+	Saved      bool
+	PublicURL  string
+}
+
+// emptySlots is how many empty slot rows the form offers: several a day
+// without JavaScript; saving offers more.
+const emptySlots = 4
+
+func (s *Server) newServiceForm(r *http.Request, p *pageData, sv *directory.Service) *serviceForm {
+	tax := s.Catalog.Taxonomy()
+	f := &serviceForm{ID: sv.ID, Languages: strings.Join(sv.Languages, ", "), Active: sv.Status != directory.StatusInactive}
+	f.Texts = []textField{
+		p.textField("name", "form name", sv.Name, false),
+		p.textField("description", "form description", sv.Description, true),
+		p.textField("eligibility", "form eligibility", sv.Eligibility, true),
+		p.textField("application", "form application", sv.ApplicationProcess, true),
+	}
+	for _, top := range tax.Categories {
+		g := optionGroup{Label: p.Local(top.Labels)}
+		g.Options = append(g.Options, option{Value: top.Code, Label: p.Local(top.Labels), Checked: slices.Contains(sv.Categories, top.Code)})
+		for _, t := range tax.Terms {
+			if t.Parent == top.Code {
+				g.Options = append(g.Options, option{Value: t.Code, Label: p.Local(t.Labels), Checked: slices.Contains(sv.Categories, t.Code)})
+			}
+		}
+		f.Categories = append(f.Categories, g)
+	}
+	for _, a := range tax.Audiences {
+		f.Audiences = append(f.Audiences, option{Value: a.Code, Label: p.Local(a.Labels), Checked: slices.Contains(sv.Audiences, a.Code)})
+	}
+	for _, fee := range tax.Fees {
+		f.Fees = append(f.Fees, option{Value: fee.Code, Label: p.Local(fee.Labels), Checked: sv.Fee == fee.Code})
+	}
+	s.Catalog.ForEachLocation(r.Context(), func(l *directory.Location) error {
+		label := p.Local(l.Name)
+		if l.Address.Street != "" {
+			label.Text += " — " + l.Address.Street + ", " + l.Address.Postcode
+		}
+		f.Locations = append(f.Locations, option{Value: l.ID, Label: label, Checked: slices.Contains(sv.Locations, l.ID)})
+		return nil
+	})
+	for i := range 7 {
+		d := (i + 1) % 7 // Monday first
+		f.Days = append(f.Days, option{Value: strconv.Itoa(d), Label: localText{Text: p.T(fmt.Sprintf("weekday %d", d)), Lang: p.Lang}})
+	}
+	for _, sl := range sv.Schedule.Weekly {
+		f.Slots = append(f.Slots, slotRow{Day: int(sl.Day), Opens: sl.Opens.String(), Closes: sl.Closes.String()})
+	}
+	for range emptySlots {
+		f.Slots = append(f.Slots, slotRow{Day: -1})
+	}
+	for _, e := range sv.Schedule.Exceptions {
+		row := exceptionRow{Date: e.Date, Closed: e.Closed}
+		if len(e.Hours) > 0 {
+			row.Opens, row.Closes = e.Hours[0].Opens.String(), e.Hours[0].Closes.String()
+		}
+		f.Exceptions = append(f.Exceptions, row)
+	}
+	f.Exceptions = append(f.Exceptions, exceptionRow{}, exceptionRow{})
+	pol := sv.Referral
+	if pol == nil {
+		pol = &directory.ReferralPolicy{From: "partners"}
+	}
+	f.Accepts, f.From = pol.Accepts, pol.From
+	for _, c := range directory.DataCategories {
+		f.DataKinds = append(f.DataKinds, option{Value: string(c), Label: localText{Text: p.T(string(c)), Lang: p.Lang}, Checked: slices.Contains(pol.Categories, c)})
+	}
+	if sv.ID != "" {
+		f.PublicURL = "/services/" + url.PathEscape(sv.ID)
+	}
+	return f
+}
+
+// serviceFromForm reads the posted form; problems it finds before the
+// catalogue's checks (a time that is not a time) are listed.
+func serviceFromForm(r *http.Request, sv *directory.Service) []string {
+	var problems []string
+	sv.Name = formText(r, "name")
+	sv.Description = formText(r, "description")
+	sv.Eligibility = formText(r, "eligibility")
+	sv.ApplicationProcess = formText(r, "application")
+	sv.Categories = r.PostForm["category"]
+	sv.Audiences = r.PostForm["audience"]
+	sv.Fee = r.PostFormValue("fee")
+	sv.Languages = nil
+	for _, c := range strings.FieldsFunc(r.PostFormValue("languages"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		sv.Languages = append(sv.Languages, strings.ToLower(c))
+	}
+	sv.Locations = r.PostForm["location"]
+	sv.Status = directory.StatusActive
+	if r.PostFormValue("active") != "yes" {
+		sv.Status = directory.StatusInactive
+	}
+	days, opens, closes := r.PostForm["slot_day"], r.PostForm["slot_opens"], r.PostForm["slot_closes"]
+	sv.Schedule.Weekly = nil
+	for i := range days {
+		if i >= len(opens) || i >= len(closes) || (opens[i] == "" && closes[i] == "") {
+			continue
+		}
+		d, err := strconv.Atoi(days[i])
+		o, err1 := directory.ParseClock(opens[i])
+		c, err2 := directory.ParseClock(closes[i])
+		if err != nil || d < 0 || d > 6 || err1 != nil || err2 != nil {
+			problems = append(problems, fmt.Sprintf("schedule %d: %s–%s", i+1, opens[i], closes[i]))
+			continue
+		}
+		sv.Schedule.Weekly = append(sv.Schedule.Weekly, directory.Slot{Day: time.Weekday(d), Opens: o, Closes: c})
+	}
+	dates, closed, eo, ec := r.PostForm["exc_date"], r.PostForm["exc_closed"], r.PostForm["exc_opens"], r.PostForm["exc_closes"]
+	sv.Schedule.Exceptions = nil
+	for i, date := range dates {
+		if strings.TrimSpace(date) == "" {
+			continue
+		}
+		e := directory.Exception{Date: date, Closed: slices.Contains(closed, date)}
+		if !e.Closed && i < len(eo) && i < len(ec) && eo[i] != "" {
+			o, err1 := directory.ParseClock(eo[i])
+			c, err2 := directory.ParseClock(ec[i])
+			if err1 != nil || err2 != nil {
+				problems = append(problems, fmt.Sprintf("exception %s: %s–%s", date, eo[i], ec[i]))
+				continue
+			}
+			e.Hours = []directory.Span{{Opens: o, Closes: c}}
+		}
+		sv.Schedule.Exceptions = append(sv.Schedule.Exceptions, e)
+	}
+	pol := &directory.ReferralPolicy{Accepts: r.PostFormValue("accepts") == "yes", From: r.PostFormValue("from")}
+	for _, c := range r.PostForm["data"] {
+		pol.Categories = append(pol.Categories, directory.DataCategory(c))
+	}
+	if pol.Accepts || len(pol.Categories) > 0 {
+		sv.Referral = pol
+	} else {
+		sv.Referral = nil
+	}
+	return problems
+}
+
+func (s *Server) adminServices(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	var list []option
+	err := s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
+		list = append(list, option{Value: sv.ID, Label: p.Local(sv.Name), Checked: sv.Status == directory.StatusActive})
+		return nil
+	})
+	p.Title, p.Data = p.T("admin services"), list
+	return "admin-services", http.StatusOK, err
+}
+
+func (s *Server) serviceEditor(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	sv := &directory.Service{}
+	if id := pathVar(r, "id"); id != "" {
+		var err error
+		if sv, err = s.Catalog.Service(r.Context(), id); err != nil {
+			return "", 0, err
+		}
+	}
+	f := s.newServiceForm(r, p, sv)
+	f.Saved = r.URL.Query().Get("saved") == "1"
+	p.Title, p.Data = p.T("admin edit service"), f
+	return "service-form", http.StatusOK, nil
+}
+
+func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	sv := &directory.Service{}
+	id := pathVar(r, "id")
+	if id != "" {
+		cur, err := s.Catalog.Service(r.Context(), id)
+		if err != nil {
+			return "", 0, err
+		}
+		*sv = *cur
+	}
+	problems := serviceFromForm(r, sv)
+	var err error
+	if len(problems) == 0 {
+		if id == "" {
+			_, err = s.Catalog.CreateService(r.Context(), sv)
+		} else {
+			_, err = s.Catalog.UpdateService(r.Context(), sv)
+		}
+	}
+	if pr, ok := directory.AsProblems(err); ok {
+		for _, x := range pr {
+			problems = append(problems, x.Field+": "+x.Message)
+		}
+		err = nil
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	if len(problems) > 0 {
+		if id == "" {
+			sv.ID = ""
+		}
+		f := s.newServiceForm(r, p, sv)
+		f.Problems = problems
+		p.Title, p.Data = p.T("admin edit service"), f
+		return "service-form", http.StatusBadRequest, nil
+	}
+	http.Redirect(w, r, "/admin/services/"+url.PathEscape(sv.ID)+"?saved=1", http.StatusSeeOther)
+	return "", 0, nil
+}
+
+type partnerRow struct {
+	ID      string
+	Name    string
+	Handle  string
+	State   string
+	Key     string
+	Actions []string
+}
+
+type partnersAdmin struct {
+	Partners    []partnerRow
+	Suggestions []partnerRow
+	Problem     string
+}
+
+func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if s.Network == nil {
+		return "", 0, errNotReady
+	}
+	d := partnersAdmin{}
+	rels, err := s.Network.Relations(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	for _, rel := range rels {
+		row := partnerRow{ID: rel.ID, Name: rel.Name, Handle: rel.Handle, Key: rel.State(), State: p.T("relation " + rel.State())}
+		switch rel.State() {
+		case "pending":
+			row.Actions = []string{"accept", "decline"}
+		case "partner", "requested", "following", "follower", "subscriber":
+			row.Actions = []string{"end"}
+		}
+		d.Partners = append(d.Partners, row)
+	}
+	if pop, err := s.Network.PartnersOfPartners(r.Context()); err == nil {
+		for _, x := range pop {
+			d.Suggestions = append(d.Suggestions, partnerRow{Name: actorHost(x.Actor), Handle: x.Actor, State: p.T("suggested via", len(x.Via))})
+		}
+	}
+	if e := r.URL.Query().Get("error"); e != "" {
+		d.Problem = p.T("partner request failed")
+	}
+	p.Title, p.Data = p.T("admin partners"), d
+	return "admin-partners", http.StatusOK, nil
+}
+
+func (s *Server) requestPartnerPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if _, err := s.Network.Follow(r.Context(), strings.TrimSpace(r.PostFormValue("handle"))); err != nil {
+		s.log.InfoContext(r.Context(), "partner request refused", "err", err)
+		http.Redirect(w, r, "/admin/partners?error=1", http.StatusSeeOther)
+		return "", 0, nil
+	}
+	http.Redirect(w, r, "/admin/partners", http.StatusSeeOther)
+	return "", 0, nil
+}
+
+func (s *Server) partnerPageAction(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	id := pathVar(r, "id")
+	var err error
+	switch pathVar(r, "action") {
+	case "accept":
+		_, err = s.Network.Accept(r.Context(), id)
+	case "decline":
+		_, err = s.Network.Decline(r.Context(), id)
+	case "end":
+		_, err = s.Network.End(r.Context(), id)
+	default:
+		return "", 0, directory.ErrNotFound
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/admin/partners", http.StatusSeeOther)
+	return "", 0, nil
+}
+
+type userRow struct {
+	ID, Email, Name, Role string
+	Disabled              bool
+}
+
+func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	users, err := s.Accounts.Users(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	var rows []userRow
+	for _, u := range users {
+		rows = append(rows, userRow{ID: u.ID, Email: u.Email, Name: u.Name, Role: p.T("role " + string(u.Role)), Disabled: u.Disabled})
+	}
+	if e := r.URL.Query().Get("error"); e != "" {
+		p.Error = p.T("user not added")
+	}
+	p.Title, p.Data = p.T("admin users"), rows
+	return "admin-users", http.StatusOK, nil
+}
+
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	_, err := s.Accounts.AddUser(r.Context(), r.PostFormValue("email"), r.PostFormValue("name"), account.Role(r.PostFormValue("role")), r.PostFormValue("password"))
+	if err != nil {
+		// The reason is in the words of the checks, without the password.
+		s.log.InfoContext(r.Context(), "user not added", "err", err)
+		http.Redirect(w, r, "/admin/users?error=1", http.StatusSeeOther)
+		return "", 0, nil
+	}
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	return "", 0, nil
+}
+
+func (s *Server) setUserDisabledPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	u, err := s.Accounts.User(r.Context(), pathVar(r, "id"))
+	if err != nil {
+		return "", 0, err
+	}
+	if u.ID == p.User.ID {
+		return "", 0, fmt.Errorf("an admin cannot disable their own account: %w", errForbidden)
+	}
+	if _, err := s.Accounts.SetDisabled(r.Context(), u.Email, r.PostFormValue("disabled") == "yes"); err != nil {
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	return "", 0, nil
+}
+
+func (s *Server) adminBlocklist(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	hosts, err := s.Network.BlockedHosts(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	p.Title, p.Data = p.T("admin blocklist"), hosts
+	return "admin-blocklist", http.StatusOK, nil
+}
+
+func (s *Server) blockPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	host := strings.ToLower(strings.TrimSpace(r.PostFormValue("host")))
+	if err := s.Network.Block(r.Context(), host, r.PostFormValue("blocked") != "no"); err != nil {
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/admin/blocklist", http.StatusSeeOther)
+	return "", 0, nil
+}
+
+type auditRow struct {
+	At, Who, Action, Referral, Detail string
+}
+
+func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if s.Referrals == nil {
+		return "", 0, errNotReady
+	}
+	users := map[string]string{}
+	if us, err := s.Accounts.Users(r.Context()); err == nil {
+		for _, u := range us {
+			users[u.ID] = u.Email
+		}
+	}
+	var rows []auditRow
+	loc := brussels()
+	err := s.Referrals.ForEachAudit(r.Context(), func(e *referral.AuditEntry) error {
+		who := e.Who
+		if email, ok := users[who]; ok {
+			who = email
+		}
+		rows = append(rows, auditRow{At: p.DateTime(e.At.In(loc)), Who: who, Action: e.Action, Referral: referral.Handle(e.Referral), Detail: e.Detail})
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	slices.Reverse(rows) // newest first
+	if len(rows) > 500 {
+		rows = rows[:500]
+	}
+	p.Title, p.Data = p.T("admin audit"), rows
+	return "admin-audit", http.StatusOK, nil
+}
+
+type orgForm struct {
+	Texts    []textField
+	Website  string
+	Email    string
+	Phone    string
+	BCE      string
+	Problems []string
+	Saved    bool
+}
+
+func (s *Server) orgEditor(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	p.Title, p.Data = p.T("admin organization"), s.newOrgForm(p, o, r.URL.Query().Get("saved") == "1")
+	return "org-form", http.StatusOK, nil
+}
+
+func (s *Server) newOrgForm(p *pageData, o *directory.Organization, saved bool) *orgForm {
+	f := &orgForm{Website: o.Website, Email: o.Email, Saved: saved, Texts: []textField{
+		p.textField("name", "form name", o.Name, false), p.textField("description", "form description", o.Description, true)}}
+	if len(o.Phones) > 0 {
+		f.Phone = o.Phones[0].Number
+	}
+	for _, id := range o.Identifiers {
+		if id.Scheme == "BCE/KBO" {
+			f.BCE = id.Value
+		}
+	}
+	return f
+}
+
+func (s *Server) saveOrg(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	o.Name, o.Description = formText(r, "name"), formText(r, "description")
+	o.Website, o.Email = strings.TrimSpace(r.PostFormValue("website")), strings.TrimSpace(r.PostFormValue("email"))
+	o.Phones = nil
+	if ph := strings.TrimSpace(r.PostFormValue("phone")); ph != "" {
+		o.Phones = []directory.Phone{{Number: ph}}
+	}
+	o.Identifiers = slices.DeleteFunc(o.Identifiers, func(id directory.Identifier) bool { return id.Scheme == "BCE/KBO" })
+	if bce := strings.TrimSpace(r.PostFormValue("bce")); bce != "" {
+		o.Identifiers = append(o.Identifiers, directory.Identifier{Scheme: "BCE/KBO", Value: bce})
+	}
+	_, err = s.Catalog.UpdateOrganization(r.Context(), o)
+	if pr, ok := directory.AsProblems(err); ok {
+		f := s.newOrgForm(p, o, false)
+		for _, x := range pr {
+			f.Problems = append(f.Problems, x.Field+": "+x.Message)
+		}
+		p.Title, p.Data = p.T("admin organization"), f
+		return "org-form", http.StatusBadRequest, nil
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/admin/organization?saved=1", http.StatusSeeOther)
+	return "", 0, nil
+}
