@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -546,12 +547,20 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS("form.editor")))
 	checkAccessibility(t, ctx, axe, "service editor (fr)")
 	screenshot(t, ctx, "service-editor-fr-1280")
+	// A new place first, from the locations editor.
+	do(t, ctx, "create a place", chromedp.Navigate(n.URL+"/admin/locations/new"), chromedp.WaitVisible(chromedp.CSS("form.editor")),
+		chromedp.SendKeys(chromedp.CSS("#name_fr"), "Antenne Midi"), chromedp.SendKeys(chromedp.CSS("#street"), "Avenue de Stalingrad 12"),
+		chromedp.SendKeys(chromedp.CSS("#postcode"), "1000"), chromedp.SendKeys(chromedp.CSS("#city"), "Bruxelles"),
+		chromedp.SendKeys(chromedp.CSS("#lat"), "50,8404"), chromedp.SendKeys(chromedp.CSS("#lon"), "4.3444"),
+		chromedp.Submit(chromedp.CSS("#street")), chromedp.WaitVisible(chromedp.CSS(".saved")))
+	do(t, ctx, "back to the service editor", chromedp.Navigate(n.URL+"/admin/services/new"), chromedp.WaitVisible(chromedp.CSS("form.editor")))
 	do(t, ctx, "fill the form",
 		chromedp.SendKeys(chromedp.CSS("#name_fr"), "Permanence logement"),
 		chromedp.SendKeys(chromedp.CSS("#name_nl"), "Woonspreekuur"),
 		chromedp.SendKeys(chromedp.CSS("#description_fr"), "Aide pour trouver un logement."),
 		js(`document.querySelector('details').open = true`),
 		chromedp.Click(chromedp.CSS(`input[name=category][value="logement-hebergement"]`)),
+		js(`[...document.querySelectorAll('input[name=location]')].find(e => e.parentElement.textContent.includes("Antenne Midi")).checked = true`),
 		// Two slots on Tuesday: the first two rows.
 		js(`(() => {
 			const days = document.querySelectorAll('select[name=slot_day]');
@@ -566,6 +575,12 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 	do(t, ctx, "open the public page", chromedp.Click(chromedp.CSS(".saved a")), chromedp.WaitVisible(chromedp.CSS("article.service")))
 	if name := text(t, ctx, "h1"); name != "Permanence logement" {
 		t.Errorf("public name = %q", name)
+	}
+	if place := text(t, ctx, ".place"); !strings.Contains(place, "Avenue de Stalingrad 12") || !strings.Contains(place, "1000 Bruxelles") {
+		t.Errorf("the public page's place reads %q", place)
+	}
+	if dir := attr(t, ctx, ".place a", "href"); !strings.Contains(dir, "50.840400%2C4.344400") {
+		t.Errorf("directions link = %q", dir)
 	}
 	rows := get(t, ctx, "read the hours", chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.hours tr")].map(r => r.innerText.replace(/\s+/g, " ").trim())`))
 	if len(rows) != 7 || rows[1] != "mardi de 09:00 à 12:00, de 14:00 à 17:30" {
@@ -588,7 +603,7 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 	}
 	var all struct{ Total int }
 	n.Do("GET", "/api/v1/services?per_page=1", "", nil).JSON(t, &all)
-	if all.Total != 4 {
+	if all.Total != 4 { // the place is not a service
 		t.Errorf("%d services stored, want the 3 samples and the new one", all.Total)
 	}
 }
@@ -606,7 +621,7 @@ func TestBrowserAdminPages(t *testing.T) {
 	if r := n.Do("POST", "/api/v1/blocklist", tok, `{"host": "spam.example"}`); r.Status != 200 && r.Status != 201 && r.Status != 204 {
 		t.Fatalf("block: %d %s", r.Status, r.Body)
 	}
-	pages := []string{"/admin", "/admin/services", "/admin/services/new", "/admin/organization", "/admin/partners", "/admin/users", "/admin/blocklist", "/admin/audit", "/referrals"}
+	pages := []string{"/admin", "/admin/services", "/admin/services/new", "/admin/locations", "/admin/locations/new", "/admin/organization", "/admin/partners", "/admin/users", "/admin/blocklist", "/admin/audit", "/referrals"}
 	for _, lang := range []string{"fr", "nl", "en"} {
 		ctx := browser(t, lang)
 		do(t, ctx, "log in", chromedp.Navigate(n.URL+"/login"), chromedp.SendKeys(chromedp.CSS("#email"), n.AdminEmail),
@@ -655,4 +670,27 @@ func TestBrowserAdminPages(t *testing.T) {
 
 func translateTitle(lang string) string {
 	return map[string]string{"fr": "Oups", "nl": "Oeps", "en": "Oops"}[lang]
+}
+
+// Without JavaScript, a resident still searches, reads the results and
+// the service page: the map is an addition, not the way in.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	n := sampleNode(t)
+	ctx := browser(t, "en")
+	do(t, ctx, "turn scripts off", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	do(t, ctx, "search from the home page", chromedp.Navigate(n.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#q")),
+		chromedp.SendKeys(chromedp.CSS("#q"), "food"), chromedp.SendKeys(chromedp.CSS("#q"), "\r"), chromedp.WaitVisible(chromedp.CSS("#results")))
+	if got := text(t, ctx, "#results"); got != "1 services found" {
+		t.Errorf("results = %q", got)
+	}
+	if n := len(get(t, ctx, "map markers", chromedp.Nodes(chromedp.CSS(".leaflet-marker-icon"), chromedp.AtLeast(0)))); n != 0 {
+		t.Errorf("%d map markers with scripts off: the check does not work", n)
+	}
+	do(t, ctx, "open the service", chromedp.Click(chromedp.CSS(".result h3 a")), chromedp.WaitVisible(chromedp.CSS("table.hours")))
+	if today := text(t, ctx, "tr.today"); !strings.HasPrefix(today, "Monday") {
+		t.Errorf("today's row = %q", today)
+	}
 }

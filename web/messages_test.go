@@ -225,7 +225,7 @@ func TestBuiltMessageKeysExist(t *testing.T) {
 		keys = append(keys, "relation "+st)
 	}
 	keys = append(keys, "partner accept", "partner decline", "partner end", "role admin", "role worker", "suggested via",
-		"partner request failed", "user not added", "form name", "form description", "form eligibility", "form application")
+		"partner request failed", "user not added", "form coordinates bad", "form name", "form description", "form eligibility", "form application")
 	for code := 400; code < 600; code++ {
 		keys = append(keys, errorMessage(code))
 	}

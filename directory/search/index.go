@@ -275,11 +275,22 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 			p.keys = append(p.keys, k)
 		}
 	}
+	// The labels of its categories count as its description, in every
+	// language: "food" finds a service filed under Alimentation even when
+	// its own texts are French only.
+	var labels directory.Text = directory.Text{}
+	for _, c := range s.Categories {
+		if t, ok := x.tax.Category(c); ok {
+			for _, l := range directory.Langs {
+				labels[l] += " " + t.Labels[l]
+			}
+		}
+	}
 	for _, l := range directory.Langs {
 		for _, t := range x.an.stems(l, s.Name[l]+" "+s.AlternateName[l]) {
 			add(kName + string(l) + ":" + t)
 		}
-		for _, t := range x.an.stems(l, s.Description[l]+" "+s.Eligibility[l]) {
+		for _, t := range x.an.stems(l, s.Description[l]+" "+s.Eligibility[l]+" "+labels[l]) {
 			add(kText + string(l) + ":" + t)
 		}
 	}

@@ -58,7 +58,9 @@ func TestRelevance(t *testing.T) {
 		{Query{Text: "epicerie sociale"}, []string{"epicerie"}},
 		{Query{Text: "ÉPICERIE"}, []string{"epicerie"}},
 		{Query{Text: "colis alimentaires"}, []string{"epicerie"}},
-		{Query{Text: "voedselhulp"}, []string{"voedsel"}},
+		// The Dutch name says it; the épicerie's category label
+		// (Voedselhulp) too, which ranks below a name.
+		{Query{Text: "voedselhulp"}, []string{"voedsel", "epicerie"}},
 		{Query{Text: "voedselpakket"}, []string{"voedsel"}},
 		{Query{Text: "epicrie"}, []string{"epicerie"}},      // one typo, 5+ letters
 		{Query{Text: "french class"}, []string{"francais"}}, // English stemming
@@ -75,6 +77,9 @@ func TestRelevance(t *testing.T) {
 		if len(got) != len(tt.want) || r.Total != len(tt.want) {
 			t.Errorf("Search(%+v) = %v (total %d), want %v", tt.q, got, r.Total, tt.want)
 			continue
+		}
+		if len(tt.want) > 1 && tt.q.Category == "" && got[0] != tt.want[0] {
+			t.Errorf("Search(%+v) ranks %v first, want %s", tt.q, got, tt.want[0])
 		}
 		seen := map[string]bool{}
 		for _, g := range got {
@@ -358,6 +363,32 @@ func TestOnlyOfferedServicesAreFound(t *testing.T) {
 		}
 		if got := found(); got != c.want {
 			t.Errorf("a %s service: found %d, want %d", c.status, got, c.want)
+		}
+	}
+}
+
+// A word of a category's label finds the services filed under it, in any
+// of the three languages, ranked below services that say it themselves.
+func TestCategoryLabelsAreSearchable(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(id, name string, cats ...string) {
+		if err := x.Put(Doc{URI: "https://n.example/services/" + id, Actor: "https://n.example/actor",
+			Service: &directory.Service{ID: id, Name: directory.T(directory.FR, name), Status: directory.StatusActive, Categories: cats}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("grocery", "Épicerie sociale", "equipement-et-alimentation--alimentation")
+	put("other", "Cours du soir", "lecture-ecriture-calcul--maitriser-le-francais")
+	for _, q := range []string{"food", "voedselhulp", "alimentation"} {
+		r, err := x.Search(Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(r); len(got) != 1 || got[0] != "grocery" {
+			t.Errorf("%q finds %v, want the grocery only", q, got)
 		}
 	}
 }
