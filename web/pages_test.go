@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
 )
@@ -173,4 +174,79 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// The language switch is remembered: after choosing Dutch, the pages stay
+// Dutch whatever the browser's Accept-Language says, and each page
+// offers the same page in the other languages.
+func TestLanguageSwitchIsRemembered(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get := func(path string) string {
+		req, _ := http.NewRequest("GET", n.URL+path, nil)
+		req.Header.Set("Accept-Language", "en")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(b)
+	}
+	if page := get("/about"); !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, `href="/about?lang=nl"`) {
+		t.Fatalf("the English page does not offer Dutch:\n%.600s", page)
+	}
+	if page := get("/about?lang=nl"); !strings.Contains(page, `<html lang="nl">`) {
+		t.Fatal("?lang=nl did not switch")
+	}
+	if page := get("/search"); !strings.Contains(page, `<html lang="nl">`) || !strings.Contains(page, "Een dienst zoeken") {
+		t.Error("the choice was not remembered on the next page")
+	}
+	for _, ck := range jar.Cookies(mustURL(n.URL)) {
+		if ck.Name == "lang" && ck.Value != "nl" {
+			t.Errorf("lang cookie = %q", ck.Value)
+		}
+	}
+}
+
+// The login page refuses after five wrong passwords for an address, even
+// with the right one, for a quarter of an hour; a session ends after
+// twelve hours.
+func TestLoginThrottleAndSessionExpiry(t *testing.T) {
+	start := time.Date(2026, 12, 21, 9, 0, 0, 0, time.UTC)
+	n := nodetest.Start(t, 1, nodetest.Options{Clock: &start})[0]
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirect}
+	token := formToken(t, c, n.URL+"/login")
+	post := func(password string) int {
+		return postForm(t, c, n.URL+"/login", url.Values{"csrf": {token}, "email": {n.AdminEmail}, "password": {password}}, nil).StatusCode
+	}
+	for i := range 5 {
+		if code := post("wrong-password"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, code)
+		}
+	}
+	if code := post(n.AdminPassword); code != http.StatusTooManyRequests {
+		t.Errorf("the right password after five failures = %d, want 429", code)
+	}
+	n.Clock.Advance(16 * time.Minute)
+	if code := post(n.AdminPassword); code != http.StatusSeeOther {
+		t.Fatalf("login after the window = %d, want 303", code)
+	}
+	page := func() (int, string) {
+		resp, err := c.Get(n.URL + "/referrals")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	if code, _ := page(); code != http.StatusOK {
+		t.Fatalf("a worker page with a fresh session = %d", code)
+	}
+	n.Clock.Advance(12*time.Hour + time.Minute)
+	if code, loc := page(); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+		t.Errorf("after twelve hours = %d %s, want the login page", code, loc)
+	}
 }
