@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/search"
 	"github.com/maillage/maillage/referral"
 	"github.com/maillage/maillage/web/account"
 )
@@ -123,6 +124,19 @@ type serviceForm struct {
 	Problems   []string
 	Saved      bool
 	PublicURL  string
+	// Similar lists the services that may already do the same nearby,
+	// shown before a save until the author confirms.
+	Similar []similarRow
+}
+
+type similarRow struct {
+	Name        localText
+	URL         string
+	Provider    string
+	ProviderURL string
+	Score       string
+	Distance    string
+	Reasons     string
 }
 
 // emptySlots is how many empty slot rows the form offers: several a day
@@ -294,6 +308,19 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData
 		*sv = *cur
 	}
 	problems := serviceFromForm(r, sv)
+	// Before saving, the services that may already do the same nearby,
+	// until the author has seen them and saves anyway.
+	if len(problems) == 0 && r.PostFormValue("similar_seen") != "yes" {
+		if rows := s.similarRows(r, p, sv); len(rows) > 0 {
+			if id == "" {
+				sv.ID = ""
+			}
+			f := s.newServiceForm(r, p, sv)
+			f.Similar = rows
+			p.Title, p.Data = p.T("admin edit service"), f
+			return "service-form", http.StatusOK, nil
+		}
+	}
 	var err error
 	if len(problems) == 0 {
 		if id == "" {
@@ -669,4 +696,35 @@ func (s *Server) saveLocation(w http.ResponseWriter, r *http.Request, p *pageDat
 	}
 	http.Redirect(w, r, "/admin/locations/"+url.PathEscape(l.ID)+"?saved=1", http.StatusSeeOther)
 	return "", 0, nil
+}
+
+// similarRows finds the services like sv (itself left out), as rows of
+// the editor's warning; none when search is off or not ready.
+func (s *Server) similarRows(r *http.Request, p *pageData, sv *directory.Service) []similarRow {
+	sim, ok := s.Search.(Similarer)
+	if !ok || s.Search == nil {
+		return nil
+	}
+	hits, err := sim.Similar(s.docOf(r, sv), 5, search.SimilarThreshold, p.Lang)
+	if err != nil {
+		return nil
+	}
+	var rows []similarRow
+	for _, h := range hits {
+		row := similarRow{Name: p.Local(h.Service.Name), URL: s.servicePageURL(h.URI), Provider: h.Provider,
+			ProviderURL: "/organization?actor=" + url.QueryEscape(h.Actor), Score: p.Num(h.Score)}
+		if h.Actor == s.BaseURL+"/actor" {
+			row.ProviderURL = "/actor"
+		}
+		if h.DistanceKm != nil {
+			row.Distance = p.T("km away", *h.DistanceKm)
+		}
+		var parts []string
+		for _, rs := range h.Reasons {
+			parts = append(parts, p.T("similar "+rs.Part))
+		}
+		row.Reasons = strings.Join(parts, ", ")
+		rows = append(rows, row)
+	}
+	return rows
 }

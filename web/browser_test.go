@@ -558,7 +558,8 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#name_fr"), "Permanence logement"),
 		chromedp.SendKeys(chromedp.CSS("#name_nl"), "Woonspreekuur"),
 		chromedp.SendKeys(chromedp.CSS("#description_fr"), "Aide pour trouver un logement."),
-		js(`document.querySelector('details').open = true`),
+		// The theme picker: open the theme's group and tick it.
+		js(`document.querySelector('input[name=category][value="logement-hebergement"]').closest('details').open = true`),
 		chromedp.Click(chromedp.CSS(`input[name=category][value="logement-hebergement"]`)),
 		js(`[...document.querySelectorAll('input[name=location]')].find(e => e.parentElement.textContent.includes("Antenne Midi")).checked = true`),
 		// Two slots on Tuesday: the first two rows.
@@ -576,6 +577,9 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 	if name := text(t, ctx, "h1"); name != "Permanence logement" {
 		t.Errorf("public name = %q", name)
 	}
+	if tags := text(t, ctx, "ul.tags"); tags != "Logement et hébergement" {
+		t.Errorf("the public page's themes read %q", tags)
+	}
 	if place := text(t, ctx, ".place"); !strings.Contains(place, "Avenue de Stalingrad 12") || !strings.Contains(place, "1000 Bruxelles") {
 		t.Errorf("the public page's place reads %q", place)
 	}
@@ -592,6 +596,27 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 		n.Do("GET", "/api/v1/search?q=woonspreekuur", "", nil).JSON(t, &found)
 		return found.Total == 1
 	})
+	// A second entry of the same service, in Dutch, at the same place:
+	// before saving, the editor shows the first one, with why; saving
+	// anyway is the author's choice.
+	do(t, ctx, "a look-alike", chromedp.Navigate(n.URL+"/admin/services/new"), chromedp.WaitVisible(chromedp.CSS("form.editor")),
+		chromedp.SendKeys(chromedp.CSS("#name_nl"), "Woonspreekuur Midi"),
+		js(`document.querySelector('input[name=category][value="logement-hebergement"]').checked = true`),
+		js(`[...document.querySelectorAll('input[name=location]')].find(e => e.parentElement.textContent.includes("Antenne Midi")).checked = true`),
+		chromedp.Submit(chromedp.CSS("#name_fr")), chromedp.WaitReady(chromedp.CSS("footer")))
+	do(t, ctx, "wait", chromedp.WaitVisible(chromedp.CSS("#similar-title")))
+	if warn := text(t, ctx, "section.similar"); !strings.Contains(warn, "Permanence logement") || !strings.Contains(warn, "même thème") || !strings.Contains(warn, "proche") {
+		t.Errorf("the similar services read %q", warn)
+	}
+	checkAccessibility(t, ctx, axe, "similar services warning (fr)")
+	var before struct{ Total int }
+	n.Do("GET", "/api/v1/services?per_page=1", "", nil).JSON(t, &before)
+	do(t, ctx, "save anyway", chromedp.Click(chromedp.CSS("#save-anyway")), chromedp.WaitVisible(chromedp.CSS(".saved")))
+	var after struct{ Total int }
+	n.Do("GET", "/api/v1/services?per_page=1", "", nil).JSON(t, &after)
+	if after.Total != before.Total+1 {
+		t.Errorf("saving anyway stored %d services, want one", after.Total-before.Total)
+	}
 	// A slot that ends before it opens is refused with the field named,
 	// and nothing is saved.
 	do(t, ctx, "a bad slot", chromedp.Navigate(n.URL+"/admin/services/new"), chromedp.WaitVisible(chromedp.CSS("form.editor")),
@@ -603,8 +628,8 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 	}
 	var all struct{ Total int }
 	n.Do("GET", "/api/v1/services?per_page=1", "", nil).JSON(t, &all)
-	if all.Total != 4 { // the place is not a service
-		t.Errorf("%d services stored, want the 3 samples and the new one", all.Total)
+	if all.Total != 5 { // the samples, the new one and its look-alike; the place is not a service
+		t.Errorf("%d services stored, want the 3 samples, the new one and its look-alike", all.Total)
 	}
 }
 

@@ -226,6 +226,9 @@ func TestBuiltMessageKeysExist(t *testing.T) {
 	}
 	keys = append(keys, "partner accept", "partner decline", "partner end", "role admin", "role worker", "suggested via",
 		"partner request failed", "user not added", "form coordinates bad", "form name", "form description", "form eligibility", "form application")
+	for _, part := range []string{"theme", "place", "name", "description", "audience", "language"} {
+		keys = append(keys, "similar "+part)
+	}
 	for code := 400; code < 600; code++ {
 		keys = append(keys, errorMessage(code))
 	}

@@ -33,6 +33,8 @@ func (s *Server) routes() *mux.Router {
 	api("organization-update", "PUT", "/api/v1/organization", s.updateOrganization, admin)
 	api("services", "GET", "/api/v1/services", s.listServices, public)
 	api("service-create", "POST", "/api/v1/services", s.createService, admin)
+	api("services-similar", "GET", "/api/v1/services/similar", s.similarServices, anyUser)
+	api("services-similar-post", "POST", "/api/v1/services/similar", s.similarServices, anyUser)
 	api("service", "GET", "/api/v1/services/{id}", s.getService, public)
 	api("service-update", "PUT", "/api/v1/services/{id}", s.updateService, admin)
 	api("service-delete", "DELETE", "/api/v1/services/{id}", s.deleteService, admin)

@@ -97,3 +97,54 @@ func benchScale(b *testing.B, n int) {
 	b.ReportMetric(float64(ms.HeapAlloc-before.HeapAlloc)/(1<<20), "index-heap-MB")
 	runtime.KeepAlive(x)
 }
+
+// BenchmarkSimilar looks up the services similar to a new one among
+// 100,000 (directory/sample), as the service editor does before saving,
+// and reports latency percentiles.
+// Run: go test -run '^$' -bench Similar -benchtime 500x ./directory/search/
+func BenchmarkSimilar(b *testing.B) {
+	const n = 100_000
+	x, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := sample.New(42)
+	docs := make([]Doc, 0, n)
+	for i := range n {
+		l := g.Location()
+		s := g.Service(l.ID)
+		docs = append(docs, Doc{URI: "https://n.example/services/" + s.ID, Service: s, Actor: fmt.Sprintf("https://n%d.example/actor", i%500),
+			Provider: "Association", Points: []directory.Point{*l.Point}})
+	}
+	for i := 0; i < n; i += 1000 {
+		if err := x.PutBatch(docs[i:min(i+1000, n)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// New services to check, from the same generator: some will have
+	// look-alikes nearby, as real ones do.
+	var queries []Doc
+	for range 100 {
+		l := g.Location()
+		s := g.Service(l.ID)
+		queries = append(queries, Doc{URI: "https://n.example/services/new-" + s.ID, Service: s, Points: []directory.Point{*l.Point}})
+	}
+	lat := make([]time.Duration, 0, b.N)
+	found := 0
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		hits, err := x.Similar(queries[i%len(queries)], 10, SimilarThreshold, directory.FR)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		found += len(hits)
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(found)/float64(b.N), "hits/lookup")
+}

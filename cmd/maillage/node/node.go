@@ -313,6 +313,15 @@ type readySearcher struct {
 	built <-chan struct{}
 }
 
+func (r readySearcher) Similar(d search.Doc, n int, minScore float64, l directory.Lang) ([]search.SimilarHit, error) {
+	select {
+	case <-r.built:
+		return r.Index.Similar(d, n, minScore, l)
+	default:
+		return nil, search.ErrNotReady
+	}
+}
+
 func (r readySearcher) Search(q search.Query) (*search.Result, error) {
 	select {
 	case <-r.built:

@@ -1,0 +1,446 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	mathbits "math/bits"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/maillage/maillage/directory"
+)
+
+// Similar services: before an association publishes a service, and on
+// the network's overlap view, the services that may already do the same
+// nearby. A score in [0, 1] is what they do alike, weighed by how near
+// they are, each part with its reason:
+//
+//   - theme: the categories shared, parents included (Jaccard);
+//   - name: the words of their names in any of the three languages,
+//     stemmed and accent-folded (Dice), so that "Épicerie sociale" and
+//     "Sociale kruidenier" meet through their shared words and stems;
+//   - description: how many of one's description terms the other has;
+//   - audience and languages spoken: what they share (Jaccard);
+//   - place: the distance between their nearest points, 1 up to 300 m,
+//     falling to 0 at 5 km. It multiplies the rest (from 0.4 far away to
+//     1 next door; 0.7 when a side has no point): the same service in
+//     another commune is not a duplicate, whatever its name.
+//
+// The weights and the threshold were chosen on the labelled pairs of
+// testdata/similar-pairs.json (TestSimilarityOnLabelledPairs).
+
+// Weights of what the services do alike; they sum to 1.
+const (
+	simTheme    = 0.35
+	simName     = 0.35
+	simText     = 0.10
+	simAudience = 0.10
+	simLanguage = 0.10
+)
+
+// The place factor: farFactor far away, 1 next door, noPlace unknown.
+const (
+	farFactor = 0.4
+	noPlace   = 0.7
+)
+
+// SimilarThreshold is the score from which two services are likely the
+// same service (or two that duplicate each other).
+const SimilarThreshold = 0.48
+
+// placeFull and placeZero bound the place part: full up to placeFull km
+// apart, none from placeZero km.
+const (
+	placeFull = 0.3
+	placeZero = 5.0
+)
+
+// namePool keeps the per-slot name-term counts between lookups.
+var namePool = sync.Pool{New: func() any { return new([]uint8) }}
+
+// Reason is one part of a similarity score.
+type Reason struct {
+	Part   string  `json:"part"` // theme, place, name, description, audience, language
+	Score  float64 `json:"score"`
+	Detail string  `json:"detail,omitempty"`
+}
+
+// SimilarHit is a service like the one asked about.
+type SimilarHit struct {
+	URI        string
+	Service    *directory.Service
+	Actor      string
+	Provider   string
+	Score      float64
+	DistanceKm *float64
+	Reasons    []Reason
+}
+
+// features is what a comparison needs of one side.
+type features struct {
+	cats      map[string]bool // expanded
+	names     map[string]bool // stems and folded words of the names
+	audiences []string
+	languages []string
+	points    []directory.Point
+}
+
+func (x *Index) featuresOf(d Doc) features {
+	f := features{cats: map[string]bool{}, names: map[string]bool{}, points: d.Points}
+	s := d.Service
+	for _, c := range x.tax.Expand(s.Categories) {
+		f.cats[c] = true
+	}
+	for _, l := range directory.Langs {
+		for _, t := range x.an.stems(l, s.Name[l]+" "+s.AlternateName[l]) {
+			f.names[t] = true
+		}
+	}
+	for _, t := range append(s.Name.All(), s.AlternateName.All()...) {
+		for _, w := range words(t) {
+			if !x.an.stopWord(w) && len(w) > 1 {
+				f.names[w] = true
+			}
+		}
+	}
+	f.audiences, f.languages = s.Audiences, s.Languages
+	return f
+}
+
+// compare scores b against a, with reasons; textShare is the share of
+// a's description terms b has (computed by the caller from postings).
+func compare(a, b features, textShare float64, l directory.Lang) (float64, *float64, []Reason) {
+	var reasons []Reason
+	add := func(part string, score, weight float64, detail string) float64 {
+		if score > 0 {
+			reasons = append(reasons, Reason{Part: part, Score: round2(score), Detail: detail})
+		}
+		return score * weight
+	}
+	// Only the parts known on both sides count: a service that does not
+	// say its audience is not unlike one that does.
+	total, weights := 0.0, 0.0
+	shared := 0
+	var sharedCats []string
+	for c := range a.cats {
+		if b.cats[c] {
+			shared++
+			sharedCats = append(sharedCats, c)
+		}
+	}
+	slices.Sort(sharedCats)
+	if len(a.cats) > 0 && len(b.cats) > 0 {
+		total += add("theme", float64(shared)/float64(len(a.cats)+len(b.cats)-shared), simTheme, strings.Join(sharedCats, ", "))
+		weights += simTheme
+	}
+	common := 0
+	var words []string
+	for w := range a.names {
+		if b.names[w] {
+			common++
+			words = append(words, w)
+		}
+	}
+	slices.Sort(words)
+	if n := len(a.names) + len(b.names); n > 0 {
+		total += add("name", 2*float64(common)/float64(n), simName, strings.Join(words, " "))
+		weights += simName
+	}
+	if textShare >= 0 {
+		total += add("description", textShare, simText, "")
+		weights += simText
+	}
+	if len(a.audiences) > 0 && len(b.audiences) > 0 {
+		total += add("audience", jaccard(a.audiences, b.audiences), simAudience, "")
+		weights += simAudience
+	}
+	if len(a.languages) > 0 && len(b.languages) > 0 {
+		total += add("language", jaccard(a.languages, b.languages), simLanguage, "")
+		weights += simLanguage
+	}
+	if weights > 0 {
+		total /= weights
+	}
+	factor := noPlace
+	var dist *float64
+	if len(a.points) > 0 && len(b.points) > 0 {
+		d := math.Inf(1)
+		for _, p := range a.points {
+			for _, q := range b.points {
+				d = min(d, distanceKm(p, q))
+			}
+		}
+		dist = &d
+		ps := placeScore(d)
+		factor = farFactor + (1-farFactor)*ps
+		reasons = append(reasons, Reason{Part: "place", Score: round2(ps), Detail: fmt.Sprintf("%.1f km", d)})
+	}
+	return min(1, total*factor), dist, reasons
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func placeScore(km float64) float64 {
+	switch {
+	case km <= placeFull:
+		return 1
+	case km >= placeZero:
+		return 0
+	}
+	return (placeZero - km) / (placeZero - placeFull)
+}
+
+func jaccard(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	shared := 0
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			shared++
+		}
+	}
+	return float64(shared) / float64(len(a)+len(b)-shared)
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// descriptionTerms returns the ids of d's description terms the index
+// knows, the rarest first, at most n: those say most about what it does.
+func (x *Index) descriptionTerms(d Doc, n int) []uint32 {
+	var ids []uint32
+	for _, l := range directory.Langs {
+		for _, t := range x.an.stems(l, d.Service.Description[l]) {
+			if id, ok := x.terms[kText+string(l)+":"+t]; ok && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return x.posts[ids[i]].GetCardinality() < x.posts[ids[j]].GetCardinality() })
+	return ids[:min(n, len(ids))]
+}
+
+// Similar returns the indexed services most like d, best first: at most
+// n, scoring at least minScore, d itself (by URI) left out. Candidates
+// are the services that share a theme or a name word with d, or stand
+// within placeZero km of it; each is then scored.
+func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]SimilarHit, error) {
+	if d.Service == nil {
+		return nil, fmt.Errorf("%w: no service to compare", ErrQuery)
+	}
+	if n < 1 || n > MaxPerPage {
+		return nil, fmt.Errorf("%w: between 1 and %d similar services", ErrQuery, MaxPerPage)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	a := x.featuresOf(d)
+	var bs []*roaring.Bitmap
+	for _, c := range d.Service.Categories {
+		bs = append(bs, x.post(kCategory+c))
+	}
+	for _, p := range d.Points {
+		bs = append(bs, x.cells(p, placeZero))
+	}
+	cand := roaring.FastOr(bs...)
+	if self, ok := x.byURI[d.URI]; ok {
+		cand.Remove(self)
+	}
+	desc := x.descriptionTerms(d, 20)
+	// An upper bound of each candidate's score from what is cheap to read
+	// (its theme bits and first point in the hot record, and how many of
+	// d's name words it has anywhere, from the postings), so that only
+	// those that may reach minScore are read and scored in full.
+	var aMask [3]uint32
+	for c := range a.cats {
+		if id, ok := x.catIDs[c]; ok && id < hotCats {
+			aMask[id/32] |= 1 << (id % 32)
+		}
+	}
+	// How many of d's name terms each candidate has, by slot, in an array
+	// from a pool: zeroed back as it is read below.
+	hitsBuf := namePool.Get().(*[]uint8)
+	defer namePool.Put(hitsBuf)
+	if len(*hitsBuf) < len(x.hot) {
+		*hitsBuf = make([]uint8, len(x.hot)+len(x.hot)/4)
+	}
+	nameHits := *hitsBuf
+	var nameTerms []uint32
+	for _, l := range directory.Langs {
+		for _, t := range x.an.stems(l, d.Service.Name[l]+" "+d.Service.AlternateName[l]) {
+			if id, ok := x.terms[kName+string(l)+":"+t]; ok {
+				nameTerms = append(nameTerms, id)
+			}
+		}
+	}
+	for w := range a.names {
+		if id, ok := x.terms[kFolded+w]; ok {
+			nameTerms = append(nameTerms, id)
+		}
+	}
+	for _, id := range nameTerms {
+		it := roaring.And(x.posts[id], cand).Iterator()
+		for it.HasNext() {
+			if slot := it.Next(); nameHits[slot] < 255 {
+				nameHits[slot]++
+			}
+		}
+	}
+	var hx, hy, hz float64
+	if len(d.Points) > 0 {
+		hx, hy, hz = unit(d.Points[0])
+	}
+	type bounded struct {
+		slot  uint32
+		bound float64
+	}
+	var todo []bounded
+	it := cand.Iterator()
+	for it.HasNext() {
+		slot := it.Next()
+		k := nameHits[slot]
+		nameHits[slot] = 0
+		if x.slots[slot] == nil {
+			continue
+		}
+		h := &x.hot[slot]
+		// The parts that may count at their best (the candidate's
+		// description, audience and languages are not read yet), the
+		// theme from the bits, the name from the postings; with or
+		// without the theme, whichever is higher.
+		num, den := 0.0, 0.0
+		for _, part := range [][2]float64{{simText, b2f(len(desc) > 0)}, {simAudience, b2f(len(a.audiences) > 0)}, {simLanguage, b2f(len(a.languages) > 0)}} {
+			num += part[0] * part[1]
+			den += part[0] * part[1]
+		}
+		nb := 0.0
+		if k > 0 && len(a.names) > 0 {
+			nb = min(1, 2*float64(k)/float64(len(a.names)+int(k)))
+		}
+		num, den = num+simName*nb, den+simName
+		bound := num / den
+		if len(a.cats) > 0 {
+			inter, union := 0, 0
+			for i := range aMask {
+				inter += mathbits.OnesCount32(aMask[i] & h.Cats[i])
+				union += mathbits.OnesCount32(aMask[i] | h.Cats[i])
+			}
+			tb := 1.0 // categories beyond the bits: unknown, at best
+			if len(x.catCodes) <= hotCats && union > 0 {
+				tb = float64(inter) / float64(union)
+			}
+			bound = max(bound, (num+simTheme*tb)/(den+simTheme))
+		}
+		factor := noPlace
+		if len(d.Points) > 0 {
+			// The first point only is in the hot record: with more
+			// points either side, assume the best.
+			if h.Bits&hotMany != 0 || len(d.Points) > 1 {
+				factor = 1
+			} else if c2 := h.chord2(hx, hy, hz); !math.IsInf(c2, 1) {
+				// The chord is shorter than the arc: its score is
+				// the higher, a bound.
+				factor = farFactor + (1-farFactor)*placeScore(math.Sqrt(c2)*earthKm)
+			}
+		}
+		if bound*factor >= minScore {
+			todo = append(todo, bounded{slot, min(1, bound*factor)})
+		}
+	}
+	// Highest bounds first: once the n best scores found are above the
+	// next bound, no other candidate can enter.
+	sort.Slice(todo, func(i, j int) bool { return todo[i].bound > todo[j].bound })
+	var hits []SimilarHit
+	nth := func() float64 {
+		if len(hits) < n {
+			return -1
+		}
+		lowest := hits[0].Score
+		for _, h := range hits {
+			lowest = min(lowest, h.Score)
+		}
+		return lowest
+	}
+	for _, c := range todo {
+		if c.bound < nth() {
+			break
+		}
+		slot := c.slot
+		e := x.slots[slot]
+		sm := e.summary()
+		b := x.featuresOf(sm.doc)
+		share := -1.0
+		if len(desc) > 0 {
+			has := 0
+			for _, id := range desc {
+				if x.posts[id].Contains(slot) {
+					has++
+				}
+			}
+			share = float64(has) / float64(len(desc))
+		}
+		score, dist, reasons := compare(a, b, share, l)
+		if score < minScore {
+			continue
+		}
+		hit := SimilarHit{URI: e.uri, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider,
+			Score: round2(score), DistanceKm: dist, Reasons: reasons}
+		if len(hits) < n {
+			hits = append(hits, hit)
+			continue
+		}
+		worst := 0
+		for i := range hits {
+			if hits[i].Score < hits[worst].Score || (hits[i].Score == hits[worst].Score && hits[i].URI > hits[worst].URI) {
+				worst = i
+			}
+		}
+		if hit.Score > hits[worst].Score || (hit.Score == hits[worst].Score && hit.URI < hits[worst].URI) {
+			hits[worst] = hit
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].URI < hits[j].URI
+	})
+	return hits[:min(n, len(hits))], nil
+}
+
+// Similarity scores two services directly, as Similar would: for a pair
+// of documents that need not be indexed (the labelled evaluation, a form
+// being filled in against one service).
+func (x *Index) Similarity(a, b Doc, l directory.Lang) (float64, []Reason) {
+	fa, fb := x.featuresOf(a), x.featuresOf(b)
+	share := -1.0
+	var terms []string
+	for _, lang := range directory.Langs {
+		terms = append(terms, x.an.stems(lang, a.Service.Description[lang])...)
+	}
+	if len(terms) > 0 && !b.Service.Description.IsEmpty() {
+		bt := map[string]bool{}
+		for _, lang := range directory.Langs {
+			for _, t := range x.an.stems(lang, b.Service.Description[lang]) {
+				bt[t] = true
+			}
+		}
+		has := 0
+		for _, t := range terms {
+			if bt[t] {
+				has++
+			}
+		}
+		share = float64(has) / float64(len(terms))
+	}
+	score, _, reasons := compare(fa, fb, share, l)
+	return round2(score), reasons
+}

@@ -1,0 +1,93 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
+)
+
+// Before creating a service, an admin asks which services already do the
+// same nearby: the API answers with scores and reasons, never the service
+// itself, and not an unrelated one.
+func TestSimilarServicesAPI(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	tok := n.AdminToken()
+	loc := func(lat, lon string) string {
+		r := n.Do("POST", "/api/v1/locations", tok, `{"name": "Lieu", "latitude": `+lat+`, "longitude": `+lon+`,
+		  "addresses": [{"address_1": "Rue de la Victoire 96", "city": "Saint-Gilles", "postal_code": "1060", "country": "BE"}]}`)
+		var l struct{ ID string }
+		r.JSON(t, &l)
+		return l.ID
+	}
+	here, far := loc("50.8291", "4.3449"), loc("50.8706", "4.4020")
+	create := func(body string) string {
+		r := n.Do("POST", "/api/v1/services", tok, body)
+		if r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		var s struct{ ID string }
+		r.JSON(t, &s)
+		return s.ID
+	}
+	grocery := create(`{"name": "Épicerie sociale", "description": "Produits alimentaires à petit prix pour les familles.", "status": "active",
+	  "categories": ["equipement-et-alimentation--alimentation"], "audiences": ["familles"], "languages": [{"code": "fr"}],
+	  "service_at_locations": [{"location_id": "` + here + `"}]}`)
+	create(`{"name": "Cours de français", "status": "active", "categories": ["lecture-ecriture-calcul--maitriser-le-francais"],
+	  "service_at_locations": [{"location_id": "` + far + `"}]}`)
+
+	var res struct {
+		Results []struct {
+			ID, Name, Organization string
+			Score                  float64
+			Reasons                []struct{ Part string }
+		}
+	}
+	// Indexed within a quarter of a second of being written.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var found struct{ Total int }
+		n.Do("GET", "/api/v1/search?q=epicerie", "", nil).JSON(t, &found)
+		if found.Total == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A partner-style entry of the same grocery, in Dutch, same door.
+	r := n.Do("POST", "/api/v1/services/similar", tok, `{"name": "Sociale kruidenier", "status": "active",
+	  "categories": ["equipement-et-alimentation--alimentation"], "audiences": ["familles"],
+	  "service_at_locations": [{"location_id": "`+here+`"}]}`)
+	if r.Status != http.StatusOK {
+		t.Fatalf("similar: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &res)
+	if len(res.Results) != 1 || res.Results[0].ID != grocery {
+		t.Fatalf("similar = %+v, want the grocery only", res.Results)
+	}
+	var parts []string
+	for _, x := range res.Results[0].Reasons {
+		parts = append(parts, x.Part)
+	}
+	if got := strings.Join(parts, ","); !strings.Contains(got, "theme") || !strings.Contains(got, "place") {
+		t.Errorf("reasons = %s", got)
+	}
+	// By id: never itself.
+	n.Do("GET", "/api/v1/services/similar?service="+grocery, tok, nil).JSON(t, &res)
+	for _, x := range res.Results {
+		if x.ID == grocery {
+			t.Error("a service is similar to itself")
+		}
+	}
+	// Neither id nor body, or a bad limit: 400; anonymous: 401.
+	if r := n.Do("GET", "/api/v1/services/similar", tok, nil); r.Status != http.StatusBadRequest {
+		t.Errorf("no service = %d", r.Status)
+	}
+	if r := n.Do("GET", "/api/v1/services/similar?service="+grocery+"&limit=0", tok, nil); r.Status != http.StatusBadRequest {
+		t.Errorf("limit 0 = %d", r.Status)
+	}
+	if r := n.Do("GET", "/api/v1/services/similar?service="+grocery, "", nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("anonymous = %d", r.Status)
+	}
+}
