@@ -101,38 +101,28 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 	must(t, what, chromedp.Do(c, steps...))
 }
 
-// get runs an action that reads something.
+// get runs an action that reads something, again while it fails for a
+// few seconds (see retry).
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	v, err := chromedp.Run(c, a)
-	must(t, what, err)
-	return v
+	return retry(t, ctx, what, a)
 }
 
-// js runs a script for its effect.
-func js(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[*runtime.RemoteObject](expr)(ctx, tg)
-		return err
-	})
-}
-
-// waitText waits until sel's text is want (after a click that loads a
-// new page, the old page's element may still be there at first).
-func waitText(t *testing.T, ctx context.Context, sel, want string) {
+// retry runs a read again while it fails for a few seconds: right after a
+// navigation, the browser may replace the document under a query ("No
+// node with given id").
+func retry[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
-		got, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
+		v, err := chromedp.Run(c, a)
 		cancel()
-		if err == nil && strings.TrimSpace(got) == want {
-			return
+		if err == nil {
+			return v
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s reads %q, want %q", sel, got, want)
+			t.Fatalf("%s: %v", what, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -140,12 +130,12 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) {
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return strings.TrimSpace(get(t, ctx, "read "+sel, chromedp.Text(chromedp.CSS(sel))))
+	return strings.TrimSpace(retry(t, ctx, "read "+sel, chromedp.Text(chromedp.CSS(sel))))
 }
 
 func attr(t *testing.T, ctx context.Context, sel, name string) string {
 	t.Helper()
-	return get(t, ctx, "read "+sel+" "+name, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
+	return retry(t, ctx, "read "+sel+" "+name, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
 }
 
 // axeSource is axe-core's script.
