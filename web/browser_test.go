@@ -108,6 +108,33 @@ func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 	return retry(t, ctx, what, a)
 }
 
+// js runs a script for its effect.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[*runtime.RemoteObject](expr)(ctx, tg)
+		return err
+	})
+}
+
+// waitText waits until sel's text is want (after a click that loads a
+// new page, the old page's element may still be there at first).
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		got, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil && strings.TrimSpace(got) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s reads %q, want %q", sel, got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // retry runs a read again while it fails for a few seconds: right after a
 // navigation, the browser may replace the document under a query ("No
 // node with given id").
