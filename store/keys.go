@@ -33,6 +33,8 @@ const (
 	pConsent    = "consent/"
 	pWithdrawal = "consent-wd/"
 	pAudit      = "audit/"
+
+	pNeed = "need/"
 )
 
 var (

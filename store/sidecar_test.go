@@ -132,3 +132,26 @@ func TestSidecar(t *testing.T) {
 }
 
 func fmtList(xs []string) string { return strings.Join(xs, " ") }
+
+func TestNeeds(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	for range 3 {
+		if err := s.AddNeed(ctx, "sante", "1060"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddNeed(ctx, "famille", "1030"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddNeed(ctx, "a/b", "1030"); err == nil {
+		t.Error("a theme with a slash was counted")
+	}
+	got := map[string]int{}
+	if err := s.ForEachNeed(ctx, func(theme, area string, n int) error { got[theme+" "+area] = n; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["sante 1060"] != 3 || got["famille 1030"] != 1 {
+		t.Errorf("needs = %v", got)
+	}
+}

@@ -91,3 +91,65 @@ func TestSimilarServicesAPI(t *testing.T) {
 		t.Errorf("anonymous = %d", r.Status)
 	}
 }
+
+// The overlap and gap view as JSON: providers by theme and area, the gaps,
+// and unmet needs signalled (counts only, checked, public).
+func TestNetworkOverlapsAndGaps(t *testing.T) {
+	n := sampleNode(t)
+	var ov struct {
+		Areas []string
+		Cells []struct {
+			Theme, Area         string
+			Providers, Services int
+		}
+		Services int
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n.Do("GET", "/api/v1/network/overlaps", "", nil).JSON(t, &ov)
+		if ov.Services == 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	found := false
+	for _, c := range ov.Cells {
+		if c.Theme == "equipement-et-alimentation" && c.Area == "1060" {
+			found = c.Providers == 1 && c.Services == 1
+		}
+	}
+	if !found || ov.Services != 3 {
+		t.Errorf("overlaps = %+v", ov)
+	}
+	if r := n.Do("POST", "/api/v1/network/needs", "", `{"theme": "sante", "area": "1030"}`); r.Status != http.StatusNoContent {
+		t.Fatalf("need: %d %s", r.Status, r.Body)
+	}
+	for _, bad := range []string{`{"theme": "nothing", "area": "1030"}`, `{"theme": "sante", "area": "9999"}`, `{"theme": "sante", "area": "1030", "name": "Fatima"}`} {
+		if r := n.Do("POST", "/api/v1/network/needs", "", bad); r.Status != http.StatusBadRequest {
+			t.Errorf("need %s = %d, want 400", bad, r.Status)
+		}
+	}
+	var gaps struct {
+		Gaps  []struct{ Theme, Area string }
+		Needs []struct {
+			Theme, Area string
+			Count       int
+		}
+	}
+	n.Do("GET", "/api/v1/network/gaps", "", nil).JSON(t, &gaps)
+	if len(gaps.Needs) != 1 || gaps.Needs[0].Count != 1 || gaps.Needs[0].Theme != "sante" {
+		t.Errorf("needs = %+v", gaps.Needs)
+	}
+	gap := false
+	for _, g := range gaps.Gaps {
+		if g.Theme == "sante" && g.Area == "1030" {
+			gap = true
+		}
+		if g.Theme == "equipement-et-alimentation" && g.Area == "1060" {
+			t.Error("a covered theme and area is listed as a gap")
+		}
+	}
+	if !gap {
+		t.Error("health in 1030 is not a gap")
+	}
+}

@@ -360,7 +360,7 @@ func TestBrowserMainPages(t *testing.T) {
 	do(t, fr, "find a service page", chromedp.Navigate(n.URL+"/search?q=epicerie"), chromedp.WaitVisible(chromedp.CSS(".result h3 a")))
 	serviceURL := attr(t, fr, ".result h3 a", "href")
 	pages := []struct{ name, path string }{{"home", "/"}, {"search", "/search?category=equipement-et-alimentation"}, {"service", serviceURL},
-		{"association", "/actor"}, {"about", "/about"}, {"login", "/login"}}
+		{"association", "/actor"}, {"about", "/about"}, {"network", "/network"}, {"login", "/login"}}
 	for _, lang := range []string{"fr", "nl", "en"} {
 		ctx := browser(t, lang)
 		for _, width := range []int64{360, 1280} {

@@ -22,7 +22,7 @@ var templateFS embed.FS
 // defining "content", rendered inside templates/layout.html.
 var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error",
 	"refer", "notice", "referrals", "referral",
-	"admin", "admin-services", "service-form", "admin-partners", "admin-users", "admin-blocklist", "admin-audit", "org-form", "admin-locations", "location-form"}
+	"admin", "admin-services", "service-form", "admin-partners", "admin-users", "admin-blocklist", "admin-audit", "org-form", "admin-locations", "location-form", "network"}
 
 const sessionCookie = "maillage_session"
 

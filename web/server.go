@@ -22,6 +22,8 @@ type Deps struct {
 	// Referrals, when set, serves the referral API.
 	Referrals Referrals
 	Search    Searcher
+	// Needs, when set, counts unmet needs signalled on the network page.
+	Needs Needs
 	Logger    *slog.Logger
 	Metrics   *Metrics
 	// Ready reports whether the node can serve (store open, …).

@@ -148,3 +148,36 @@ func BenchmarkSimilar(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(found)/float64(b.N), "hits/lookup")
 }
+
+// BenchmarkCoverage computes the overlap view's counts for 100,000
+// services of 2,000 providers.
+// Run: go test -run '^$' -bench Coverage -benchtime 20x ./directory/search/
+func BenchmarkCoverage(b *testing.B) {
+	const n = 100_000
+	x, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := sample.New(7)
+	for i := 0; i < n; i += 1000 {
+		docs := make([]Doc, 0, 1000)
+		for j := i; j < i+1000; j++ {
+			l := g.Location()
+			s := g.Service(l.ID)
+			docs = append(docs, Doc{URI: "https://n.example/services/" + s.ID, Service: s, Actor: fmt.Sprintf("https://n%d.example/actor", j%2000),
+				Provider: "Association", Points: []directory.Point{*l.Point}})
+		}
+		if err := x.PutBatch(docs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	var worst time.Duration
+	for range b.N {
+		x.mu.RLock()
+		c := x.computeCoverage()
+		x.mu.RUnlock()
+		worst = max(worst, c.Took)
+	}
+	b.ReportMetric(worst.Seconds(), "max-s")
+}

@@ -87,6 +87,12 @@ type Index struct {
 	more     map[uint32][]directory.Point // points after the first
 	actors   []string
 	actorIDs map[string]uint32
+
+	// gen counts the changes, for what is computed over the whole index
+	// and cached (Coverage).
+	gen      uint64
+	coverage *Coverage
+	covGen   uint64
 }
 
 // hotSlot is what a search reads of every candidate, 32 bytes: two
@@ -368,6 +374,7 @@ func (x *Index) Apply(puts []Doc, deletes []string) error {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.gen++
 	for _, p := range ps {
 		x.put(p)
 	}

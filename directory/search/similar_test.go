@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"testing"
 
@@ -171,5 +172,56 @@ func TestSimilarFindsDuplicates(t *testing.T) {
 	}
 	if _, err := x.Similar(p.A.doc("x"), 0, 0.5, directory.FR); err == nil {
 		t.Error("n = 0 accepted")
+	}
+}
+
+// Coverage counts providers and services by theme and postcode area,
+// each provider once, and is computed again after a change.
+func TestCoverage(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(id, actor string, lat, lon float64, cats ...string) {
+		t.Helper()
+		if err := x.Put(Doc{URI: "https://n.example/services/" + id, Actor: actor, Points: []directory.Point{{Lat: lat, Lon: lon}},
+			Service: &directory.Service{ID: id, Name: directory.T(directory.FR, id), Status: directory.StatusActive, Categories: cats}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	food := "equipement-et-alimentation--alimentation"
+	put("a1", "https://a.example/actor", 50.8291, 4.3449, food) // Saint-Gilles
+	put("a2", "https://a.example/actor", 50.8270, 4.3460, food) // Saint-Gilles, same provider
+	put("b1", "https://b.example/actor", 50.8261, 4.3456, food) // Saint-Gilles, another provider
+	put("c1", "https://c.example/actor", 50.8676, 4.3737, "lecture-ecriture-calcul--maitriser-le-francais")
+	put("far", "https://c.example/actor", 51.2194, 4.4025, food) // Antwerp: outside
+	cell := func(c *Coverage, theme, area string) (int, int) {
+		ti, ai := slices.Index(c.Themes, theme), slices.Index(c.Areas, area)
+		if ti < 0 || ai < 0 {
+			t.Fatalf("no %s or %s in the coverage", theme, area)
+		}
+		return c.Providers[ti][ai], c.Services[ti][ai]
+	}
+	c := x.Coverage()
+	if p, s := cell(c, "equipement-et-alimentation", "1060"); p != 2 || s != 3 {
+		t.Errorf("food in 1060: %d providers, %d services; want 2 and 3", p, s)
+	}
+	if p, _ := cell(c, "lecture-ecriture-calcul", "1030"); p != 1 {
+		t.Errorf("French in 1030: %d providers", p)
+	}
+	if p, _ := cell(c, "equipement-et-alimentation", "1030"); p != 0 {
+		t.Errorf("food in 1030: %d providers, want a gap", p)
+	}
+	if c.Outside != 1 || c.Total != 5 {
+		t.Errorf("outside %d of %d, want 1 of 5", c.Outside, c.Total)
+	}
+	if x.Coverage() != c {
+		t.Error("an unchanged index computed its coverage again")
+	}
+	if err := x.Delete("https://n.example/services/b1"); err != nil {
+		t.Fatal(err)
+	}
+	if p, s := cell(x.Coverage(), "equipement-et-alimentation", "1060"); p != 1 || s != 2 {
+		t.Errorf("after a removal: %d providers, %d services; want 1 and 2", p, s)
 	}
 }

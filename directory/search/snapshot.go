@@ -169,6 +169,8 @@ func (x *Index) take(y *Index) {
 	x.terms, x.posts, x.near = y.terms, y.posts, y.near
 	x.catCodes, x.catIDs = y.catCodes, y.catIDs
 	x.hot, x.sched, x.more, x.actors, x.actorIDs = y.hot, y.sched, y.more, y.actors, y.actorIDs
+	x.gen++
+	x.coverage = nil
 }
 
 // Load returns an index read from a snapshot written by Save.

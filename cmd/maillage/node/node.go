@@ -201,6 +201,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		Now:           cfg.Now,
 		SecureCookies: strings.HasPrefix(id.BaseURL, "https://"),
 		TileURL:       cfg.TileURL,
+		Needs:         st,
 	})
 	if err != nil {
 		return nil, err
@@ -317,6 +318,15 @@ func (r readySearcher) Similar(d search.Doc, n int, minScore float64, l director
 	select {
 	case <-r.built:
 		return r.Index.Similar(d, n, minScore, l)
+	default:
+		return nil, search.ErrNotReady
+	}
+}
+
+func (r readySearcher) Coverage() (*search.Coverage, error) {
+	select {
+	case <-r.built:
+		return r.Index.Coverage(), nil
 	default:
 		return nil, search.ErrNotReady
 	}

@@ -1,0 +1,279 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/search"
+	"github.com/maillage/maillage/web/account"
+)
+
+// The network's overlap and gap view: for the services the node knows
+// (its own and its partners'), how many providers offer each theme in
+// each Brussels postcode area; where nobody does; and the unmet needs
+// that workers and residents signal (counts only).
+
+// Coverer gives the network's coverage (the search index does).
+type Coverer interface {
+	Coverage() (*search.Coverage, error)
+}
+
+// Needs counts unmet needs (the store does).
+type Needs interface {
+	AddNeed(ctx context.Context, theme, area string) error
+	ForEachNeed(ctx context.Context, fn func(theme, area string, count int) error) error
+}
+
+func (s *Server) coverage() (*search.Coverage, error) {
+	c, ok := s.Search.(Coverer)
+	if !ok || s.Search == nil {
+		return nil, errNotReady
+	}
+	cov, err := c.Coverage()
+	if errors.Is(err, search.ErrNotReady) {
+		return nil, fmt.Errorf("%w: %v", errNotReady, err)
+	}
+	return cov, err
+}
+
+type overlapCell struct {
+	Theme     string `json:"theme"`
+	Area      string `json:"area"`
+	Providers int    `json:"providers"`
+	Services  int    `json:"services"`
+}
+
+func (s *Server) networkOverlaps(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	cov, err := s.coverage()
+	if err != nil {
+		return err
+	}
+	cells := []overlapCell{}
+	for ti, theme := range cov.Themes {
+		for ai, area := range cov.Areas {
+			if cov.Services[ti][ai] > 0 {
+				cells = append(cells, overlapCell{theme, area, cov.Providers[ti][ai], cov.Services[ti][ai]})
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"themes": cov.Themes, "areas": cov.Areas, "cells": cells,
+		"services": cov.Total, "outside_areas": cov.Outside})
+	return nil
+}
+
+type needCount struct {
+	Theme string `json:"theme"`
+	Area  string `json:"area"`
+	Count int    `json:"count"`
+}
+
+func (s *Server) needCounts(ctx context.Context) ([]needCount, error) {
+	out := []needCount{}
+	if s.Needs == nil {
+		return out, nil
+	}
+	err := s.Needs.ForEachNeed(ctx, func(theme, area string, n int) error {
+		out = append(out, needCount{theme, area, n})
+		return nil
+	})
+	return out, err
+}
+
+func (s *Server) networkGaps(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	cov, err := s.coverage()
+	if err != nil {
+		return err
+	}
+	type gap struct {
+		Theme string `json:"theme"`
+		Area  string `json:"area"`
+	}
+	gaps := []gap{}
+	for ti, theme := range cov.Themes {
+		for ai, area := range cov.Areas {
+			if cov.Providers[ti][ai] == 0 {
+				gaps = append(gaps, gap{theme, area})
+			}
+		}
+	}
+	needs, err := s.needCounts(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"gaps": gaps, "needs": needs})
+	return nil
+}
+
+// checkNeed checks a signalled need: a top-level theme and a Brussels
+// postcode, nothing else.
+func (s *Server) checkNeed(theme, area string) error {
+	var p directory.Problems
+	if !slices.ContainsFunc(s.Catalog.Taxonomy().Categories, func(t directory.Term) bool { return t.Code == theme }) {
+		p.Add("theme", "must be a top-level theme of the taxonomy")
+	}
+	if _, ok := search.PostcodeCentre(area); !ok {
+		p.Add("area", "must be a Brussels postcode")
+	}
+	return p.Err()
+}
+
+func (s *Server) signalNeed(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+	if s.Needs == nil {
+		return errNotReady
+	}
+	body, err := readJSON(w, r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Theme string `json:"theme"`
+		Area  string `json:"area"`
+	}
+	if p := directory.DecodeStrict(body, &req); len(p) > 0 {
+		return p
+	}
+	if err := s.checkNeed(req.Theme, req.Area); err != nil {
+		return err
+	}
+	if err := s.Needs.AddNeed(r.Context(), req.Theme, req.Area); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type networkPage struct {
+	Areas   []string
+	Rows    []coverageRow
+	Chart   template.HTML
+	Gaps    []gapRow
+	Needs   []needRow
+	Themes  []categoryTile
+	Total   string
+	Outside string
+	Thanks  bool
+}
+
+type coverageRow struct {
+	Theme localText
+	Cells []coverageCell
+}
+
+type coverageCell struct {
+	Providers int
+	Class     string
+}
+
+type gapRow struct {
+	Theme localText
+	Areas string
+}
+
+type needRow struct {
+	Theme localText
+	Area  string
+	Count string
+}
+
+// networkView is the overlap and gap page.
+func (s *Server) networkView(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	cov, err := s.coverage()
+	if err != nil {
+		return "", 0, err
+	}
+	tax := s.Catalog.Taxonomy()
+	label := func(code string) localText {
+		if t, ok := tax.Category(code); ok {
+			return p.Local(t.Labels)
+		}
+		return localText{Text: code, Lang: p.Lang}
+	}
+	d := networkPage{Areas: cov.Areas, Total: p.Num(cov.Total), Outside: p.Num(cov.Outside), Thanks: r.URL.Query().Get("thanks") == "1"}
+	for ti, theme := range cov.Themes {
+		row := coverageRow{Theme: label(theme)}
+		var missing []string
+		for ai, area := range cov.Areas {
+			n := cov.Providers[ti][ai]
+			row.Cells = append(row.Cells, coverageCell{Providers: n, Class: heatClass(n)})
+			if n == 0 {
+				missing = append(missing, area)
+			}
+		}
+		d.Rows = append(d.Rows, row)
+		if len(missing) > 0 {
+			d.Gaps = append(d.Gaps, gapRow{Theme: label(theme), Areas: strings.Join(missing, ", ")})
+		}
+		d.Themes = append(d.Themes, categoryTile{Code: theme, Label: label(theme)})
+	}
+	d.Chart = coverageChart(cov, p)
+	needs, err := s.needCounts(r.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	slices.SortFunc(needs, func(a, b needCount) int { return b.Count - a.Count })
+	for _, n := range needs {
+		d.Needs = append(d.Needs, needRow{Theme: label(n.Theme), Area: n.Area, Count: p.Num(n.Count)})
+	}
+	p.Title, p.Data, p.Nav = p.T("network title"), d, "about"
+	return "network", http.StatusOK, nil
+}
+
+// signalNeedPage takes the "I could not find…" form.
+func (s *Server) signalNeedPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	if s.Needs == nil {
+		return "", 0, errNotReady
+	}
+	theme, area := r.PostFormValue("theme"), r.PostFormValue("area")
+	if err := s.checkNeed(theme, area); err != nil {
+		return "", 0, err
+	}
+	if err := s.Needs.AddNeed(r.Context(), theme, area); err != nil {
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/network?thanks=1#needs", http.StatusSeeOther)
+	return "", 0, nil
+}
+
+func heatClass(n int) string {
+	switch {
+	case n == 0:
+		return "heat0"
+	case n == 1:
+		return "heat1"
+	case n <= 3:
+		return "heat2"
+	default:
+		return "heat3"
+	}
+}
+
+// coverageChart draws the coverage as an SVG heat map, on the server:
+// one row per theme, one column per area, darker with more providers. Its
+// text alternative is the table beside it.
+func coverageChart(cov *search.Coverage, p *pageData) template.HTML {
+	const cell, left, top = 22, 8, 40
+	colours := map[string]string{"heat0": "#f3f4f6", "heat1": "#c6dbef", "heat2": "#6baed6", "heat3": "#08519c"}
+	width, height := left+cell*len(cov.Areas)+8, top+cell*len(cov.Themes)+8
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" aria-labelledby="chart-title"><title id="chart-title">%s</title>`,
+		width, height, template.HTMLEscapeString(p.T("network chart")))
+	for ai, area := range cov.Areas {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="8" transform="rotate(-60 %d %d)" fill="#1b1b1b">%s</text>`,
+			left+ai*cell+cell/2, top-4, left+ai*cell+cell/2, top-4, area)
+	}
+	for ti := range cov.Themes {
+		for ai := range cov.Areas {
+			n := cov.Providers[ti][ai]
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff"><title>%d</title></rect>`,
+				left+ai*cell, top+ti*cell, cell, cell, colours[heatClass(n)], n)
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // built here from numbers and escaped text only
+}
