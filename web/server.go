@@ -23,9 +23,9 @@ type Deps struct {
 	Referrals Referrals
 	Search    Searcher
 	// Needs, when set, counts unmet needs signalled on the network page.
-	Needs Needs
-	Logger    *slog.Logger
-	Metrics   *Metrics
+	Needs   Needs
+	Logger  *slog.Logger
+	Metrics *Metrics
 	// Ready reports whether the node can serve (store open, …).
 	Ready func(ctx context.Context) error
 	// Backup streams an encrypted online backup of the store.
