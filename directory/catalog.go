@@ -126,6 +126,10 @@ func (c *Catalog) UpdateService(ctx context.Context, s *Service) (*Service, erro
 		return nil, err
 	}
 	s.OrganizationID = cur.OrganizationID
+	if s.Complements == nil {
+		// Not in the HSDS documents the API takes: kept across updates.
+		s.Complements = cur.Complements
+	}
 	if err := c.checkService(ctx, s); err != nil {
 		return nil, err
 	}

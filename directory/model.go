@@ -99,8 +99,18 @@ type Service struct {
 	Schedule           Schedule        `json:"schedule"`
 	Area               ServiceArea     `json:"area"`
 	Referral           *ReferralPolicy `json:"referral_policy,omitempty"`
-	Created            time.Time       `json:"created"`
-	Updated            time.Time       `json:"updated"`
+	// Complements lists services found similar that the association
+	// says its service complements rather than duplicates, with why: they
+	// are no longer offered as look-alikes. Kept by this node only.
+	Complements []Complement `json:"complements,omitempty"`
+	Created     time.Time    `json:"created"`
+	Updated     time.Time    `json:"updated"`
+}
+
+// Complement is a service another one complements, with a note.
+type Complement struct {
+	URI  string `json:"uri"`
+	Note string `json:"note,omitempty"`
 }
 
 // ServiceArea says where residents must live or be to use a service.

@@ -17,6 +17,7 @@ const (
 	maxName        = 200
 	maxDescription = 5000
 	maxShortText   = 1000
+	maxComplements = 50
 	maxPhones      = 20
 	maxList        = 100
 	maxSlots       = 70
@@ -37,6 +38,23 @@ func (s *Service) Validate(tax *Taxonomy) Problems {
 	checkText(&p, "application_process", s.ApplicationProcess, maxShortText, false)
 	checkText(&p, "interpretation_services", s.Interpretation, maxShortText, false)
 	checkURL(&p, "url", s.URL)
+	if len(s.Complements) > maxComplements {
+		p.Add("complements", "lists more than %d services", maxComplements)
+	}
+	seenComplement := map[string]bool{}
+	for i, c := range s.Complements {
+		field := fmt.Sprintf("complements[%d]", i)
+		if u, err := url.Parse(c.URI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(c.URI) > 2048 {
+			p.Add(field+".uri", "must be the http(s) id of a service")
+		}
+		if seenComplement[c.URI] {
+			p.Add(field+".uri", "is listed twice")
+		}
+		seenComplement[c.URI] = true
+		if utf8.RuneCountInString(c.Note) > maxShortText {
+			p.Add(field+".note", "is longer than %d characters", maxShortText)
+		}
+	}
 	checkEmail(&p, "email", s.Email)
 	switch s.Status {
 	case StatusActive, StatusInactive, StatusDefunct, StatusTempClosed:

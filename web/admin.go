@@ -127,9 +127,12 @@ type serviceForm struct {
 	// Similar lists the services that may already do the same nearby,
 	// shown before a save until the author confirms.
 	Similar []similarRow
+	// Complements are the services this one is said to complement.
+	Complements []directory.Complement
 }
 
 type similarRow struct {
+	URI         string
 	Name        localText
 	URL         string
 	Provider    string
@@ -205,6 +208,7 @@ func (s *Server) newServiceForm(r *http.Request, p *pageData, sv *directory.Serv
 	if sv.ID != "" {
 		f.PublicURL = "/services/" + url.PathEscape(sv.ID)
 	}
+	f.Complements = sv.Complements
 	return f
 }
 
@@ -308,6 +312,14 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData
 		*sv = *cur
 	}
 	problems := serviceFromForm(r, sv)
+	// Services the author says this one complements: kept with the note,
+	// and no longer offered as look-alikes.
+	note := strings.TrimSpace(r.PostFormValue("complement_note"))
+	for _, uri := range r.PostForm["complement"] {
+		if !slices.ContainsFunc(sv.Complements, func(c directory.Complement) bool { return c.URI == uri }) {
+			sv.Complements = append(sv.Complements, directory.Complement{URI: uri, Note: note})
+		}
+	}
 	// Before saving, the services that may already do the same nearby,
 	// until the author has seen them and saves anyway.
 	if len(problems) == 0 && r.PostFormValue("similar_seen") != "yes" {
@@ -711,7 +723,7 @@ func (s *Server) similarRows(r *http.Request, p *pageData, sv *directory.Service
 	}
 	var rows []similarRow
 	for _, h := range hits {
-		row := similarRow{Name: p.Local(h.Service.Name), URL: s.servicePageURL(h.URI), Provider: h.Provider,
+		row := similarRow{URI: h.URI, Name: p.Local(h.Service.Name), URL: s.servicePageURL(h.URI), Provider: h.Provider,
 			ProviderURL: "/organization?actor=" + url.QueryEscape(h.Actor), Score: p.Num(h.Score)}
 		if h.Actor == s.BaseURL+"/actor" {
 			row.ProviderURL = "/actor"

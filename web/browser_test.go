@@ -628,7 +628,18 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 	checkAccessibility(t, ctx, axe, "similar services warning (fr)")
 	var before struct{ Total int }
 	n.Do("GET", "/api/v1/services?per_page=1", "", nil).JSON(t, &before)
-	do(t, ctx, "save anyway", chromedp.Click(chromedp.CSS("#save-anyway")), chromedp.WaitVisible(chromedp.CSS(".saved")))
+	// Marked complementary, with a note: saved with it, and the editor
+	// no longer offers the first service as a look-alike.
+	do(t, ctx, "mark complementary and save", chromedp.Click(chromedp.CSS("#complement-0")),
+		chromedp.SendKeys(chromedp.CSS("#complement-note"), "Le samedi seulement, pour les locataires sociaux."),
+		chromedp.Click(chromedp.CSS("#save-anyway")), chromedp.WaitVisible(chromedp.CSS(".saved")))
+	if c := text(t, ctx, "#complements-title + ul"); !strings.Contains(c, "Le samedi seulement") {
+		t.Errorf("the complement reads %q", c)
+	}
+	do(t, ctx, "save again", chromedp.Submit(chromedp.CSS("#name_fr")), chromedp.WaitVisible(chromedp.CSS(".saved")))
+	if n := len(get(t, ctx, "similar section", chromedp.Nodes(chromedp.CSS("#similar-title"), chromedp.AtLeast(0)))); n != 0 {
+		t.Error("the complementary service is still offered as a look-alike")
+	}
 	var after struct{ Total int }
 	n.Do("GET", "/api/v1/services?per_page=1", "", nil).JSON(t, &after)
 	if after.Total != before.Total+1 {

@@ -369,6 +369,10 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 		}
 		return lowest
 	}
+	complements := map[string]bool{}
+	for _, c := range d.Service.Complements {
+		complements[c.URI] = true
+	}
 	for _, c := range todo {
 		if c.bound < nth() {
 			break
@@ -376,6 +380,11 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 		slot := c.slot
 		e := x.slots[slot]
 		sm := e.summary()
+		// Said to complement one another, by either side: not a
+		// look-alike.
+		if complements[e.uri] || slices.ContainsFunc(sm.doc.Service.Complements, func(c directory.Complement) bool { return c.URI == d.URI && d.URI != "" }) {
+			continue
+		}
 		b := x.featuresOf(sm.doc)
 		share := -1.0
 		if len(desc) > 0 {

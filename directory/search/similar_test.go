@@ -225,3 +225,44 @@ func TestCoverage(t *testing.T) {
 		t.Errorf("after a removal: %d providers, %d services; want 1 and 2", p, s)
 	}
 }
+
+// A service said to complement another is no longer offered as its
+// look-alike, from either side.
+func TestComplementsAreNotSimilar(t *testing.T) {
+	pairs := loadPairs(t)
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pairs[0]
+	a, b := p.A.doc("https://n.example/services/a"), p.B.doc("https://n.example/services/b")
+	if err := x.Put(b); err != nil {
+		t.Fatal(err)
+	}
+	uris := func() []string {
+		hits, err := x.Similar(a, 10, SimilarThreshold, directory.FR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.URI)
+		}
+		return out
+	}
+	if got := uris(); len(got) != 1 {
+		t.Fatalf("before: %v", got)
+	}
+	a.Service.Complements = []directory.Complement{{URI: b.URI, Note: "Nous livrons à domicile, eux non."}}
+	if got := uris(); len(got) != 0 {
+		t.Errorf("a's complement still similar: %v", got)
+	}
+	a.Service.Complements = nil
+	b.Service.Complements = []directory.Complement{{URI: a.URI}}
+	if err := x.Put(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := uris(); len(got) != 0 {
+		t.Errorf("b says it complements a, yet: %v", got)
+	}
+}
