@@ -121,6 +121,29 @@ func TestNetworkOverlapsAndGaps(t *testing.T) {
 	if !found || ov.Services != 3 {
 		t.Errorf("overlaps = %+v", ov)
 	}
+	// A second entry of the grocery next door: a likely duplicate pair.
+	tok := n.AdminToken()
+	var locs struct{ Locations []struct{ ID string } }
+	n.Do("GET", "/api/v1/locations", "", nil).JSON(t, &locs)
+	if r := n.Do("POST", "/api/v1/services", tok, `{"name": "Épicerie sociale du quartier", "status": "active",
+	  "categories": ["equipement-et-alimentation--alimentation"], "service_at_locations": [{"location_id": "`+locs.Locations[0].ID+`"}]}`); r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	var dup struct {
+		DuplicatePairs    int                       `json:"duplicate_pairs"`
+		DuplicateClusters [][]struct{ Name string } `json:"duplicate_clusters"`
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		n.Do("GET", "/api/v1/network/overlaps", "", nil).JSON(t, &dup)
+		if dup.DuplicatePairs > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if dup.DuplicatePairs != 1 || len(dup.DuplicateClusters) != 1 || len(dup.DuplicateClusters[0]) != 2 {
+		t.Errorf("duplicates = %+v", dup)
+	}
 	if r := n.Do("POST", "/api/v1/network/needs", "", `{"theme": "sante", "area": "1030"}`); r.Status != http.StatusNoContent {
 		t.Fatalf("need: %d %s", r.Status, r.Body)
 	}

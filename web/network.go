@@ -62,8 +62,21 @@ func (s *Server) networkOverlaps(w http.ResponseWriter, r *http.Request, _ *acco
 			}
 		}
 	}
+	type member struct {
+		URI          string `json:"uri"`
+		Name         string `json:"name"`
+		Organization string `json:"organization"`
+	}
+	clusters := [][]member{}
+	for _, c := range cov.Clusters {
+		var ms []member
+		for i := range c.URIs {
+			ms = append(ms, member{c.URIs[i], c.Names[i], c.Providers[i]})
+		}
+		clusters = append(clusters, ms)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"themes": cov.Themes, "areas": cov.Areas, "cells": cells,
-		"services": cov.Total, "outside_areas": cov.Outside})
+		"services": cov.Total, "outside_areas": cov.Outside, "duplicate_pairs": cov.Pairs, "duplicate_clusters": clusters})
 	return nil
 }
 
@@ -149,15 +162,23 @@ func (s *Server) signalNeed(w http.ResponseWriter, r *http.Request, _ *account.U
 }
 
 type networkPage struct {
-	Areas   []string
-	Rows    []coverageRow
-	Chart   template.HTML
-	Gaps    []gapRow
-	Needs   []needRow
-	Themes  []categoryTile
-	Total   string
-	Outside string
-	Thanks  bool
+	Areas    []string
+	Rows     []coverageRow
+	Chart    template.HTML
+	Gaps     []gapRow
+	Needs    []needRow
+	Themes   []categoryTile
+	Total    string
+	Outside  string
+	Thanks   bool
+	Clusters [][]clusterMember
+	Pairs    string
+}
+
+type clusterMember struct {
+	Name     string
+	URL      string
+	Provider string
 }
 
 type coverageRow struct {
@@ -212,6 +233,14 @@ func (s *Server) networkView(w http.ResponseWriter, r *http.Request, p *pageData
 		d.Themes = append(d.Themes, categoryTile{Code: theme, Label: label(theme)})
 	}
 	d.Chart = coverageChart(cov, p)
+	d.Pairs = p.Num(cov.Pairs)
+	for _, c := range cov.Clusters {
+		var ms []clusterMember
+		for i := range c.URIs {
+			ms = append(ms, clusterMember{Name: c.Names[i], URL: s.servicePageURL(c.URIs[i]), Provider: c.Providers[i]})
+		}
+		d.Clusters = append(d.Clusters, ms)
+	}
 	needs, err := s.needCounts(r.Context())
 	if err != nil {
 		return "", 0, err

@@ -1,8 +1,13 @@
 package search
 
 import (
+	"math"
+	mathbits "math/bits"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/maillage/maillage/directory"
 )
 
 // Coverage is the network's offer as the index knows it: for each
@@ -18,7 +23,11 @@ type Coverage struct {
 	Services  [][]int  // by theme, then area
 	Outside   int      // services with no point in any area
 	Total     int
-	Took      time.Duration
+	// Clusters are groups of likely duplicates; Pairs how many pairs
+	// link them.
+	Clusters []Cluster
+	Pairs    int
+	Took     time.Duration
 }
 
 // areaKm is how far from a postcode's centre a point still counts in it.
@@ -120,6 +129,201 @@ func (x *Index) computeCoverage() *Coverage {
 			}
 		}
 	}
+	c.Clusters, c.Pairs = x.clusters()
 	c.Took = time.Since(start)
 	return c
+}
+
+// Cluster is a group of services that are likely duplicates of one
+// another: each is linked to another of the group by a pair scoring at
+// least SimilarThreshold. They are shown to the partners concerned,
+// never merged.
+type Cluster struct {
+	URIs      []string
+	Names     []string
+	Providers []string
+}
+
+// clusterKm is how far apart two services of a cluster may be.
+const clusterKm = 1.0
+
+// maxClusters bounds what the view lists, the largest first.
+const maxClusters = 100
+
+// clusters finds the likely duplicate pairs of the whole index and
+// groups them. A pair is scored as Similar does from what the index
+// holds per service without reading its summary: themes from the hot
+// bits, names from its name terms, and the place factor; pairs are only
+// looked for within clusterKm and among services sharing a theme and a
+// name term, so that 100,000 services take seconds, not hours. Pairs
+// that either side marked complementary are left out. Call with the read
+// lock held.
+func (x *Index) clusters() ([]Cluster, int) {
+	isName := make([]bool, len(x.posts))
+	for k, id := range x.terms {
+		if strings.HasPrefix(k, kName) {
+			isName[id] = true
+		}
+	}
+	// Leaf themes only: a top-level theme is too broad to say two
+	// services do the same.
+	var leaf [3]uint32
+	for code, id := range x.catIDs {
+		if t, ok := x.tax.Category(code); ok && t.Parent != "" && id < hotCats {
+			leaf[id/32] |= 1 << (id % 32)
+		}
+	}
+	type cellKey struct{ i, j, cat int }
+	grid := map[cellKey][]uint32{}
+	names := make([][]uint32, len(x.slots))
+	const inv = 1.0 / unitScale
+	it := x.live.Iterator()
+	for it.HasNext() {
+		slot := it.Next()
+		h := &x.hot[slot]
+		if h.Bits&hotNoPoint != 0 {
+			continue
+		}
+		px, py, pz := float64(h.X)*inv, float64(h.Y)*inv, float64(h.Z)*inv
+		lat, lon := math.Asin(max(-1, min(1, pz)))*180/math.Pi, math.Atan2(py, px)*180/math.Pi
+		ci, cj := int(math.Floor(lat/0.01)), int(math.Floor(lon/0.015))
+		for w := range h.Cats {
+			for bits := h.Cats[w] & leaf[w]; bits != 0; bits &= bits - 1 {
+				k := cellKey{ci, cj, w*32 + mathbits.TrailingZeros32(bits)}
+				grid[k] = append(grid[k], slot)
+			}
+		}
+		for _, id := range x.slots[slot].terms {
+			if isName[id] {
+				names[slot] = append(names[slot], id)
+			}
+		}
+		slices.Sort(names[slot])
+	}
+	// Union-find over slots; linked marks the slots in a pair.
+	parent := make([]uint32, len(x.slots))
+	for i := range parent {
+		parent[i] = uint32(i)
+	}
+	linked := make([]bool, len(x.slots))
+	find := func(s uint32) uint32 {
+		for parent[s] != s {
+			parent[s] = parent[parent[s]]
+			s = parent[s]
+		}
+		return s
+	}
+	maxChord := chordOf(clusterKm)
+	pairs := 0
+	for k, slots := range grid {
+		for di := -1; di <= 1; di++ {
+			for dj := -1; dj <= 1; dj++ {
+				others := grid[cellKey{k.i + di, k.j + dj, k.cat}]
+				for _, a := range slots {
+					ha := &x.hot[a]
+					ax, ay, az := float64(ha.X)*inv, float64(ha.Y)*inv, float64(ha.Z)*inv
+					for _, b := range others {
+						if b <= a {
+							continue
+						}
+						hb := &x.hot[b]
+						// Each pair once: in the bucket of the first
+						// leaf theme it shares.
+						first := -1
+						for w := range ha.Cats {
+							if shared := ha.Cats[w] & hb.Cats[w] & leaf[w]; shared != 0 {
+								first = w*32 + mathbits.TrailingZeros32(shared)
+								break
+							}
+						}
+						if first != k.cat {
+							continue
+						}
+						c2 := hb.chord2(ax, ay, az)
+						if c2 > maxChord {
+							continue
+						}
+						common := sortedCommon(names[a], names[b])
+						if common == 0 {
+							continue
+						}
+						inter, union := 0, 0
+						for i := range ha.Cats {
+							inter += mathbits.OnesCount32(ha.Cats[i] & hb.Cats[i])
+							union += mathbits.OnesCount32(ha.Cats[i] | hb.Cats[i])
+						}
+						theme := float64(inter) / float64(union)
+						name := 2 * float64(common) / float64(len(names[a])+len(names[b]))
+						// Within a kilometre the chord is the distance to
+						// a few millimetres.
+						factor := farFactor + (1-farFactor)*placeScore(math.Sqrt(c2)*earthKm)
+						if (simTheme*theme+simName*name)/(simTheme+simName)*factor < SimilarThreshold {
+							continue
+						}
+						pairs++
+						// Read the summaries only when the pair joins two
+						// groups: at most once per service.
+						if ra, rb := find(a), find(b); ra != rb && !x.complementary(a, b) {
+							parent[ra] = rb
+							linked[a], linked[b] = true, true
+						}
+					}
+				}
+			}
+		}
+	}
+	groups := map[uint32][]uint32{}
+	for s, ok := range linked {
+		if ok {
+			r := find(uint32(s))
+			groups[r] = append(groups[r], uint32(s))
+		}
+	}
+	var out []Cluster
+	for _, members := range groups {
+		slices.Sort(members)
+		var c Cluster
+		for _, s := range members[:min(len(members), 20)] {
+			sm := x.slots[s].summary()
+			c.URIs = append(c.URIs, sm.doc.URI)
+			c.Names = append(c.Names, sm.doc.Service.Name.In(directory.FR))
+			c.Providers = append(c.Providers, sm.doc.Provider)
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Cluster) int {
+		if len(a.URIs) != len(b.URIs) {
+			return len(b.URIs) - len(a.URIs)
+		}
+		return strings.Compare(a.URIs[0], b.URIs[0])
+	})
+	return out[:min(len(out), maxClusters)], pairs
+}
+
+// complementary reports whether one of two services says it complements
+// the other.
+func (x *Index) complementary(a, b uint32) bool {
+	sa, sb := x.slots[a].summary(), x.slots[b].summary()
+	has := func(s *summary, uri string) bool {
+		return slices.ContainsFunc(s.doc.Service.Complements, func(c directory.Complement) bool { return c.URI == uri })
+	}
+	return has(sa, sb.doc.URI) || has(sb, sa.doc.URI)
+}
+
+// sortedCommon counts the values two sorted lists share.
+func sortedCommon(a, b []uint32) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return n
 }

@@ -224,6 +224,35 @@ func TestCoverage(t *testing.T) {
 	if p, s := cell(x.Coverage(), "equipement-et-alimentation", "1060"); p != 1 || s != 2 {
 		t.Errorf("after a removal: %d providers, %d services; want 1 and 2", p, s)
 	}
+	if len(x.Coverage().Clusters) != 0 {
+		t.Errorf("clusters without look-alikes: %+v", x.Coverage().Clusters)
+	}
+
+	// Two groceries 100 m apart by two providers, and a third 3 km off:
+	// one cluster of two. A pair marked complementary is not one.
+	grocery := func(id, actor string, lat, lon float64, complements ...string) {
+		t.Helper()
+		var cs []directory.Complement
+		for _, c := range complements {
+			cs = append(cs, directory.Complement{URI: "https://n.example/services/" + c})
+		}
+		if err := x.Put(Doc{URI: "https://n.example/services/" + id, Actor: actor, Points: []directory.Point{{Lat: lat, Lon: lon}},
+			Service: &directory.Service{ID: id, Name: directory.T(directory.FR, "Épicerie sociale"), Status: directory.StatusActive,
+				Categories: []string{food}, Complements: cs}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grocery("g1", "https://a.example/actor", 50.8400, 4.3500)
+	grocery("g2", "https://d.example/actor", 50.8408, 4.3505)
+	grocery("g3", "https://e.example/actor", 50.8670, 4.3500)
+	c = x.Coverage()
+	if len(c.Clusters) != 1 || len(c.Clusters[0].URIs) != 2 || c.Pairs != 1 {
+		t.Fatalf("clusters = %+v (%d pairs), want g1 and g2", c.Clusters, c.Pairs)
+	}
+	grocery("g2", "https://d.example/actor", 50.8408, 4.3505, "g1")
+	if c := x.Coverage(); len(c.Clusters) != 0 {
+		t.Errorf("a complementary pair is clustered: %+v", c.Clusters)
+	}
 }
 
 // A service said to complement another is no longer offered as its
