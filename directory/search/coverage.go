@@ -28,16 +28,23 @@ type Coverage struct {
 	Clusters []Cluster
 	Pairs    int
 	Took     time.Duration
+	Computed time.Time
 }
 
 // areaKm is how far from a postcode's centre a point still counts in it.
 const areaKm = 2.5
 
-// Coverage returns the current coverage; it is computed again only when
-// the index changed since the last call.
+// coverageMaxAge is how long a coverage may lag behind changes: partners'
+// updates arrive every few hundred milliseconds, and a computation at
+// 100,000 services takes seconds.
+const coverageMaxAge = time.Minute
+
+// Coverage returns the coverage, computed again when the index changed
+// since, and the last one is older than coverageMaxAge (Computed says
+// when it was).
 func (x *Index) Coverage() *Coverage {
 	x.mu.RLock()
-	if c := x.coverage; c != nil && x.covGen == x.gen {
+	if c := x.coverage; c != nil && (x.covGen == x.gen || x.now().Sub(c.Computed) < coverageMaxAge) {
 		x.mu.RUnlock()
 		return c
 	}
@@ -130,7 +137,7 @@ func (x *Index) computeCoverage() *Coverage {
 		}
 	}
 	c.Clusters, c.Pairs = x.clusters()
-	c.Took = time.Since(start)
+	c.Took, c.Computed = time.Since(start), x.now()
 	return c
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -178,7 +179,10 @@ func TestSimilarFindsDuplicates(t *testing.T) {
 // Coverage counts providers and services by theme and postcode area,
 // each provider once, and is computed again after a change.
 func TestCoverage(t *testing.T) {
-	x, err := New(Options{})
+	now := time.Date(2026, 12, 21, 10, 0, 0, 0, time.UTC)
+	// Each call a minute later than the last: the cache's age never
+	// hides a change here.
+	x, err := New(Options{Now: func() time.Time { now = now.Add(time.Minute); return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +221,17 @@ func TestCoverage(t *testing.T) {
 	}
 	if x.Coverage() != c {
 		t.Error("an unchanged index computed its coverage again")
+	}
+	// Within a minute of the last computation, a change waits.
+	frozen := now
+	x.now = func() time.Time { return frozen.Add(30 * time.Second) }
+	put("late", "https://z.example/actor", 50.8291, 4.3449, food)
+	if x.Coverage() != c {
+		t.Error("the coverage was computed again within a minute")
+	}
+	x.now = func() time.Time { now = now.Add(time.Minute); return now }
+	if err := x.Delete("https://n.example/services/late"); err != nil {
+		t.Fatal(err)
 	}
 	if err := x.Delete("https://n.example/services/b1"); err != nil {
 		t.Fatal(err)
