@@ -91,10 +91,17 @@ func TestKilledSenderResumesFanOut(t *testing.T) {
 		t.Fatalf("the sender kept %d services after the kill, but had acknowledged %d", stored.Total, n)
 	}
 	for _, p := range partners {
-		// 150 s: a delivery that failed (a slow partner on a loaded
+		// 300 s: a delivery that failed (a slow partner on a loaded
 		// machine: CI runs the browser tests beside this one) is retried
-		// after 30 s, then 60 s (±20% each): two failures fit.
-		waitFor(t, p.Name+" has every service", 150*time.Second, func() bool { return replicaSize(t, p) == stored.Total })
+		// after 30 s, then 60 s, then 120 s (±20% each), and five
+		// failures in a row open the host's breaker for 2 minutes.
+		deadline := time.Now().Add(300 * time.Second)
+		for replicaSize(t, p) != stored.Total {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s has %d of %d services after 300 s; the sender's log:\n%s", p.Name, replicaSize(t, p), stored.Total, a.Logs())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 		if got := receivedCreates(t, p); got != stored.Total {
 			t.Errorf("%s applied %d Create activities, want %d (each once)", p.Name, got, stored.Total)
 		}

@@ -34,17 +34,18 @@ type Coverage struct {
 // areaKm is how far from a postcode's centre a point still counts in it.
 const areaKm = 2.5
 
-// coverageMaxAge is how long a coverage may lag behind changes: partners'
-// updates arrive every few hundred milliseconds, and a computation at
-// 100,000 services takes seconds.
-const coverageMaxAge = time.Minute
+// coverageShare bounds the time spent computing coverage while the index
+// keeps changing: partners' updates arrive every few hundred milliseconds,
+// and a computation at 100,000 services takes seconds. A new one starts
+// only when the last is older than coverageShare times what it took (a
+// small index is always current; 100,000 services lag 30 s at most).
+const coverageShare = 10
 
 // Coverage returns the coverage, computed again when the index changed
-// since, and the last one is older than coverageMaxAge (Computed says
-// when it was).
+// since and the last computation is old enough (Computed says when).
 func (x *Index) Coverage() *Coverage {
 	x.mu.RLock()
-	if c := x.coverage; c != nil && (x.covGen == x.gen || x.now().Sub(c.Computed) < coverageMaxAge) {
+	if c := x.coverage; c != nil && (x.covGen == x.gen || x.wall().Sub(c.Computed) < coverageShare*c.Took) {
 		x.mu.RUnlock()
 		return c
 	}
@@ -137,7 +138,7 @@ func (x *Index) computeCoverage() *Coverage {
 		}
 	}
 	c.Clusters, c.Pairs = x.clusters()
-	c.Took, c.Computed = time.Since(start), x.now()
+	c.Took, c.Computed = time.Since(start), x.wall()
 	return c
 }
 

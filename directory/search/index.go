@@ -93,6 +93,9 @@ type Index struct {
 	gen      uint64
 	coverage *Coverage
 	covGen   uint64
+	// wall is the real clock, for how old a computation is (now may be a
+	// test's clock stopped at an instant, for opening hours).
+	wall func() time.Time
 }
 
 // hotSlot is what a search reads of every candidate, 32 bytes: two
@@ -198,7 +201,7 @@ func New(o Options) (*Index, error) {
 		return nil, err
 	}
 	return &Index{
-		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an,
+		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an, wall: time.Now,
 		byURI: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, near: map[string][]string{},
 		catIDs: map[string]int{}, more: map[uint32][]directory.Point{}, actorIDs: map[string]uint32{},
 	}, nil

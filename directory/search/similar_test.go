@@ -179,10 +179,7 @@ func TestSimilarFindsDuplicates(t *testing.T) {
 // Coverage counts providers and services by theme and postcode area,
 // each provider once, and is computed again after a change.
 func TestCoverage(t *testing.T) {
-	now := time.Date(2026, 12, 21, 10, 0, 0, 0, time.UTC)
-	// Each call a minute later than the last: the cache's age never
-	// hides a change here.
-	x, err := New(Options{Now: func() time.Time { now = now.Add(time.Minute); return now }})
+	x, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,14 +219,15 @@ func TestCoverage(t *testing.T) {
 	if x.Coverage() != c {
 		t.Error("an unchanged index computed its coverage again")
 	}
-	// Within a minute of the last computation, a change waits.
-	frozen := now
-	x.now = func() time.Time { return frozen.Add(30 * time.Second) }
+	// Sooner after the last computation than ten times what it took, a
+	// change waits.
+	x.wall = func() time.Time { return c.Computed.Add(c.Took) }
 	put("late", "https://z.example/actor", 50.8291, 4.3449, food)
 	if x.Coverage() != c {
-		t.Error("the coverage was computed again within a minute")
+		t.Error("the coverage was computed again too soon")
 	}
-	x.now = func() time.Time { now = now.Add(time.Minute); return now }
+	now := c.Computed
+	x.wall = func() time.Time { now = now.Add(time.Minute); return now }
 	if err := x.Delete("https://n.example/services/late"); err != nil {
 		t.Fatal(err)
 	}
