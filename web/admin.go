@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/directory/search"
@@ -376,6 +377,58 @@ type partnersAdmin struct {
 	Partners    []partnerRow
 	Suggestions []partnerRow
 	Problem     string
+	// Twins are associations the node knows under two addresses with
+	// names that say the same: perhaps one association seen twice.
+	Twins [][2]partnerRow
+}
+
+// nameNoise are words of association names that say nothing of which one
+// it is: legal forms and articles in the three languages.
+var nameNoise = map[string]bool{"asbl": true, "vzw": true, "aisbl": true, "ivzw": true, "npo": true, "de": true, "du": true, "des": true,
+	"la": true, "le": true, "les": true, "l": true, "d": true, "et": true, "van": true, "het": true, "en": true, "the": true, "of": true, "and": true}
+
+// nameKey returns the telling words of an association's name, folded.
+func nameKey(name string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(directory.Fold(name), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if !nameNoise[w] && !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sameName reports whether two names say the same: their telling words
+// match, or share at least 80% of themselves (Dice).
+func sameName(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	common := 0
+	for _, w := range a {
+		if slices.Contains(b, w) {
+			common++
+		}
+	}
+	return 2*float64(common)/float64(len(a)+len(b)) >= 0.8
+}
+
+// twins pairs the known associations whose names say the same.
+func twins(known []partnerRow) [][2]partnerRow {
+	var out [][2]partnerRow
+	keys := make([][]string, len(known))
+	for i, k := range known {
+		keys[i] = nameKey(k.Name)
+	}
+	for i := range known {
+		for j := i + 1; j < len(known); j++ {
+			if known[i].Handle != known[j].Handle && sameName(keys[i], keys[j]) {
+				out = append(out, [2]partnerRow{known[i], known[j]})
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
@@ -405,6 +458,30 @@ func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageDa
 	if e := r.URL.Query().Get("error"); e != "" {
 		d.Problem = p.T("partner request failed")
 	}
+	// Every association the node knows: itself, its relations, and the
+	// providers of replicated services.
+	known := []partnerRow{}
+	if o, err := s.Catalog.Organization(r.Context()); err == nil {
+		known = append(known, partnerRow{Name: o.Name.In(p.Lang), Handle: s.BaseURL + "/actor"})
+	}
+	seen := map[string]bool{s.BaseURL + "/actor": true}
+	for _, rel := range rels {
+		if !seen[rel.Actor] && rel.Name != "" {
+			seen[rel.Actor] = true
+			known = append(known, partnerRow{Name: rel.Name, Handle: rel.Actor})
+		}
+	}
+	err = s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
+		if !seen[ps.Actor] && ps.Provider != "" {
+			seen[ps.Actor] = true
+			known = append(known, partnerRow{Name: ps.Provider, Handle: ps.Actor})
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	d.Twins = twins(known)
 	p.Title, p.Data = p.T("admin partners"), d
 	return "admin-partners", http.StatusOK, nil
 }
