@@ -18,7 +18,10 @@
 // up to date (schema.go). Backups are taken online and encrypted; Restore
 // only ever creates a new store (backup.go documents the format). Sidecar
 // files beside the store (the search index snapshot) use the same
-// encryption, stamped with the store's version (sidecar.go).
+// encryption, stamped with the store's lineage (renewed by a restore) and
+// the version they are complete up to; records written since are listed
+// by version (ServicesSince, PartnerServicesSince). Unmet needs are
+// counted by theme and area, nothing else (needs.go).
 //
 // Imports: the standard library, Badger, and the domain types it stores
 // (directory, web/account, federation, referral).

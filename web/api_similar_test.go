@@ -176,3 +176,30 @@ func TestNetworkOverlapsAndGaps(t *testing.T) {
 		t.Error("health in 1030 is not a gap")
 	}
 }
+
+// The results page lists its page of results and maps the first hundred:
+// one search on the first page, two on later ones.
+func TestSearchPagePagesAndMap(t *testing.T) {
+	n := sampleNode(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var found struct{ Total int }
+		n.Do("GET", "/api/v1/search", "", nil).JSON(t, &found)
+		if found.Total == 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		page  string
+		items int
+	}{{"1", 1}, {"2", 1}, {"3", 1}, {"4", 0}} {
+		body := string(n.Do("GET", "/search?per_page=1&page="+c.page, "", nil).Body)
+		if got := strings.Count(body, `<li class="result">`); got != c.items {
+			t.Errorf("page %s lists %d results, want %d", c.page, got, c.items)
+		}
+		if c.items > 0 && strings.Count(body, `\u0022lat\u0022`)+strings.Count(body, `"lat"`) != 3 {
+			t.Errorf("page %s maps %d points, want the 3 results'", c.page, strings.Count(body, `"lat"`))
+		}
+	}
+}

@@ -293,3 +293,17 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *pageData) (st
 	http.Redirect(w, r, s.urlFor("home"), http.StatusSeeOther)
 	return "", 0, nil
 }
+
+// formProblems splits an error from the domain into the lines a form shows
+// (one per field, from directory.Problems) and any other error.
+func formProblems(err error) ([]string, error) {
+	pr, ok := directory.AsProblems(err)
+	if !ok {
+		return nil, err
+	}
+	lines := make([]string, 0, len(pr))
+	for _, x := range pr {
+		lines = append(lines, x.Field+": "+x.Message)
+	}
+	return lines, nil
+}

@@ -131,7 +131,16 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 	if q.Near != nil && q.RadiusKm == 0 && d.Postcode != "" {
 		q.RadiusKm = 2 // a postcode alone: its neighbourhood
 	}
-	res, err := s.Search.Search(q)
+	// The map shows the first hundred results, more than the page's list:
+	// on the first page one search gives both; on later pages the list
+	// is another page of the same search.
+	wide := q
+	wide.Page, wide.PerPage = 1, search.MaxPerPage
+	res, err := s.Search.Search(wide)
+	list := res
+	if err == nil && q.Page > 1 {
+		list, err = s.Search.Search(q)
+	}
 	switch {
 	case errors.Is(err, search.ErrNotReady):
 		w.Header().Set("Retry-After", "5")
@@ -147,26 +156,18 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 	d.Pages = (res.Total + q.PerPage - 1) / q.PerPage
 	tax := s.Catalog.Taxonomy()
 	p.Map = s.newMap()
-	for _, h := range res.Hits {
+	for i, h := range res.Hits {
 		rv := s.resultView(p, h, tax)
-		d.Results = append(d.Results, rv)
+		if q.Page == 1 && i < q.PerPage {
+			d.Results = append(d.Results, rv)
+		}
 		for _, pt := range h.Points {
 			p.Map.Markers = append(p.Map.Markers, mapMarker{Lat: pt.Lat, Lon: pt.Lon, Name: rv.Name.Text, URL: rv.URL, Info: rv.Provider})
 		}
 	}
-	// The map shows more than the page's list when there are more
-	// results: a second, wider page of the same search.
-	if res.Total > len(res.Hits) {
-		wide := q
-		wide.Page, wide.PerPage = 1, search.MaxPerPage
-		if more, err := s.Search.Search(wide); err == nil {
-			p.Map.Markers = p.Map.Markers[:0]
-			for _, h := range more.Hits {
-				rv := s.resultView(p, h, tax)
-				for _, pt := range h.Points {
-					p.Map.Markers = append(p.Map.Markers, mapMarker{Lat: pt.Lat, Lon: pt.Lon, Name: rv.Name.Text, URL: rv.URL, Info: rv.Provider})
-				}
-			}
+	if q.Page > 1 {
+		for _, h := range list.Hits {
+			d.Results = append(d.Results, s.resultView(p, h, tax))
 		}
 	}
 	for _, f := range res.Facets["category"] {

@@ -205,10 +205,8 @@ func (s *Server) refer(w http.ResponseWriter, r *http.Request, p *pageData) (str
 	if err != nil {
 		// What was refused, in the words of the checks: field names and
 		// rules, never the resident's data.
-		if pr, ok := directory.AsProblems(err); ok {
-			for _, x := range pr {
-				d.Problems = append(d.Problems, x.Field+": "+x.Message)
-			}
+		if lines, _ := formProblems(err); len(lines) > 0 {
+			d.Problems = append(d.Problems, lines...)
 			return "refer", http.StatusBadRequest, nil
 		}
 		if errors.Is(err, referral.ErrRefused) || errors.Is(err, referral.ErrResident) || errors.Is(err, referral.ErrConsent) {
@@ -217,8 +215,7 @@ func (s *Server) refer(w http.ResponseWriter, r *http.Request, p *pageData) (str
 		}
 		return "refer", 0, err
 	}
-	http.Redirect(w, r, "/referrals/"+url.PathEscape(referral.Handle(ref.ID)), http.StatusSeeOther)
-	return "", 0, nil
+	return backToReferral(w, r, ref)
 }
 
 // noticePage is the consent notice alone, to print or show on screen.
@@ -463,82 +460,67 @@ func (s *Server) referralPageData(r *http.Request, p *pageData, ref *referral.Re
 	return d
 }
 
-func (s *Server) referralOf(r *http.Request) (*referral.Referral, error) {
-	if s.Referrals == nil {
-		return nil, errNotReady
+// onReferral serves a worker's page about the referral in the path.
+func (s *Server) onReferral(h func(w http.ResponseWriter, r *http.Request, p *pageData, ref *referral.Referral) (string, int, error)) pageHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+		if needLogin(w, r, p) {
+			return "", 0, nil
+		}
+		ref, err := s.referralAt(r)
+		if err != nil {
+			return "", 0, err
+		}
+		p.Nav = "referrals"
+		return h(w, r, p, ref)
 	}
-	return s.Referrals.ReferralByHandle(r.Context(), pathVar(r, "id"))
 }
 
-// referralView shows one referral: its timeline and what can be done.
-func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	if needLogin(w, r, p) {
-		return "", 0, nil
-	}
-	ref, err := s.referralOf(r)
-	if err != nil {
-		return "", 0, err
-	}
-	d := s.referralPageData(r, p, ref, nil)
+// showReferral renders a referral's page, with its data when given.
+func (s *Server) showReferral(r *http.Request, p *pageData, ref *referral.Referral, resident referral.Resident, code int) (string, int, error) {
+	d := s.referralPageData(r, p, ref, resident)
 	d.Confirm = r.URL.Query().Get("confirm") == "withdraw" && d.CanWithdraw
-	p.Title, p.Data, p.Nav = p.T("referral title"), d, "referrals"
-	return "referral", http.StatusOK, nil
+	p.Title, p.Data = p.T("referral title"), d
+	return "referral", code, nil
+}
+
+func backToReferral(w http.ResponseWriter, r *http.Request, ref *referral.Referral) (string, int, error) {
+	http.Redirect(w, r, "/referrals/"+url.PathEscape(referral.Handle(ref.ID)), http.StatusSeeOther)
+	return "", 0, nil
+}
+
+// referralPage shows one referral: its timeline and what can be done.
+func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, p *pageData, ref *referral.Referral) (string, int, error) {
+	return s.showReferral(r, p, ref, nil, http.StatusOK)
 }
 
 // openResident shows the resident's data, on demand; the opening is in
 // the audit log.
-func (s *Server) openResident(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	if needLogin(w, r, p) {
-		return "", 0, nil
-	}
-	ref, err := s.referralOf(r)
-	if err != nil {
-		return "", 0, err
-	}
+func (s *Server) openResident(w http.ResponseWriter, r *http.Request, p *pageData, ref *referral.Referral) (string, int, error) {
 	resident, err := s.Referrals.OpenReferral(r.Context(), ref.ID, p.User.ID)
 	if err != nil {
 		return "", 0, err
 	}
-	d := s.referralPageData(r, p, ref, resident)
-	p.Title, p.Data, p.Nav = p.T("referral title"), d, "referrals"
-	return "referral", http.StatusOK, nil
+	return s.showReferral(r, p, ref, resident, http.StatusOK)
 }
 
 // moveReferral applies a transition chosen with a button.
-func (s *Server) moveReferral(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	if needLogin(w, r, p) {
-		return "", 0, nil
-	}
-	ref, err := s.referralOf(r)
-	if err != nil {
-		return "", 0, err
-	}
+func (s *Server) moveReferral(w http.ResponseWriter, r *http.Request, p *pageData, ref *referral.Referral) (string, int, error) {
 	to := referral.State(r.PostFormValue("to"))
 	if _, err := s.Referrals.MoveReferral(r.Context(), ref.ID, to, r.PostFormValue("reason"), p.User.ID); err != nil {
 		if errors.Is(err, referral.ErrTransition) {
-			d := s.referralPageData(r, p, ref, nil)
-			p.Title, p.Data, p.Error = p.T("referral title"), d, p.T("transition refused")
-			return "referral", http.StatusConflict, nil
+			p.Error = p.T("transition refused")
+			return s.showReferral(r, p, ref, nil, http.StatusConflict)
 		}
 		return "", 0, err
 	}
-	http.Redirect(w, r, "/referrals/"+url.PathEscape(referral.Handle(ref.ID)), http.StatusSeeOther)
-	return "", 0, nil
+	return backToReferral(w, r, ref)
 }
 
 // withdrawConsent withdraws the resident's consent: the referral is
 // cancelled and its data erased here and at the partner.
-func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	if needLogin(w, r, p) {
-		return "", 0, nil
-	}
-	ref, err := s.referralOf(r)
-	if err != nil {
-		return "", 0, err
-	}
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, p *pageData, ref *referral.Referral) (string, int, error) {
 	if _, err := s.Referrals.WithdrawReferral(r.Context(), ref.ID, p.User.ID); err != nil {
 		return "", 0, err
 	}
-	http.Redirect(w, r, "/referrals/"+url.PathEscape(referral.Handle(ref.ID)), http.StatusSeeOther)
-	return "", 0, nil
+	return backToReferral(w, r, ref)
 }

@@ -8,9 +8,14 @@
 // The index is an inverted index in memory (index.go says why it is not
 // bleve's), with posting lists as compressed bitmaps
 // (github.com/RoaringBitmap/roaring/v2) and bleve's language analysers.
-// It is built from the store when the node starts, or loaded from the
-// snapshot saved at the last clean stop (snapshot.go), and kept up to date
-// on every change, so the store stays the only truth.
+// The node loads it at start from the snapshot it writes periodically and
+// at every stop (snapshot.go), bringing it up to date with the store's
+// changes since, or builds it from the store; it is kept up to date on
+// every change, so the store stays the only truth.
+//
+// Beside search: similar services with reasons, for the editor's warning
+// and the API (similar.go), and the network's coverage by theme and
+// postcode area with likely duplicate clusters (coverage.go).
 //
 // Imports: the standard library, directory, roaring and bleve's analysis
 // packages.
