@@ -90,6 +90,11 @@ func (c *Catalog) UpdateOrganization(ctx context.Context, o *Organization) (*Org
 	if err := c.st.PutOrganization(ctx, o); err != nil {
 		return nil, fmt.Errorf("directory: update organization: %w", err)
 	}
+	if op, ok := c.pub.(OrganizationPublisher); ok {
+		if err := op.OrganizationChanged(ctx, o); err != nil {
+			return o, fmt.Errorf("directory: organization saved but not announced to partners: %w", err)
+		}
+	}
 	return o, nil
 }
 
@@ -249,4 +254,10 @@ const (
 // the partners. It must record the announcement durably before returning.
 type Publisher interface {
 	ServiceChanged(ctx context.Context, change Change, s *Service) error
+}
+
+// OrganizationPublisher is a Publisher that is also told when the
+// organization changes (its name, its enterprise number).
+type OrganizationPublisher interface {
+	OrganizationChanged(ctx context.Context, o *Organization) error
 }

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"math"
 	"time"
 )
 
@@ -61,6 +62,17 @@ type Address struct {
 type Point struct {
 	Lat float64 `json:"lat"`
 	Lon float64 `json:"lon"`
+}
+
+// EarthRadius is the mean radius of the Earth in metres (IUGG).
+const EarthRadius = 6371008.8
+
+// Distance is the great-circle distance between two points in metres.
+func Distance(a, b Point) float64 {
+	la1, la2 := a.Lat*math.Pi/180, b.Lat*math.Pi/180
+	dla, dlo := la2-la1, (b.Lon-a.Lon)*math.Pi/180
+	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
+	return 2 * EarthRadius * math.Asin(math.Min(1, math.Sqrt(h)))
 }
 
 // Status is the HSDS status of a service.

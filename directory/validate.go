@@ -214,18 +214,44 @@ func (o *Organization) Validate() Problems {
 // digits, written with or without dots and spaces, whose last two digits
 // are 97 minus the first eight modulo 97.
 func ValidBCE(v string) bool {
+	_, ok := NormalBCE(v)
+	return ok
+}
+
+// NormalBCE returns a Belgian enterprise number written the one way,
+// 0123.456.789, and whether v is one: "BE 0403 170 701" and
+// "0403.170.701" are the same number.
+func NormalBCE(v string) (string, bool) {
+	if len(v) > 32 {
+		return "", false
+	}
 	digits := strings.Map(func(r rune) rune {
 		if r == '.' || r == ' ' {
 			return -1
 		}
 		return r
-	}, strings.TrimPrefix(strings.ToUpper(v), "BE"))
+	}, strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(v)), "BE"))
 	if len(digits) != 10 || (digits[0] != '0' && digits[0] != '1') {
-		return false
+		return "", false
 	}
 	base, err1 := strconv.Atoi(digits[:8])
 	check, err2 := strconv.Atoi(digits[8:])
-	return err1 == nil && err2 == nil && 97-base%97 == check
+	if err1 != nil || err2 != nil || base < 0 || 97-base%97 != check {
+		return "", false
+	}
+	return digits[:4] + "." + digits[4:7] + "." + digits[7:], true
+}
+
+// BCE returns the organization's enterprise number, normalised, or "".
+func (o *Organization) BCE() string {
+	for _, id := range o.Identifiers {
+		if id.Scheme == SchemeBCE {
+			if n, ok := NormalBCE(id.Value); ok {
+				return n
+			}
+		}
+	}
+	return ""
 }
 
 func checkText(p *Problems, field string, t Text, max int, required bool) {

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+
+	"github.com/maillage/maillage/directory"
 )
 
 // context is the JSON-LD context of every document Maillage writes.
@@ -19,6 +22,9 @@ var ldContext = []any{
 		"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
 		"sealingKey":                "maillage:sealingKey",
 		"hsds":                      "maillage:hsds",
+		"schema":                    "http://schema.org#",
+		"PropertyValue":             "schema:PropertyValue",
+		"value":                     "schema:value",
 	},
 }
 
@@ -42,6 +48,83 @@ type ActorDoc struct {
 	Endpoints                 *Endpoints  `json:"endpoints,omitempty"`
 	PublicKey                 *KeyDoc     `json:"publicKey"`
 	SealingKey                *SealingDoc `json:"sealingKey,omitempty"`
+	// Attachment holds profile fields, as Mastodon shows them; Maillage
+	// writes the association's enterprise number there.
+	Attachment Attachments `json:"attachment,omitempty"`
+}
+
+// PropertyValue is a named profile field.
+type PropertyValue struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// bceField names the profile field of the enterprise number.
+const bceField = "BCE/KBO"
+
+// maxAttachments bounds the profile fields read from a peer's actor.
+const maxAttachments = 32
+
+// Attachments reads an actor's attachment leniently: one object or a list,
+// keeping the PropertyValues (at most maxAttachments) and skipping what
+// it does not understand, so that an odd profile field of a fediverse
+// account does not make its whole actor unreadable.
+type Attachments []PropertyValue
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (as *Attachments) UnmarshalJSON(data []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		raw = []json.RawMessage{data}
+	}
+	*as = nil
+	for _, r := range raw {
+		var p PropertyValue
+		if json.Unmarshal(r, &p) != nil || p.Type != "PropertyValue" || len(p.Name) > 200 || len(p.Value) > 2000 {
+			continue
+		}
+		if *as = append(*as, p); len(*as) == maxAttachments {
+			break
+		}
+	}
+	return nil
+}
+
+// Identifiers returns the legal identifiers an actor states: its BCE/KBO
+// enterprise number when a profile field named so (or KBO/BCE, BCE, KBO)
+// holds a valid one, markup and spacing aside.
+func (a *ActorDoc) Identifiers() []directory.Identifier {
+	var out []directory.Identifier
+	for _, p := range a.Attachment {
+		switch strings.ToUpper(strings.TrimSpace(p.Name)) {
+		case bceField, "KBO/BCE", "BCE", "KBO":
+		default:
+			continue
+		}
+		n, ok := directory.NormalBCE(stripTags(p.Value))
+		if ok && !slices.ContainsFunc(out, func(id directory.Identifier) bool { return id.Value == n }) {
+			out = append(out, directory.Identifier{Scheme: directory.SchemeBCE, Value: n})
+		}
+	}
+	return out
+}
+
+// stripTags removes HTML tags: Mastodon writes profile values as HTML.
+func stripTags(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // Endpoints lists an actor's shared endpoints.
@@ -85,6 +168,9 @@ func (f *Federator) Actor(ctx context.Context) (*ActorDoc, error) {
 		Discoverable:              true,
 		Endpoints:                 &Endpoints{SharedInbox: f.base + "/inbox"},
 		PublicKey:                 &KeyDoc{ID: f.keyID, Owner: f.actorID, PublicKeyPem: PublicKeyPEM(&f.o.Key.PublicKey)},
+	}
+	if bce := org.BCE(); bce != "" {
+		a.Attachment = Attachments{{Type: "PropertyValue", Name: bceField, Value: bce}}
 	}
 	if len(f.o.SealingKey) > 0 {
 		a.SealingKey = &SealingDoc{ID: f.actorID + "#sealing-key", KEM: "ML-KEM-768+X25519", PublicKey: base64.StdEncoding.EncodeToString(f.o.SealingKey)}

@@ -261,6 +261,9 @@ func (f *Federator) onUndo(ctx context.Context, a *Activity) error {
 
 // onUpsert stores a partner's created or changed service.
 func (f *Federator) onUpsert(ctx context.Context, a *Activity) (outcome, error) {
+	if a.Type == typeUpdate && idOf(a.Object) == a.Actor {
+		return appliedUnrecorded, f.onActorUpdate(ctx, a)
+	}
 	if typeOf(a.Object) != typePage {
 		return appliedUnrecorded, nil // not a service: nothing Maillage keeps
 	}
@@ -280,6 +283,31 @@ func (f *Federator) onUpsert(ctx context.Context, a *Activity) (outcome, error) 
 		return appliedNot, err
 	}
 	return appliedRecorded, nil
+}
+
+// onActorUpdate refreshes what a relation knows of its actor (name,
+// enterprise number, inboxes) from the actor document the actor sent.
+func (f *Federator) onActorUpdate(ctx context.Context, a *Activity) error {
+	doc, err := parseActor(a.Object, a.Actor)
+	if err != nil {
+		return refuse(http.StatusBadRequest, "payload", err)
+	}
+	if doc.ID != a.Actor {
+		return refuse(http.StatusForbidden, "key owner", errors.New("update of another actor"))
+	}
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
+	if _, err := f.o.Store.Relation(ctx, a.Actor); errors.Is(err, directory.ErrNotFound) {
+		return nil // a stranger's profile: nothing kept
+	} else if err != nil {
+		return err
+	}
+	r, err := f.relationFor(ctx, doc)
+	if err != nil {
+		return err
+	}
+	r.Updated = f.now().UTC()
+	return f.saveRelation(ctx, r)
 }
 
 func (f *Federator) onDelete(ctx context.Context, a *Activity) error {

@@ -1,6 +1,10 @@
 package federation
 
-import "time"
+import (
+	"time"
+
+	"github.com/maillage/maillage/directory"
+)
 
 // ContentType is the media type of ActivityStreams documents Maillage sends.
 const ContentType = "application/activity+json"
@@ -28,20 +32,22 @@ const (
 // Relation is what this node and one remote actor are to each other. A
 // partnership is a mutual follow: both sides accepted.
 type Relation struct {
-	ID          string    `json:"id"`
-	Actor       string    `json:"actor"`
-	Name        string    `json:"name"`
-	Handle      string    `json:"handle,omitempty"`
-	Kind        string    `json:"kind"`
-	Inbox       string    `json:"inbox"`
-	SharedInbox string    `json:"shared_inbox,omitempty"`
-	Outbox      string    `json:"outbox,omitempty"`
-	Following   string    `json:"following,omitempty"`
-	Ours        string    `json:"ours"`   // our follow of them
-	Theirs      string    `json:"theirs"` // their follow of us (requested = awaiting our approval)
-	OurFollowID string    `json:"our_follow_id,omitempty"`
-	TheirFollow string    `json:"their_follow_id,omitempty"`
-	Updated     time.Time `json:"updated"`
+	ID     string `json:"id"`
+	Actor  string `json:"actor"`
+	Name   string `json:"name"`
+	Handle string `json:"handle,omitempty"`
+	// Identifiers are the legal identifiers its actor states (BCE/KBO).
+	Identifiers []directory.Identifier `json:"identifiers,omitempty"`
+	Kind        string                 `json:"kind"`
+	Inbox       string                 `json:"inbox"`
+	SharedInbox string                 `json:"shared_inbox,omitempty"`
+	Outbox      string                 `json:"outbox,omitempty"`
+	Following   string                 `json:"following,omitempty"`
+	Ours        string                 `json:"ours"`   // our follow of them
+	Theirs      string                 `json:"theirs"` // their follow of us (requested = awaiting our approval)
+	OurFollowID string                 `json:"our_follow_id,omitempty"`
+	TheirFollow string                 `json:"their_follow_id,omitempty"`
+	Updated     time.Time              `json:"updated"`
 	// EndedAt is set when the partnership ended; the partner's replicated
 	// services are removed a grace period later.
 	EndedAt time.Time `json:"ended_at,omitzero"`

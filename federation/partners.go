@@ -96,6 +96,7 @@ func (f *Federator) relationFor(ctx context.Context, a *ActorDoc) (*Relation, er
 		r.Name = a.PreferredUsername
 	}
 	r.Handle = "@" + a.PreferredUsername + "@" + hostOf(a.ID)
+	r.Identifiers = a.Identifiers()
 	r.Inbox = a.Inbox
 	r.Outbox = a.Outbox
 	r.Following = a.Following

@@ -44,6 +44,24 @@ func (f *Federator) ServiceChanged(ctx context.Context, change directory.Change,
 	return f.queue.enqueue(ctx, mustJSON(act), inboxes)
 }
 
+// OrganizationChanged sends an Update of the node's actor to every
+// follower, so that partners learn the association's new name or
+// enterprise number.
+func (f *Federator) OrganizationChanged(ctx context.Context, _ *directory.Organization) error {
+	doc, err := f.Actor(ctx)
+	if err != nil {
+		return err
+	}
+	doc.Context = nil
+	act := Activity{Context: ldContext, ID: f.activityID(), Type: typeUpdate, Actor: f.actorID, Object: mustJSON(doc),
+		To: []string{Public}, Cc: []string{f.base + "/followers"}}
+	inboxes, err := f.followerInboxes(ctx)
+	if err != nil {
+		return err
+	}
+	return f.queue.enqueue(ctx, mustJSON(act), inboxes)
+}
+
 func (f *Federator) pageOf(ctx context.Context, s *directory.Service) (*ServicePage, error) {
 	locs := map[string]*directory.Location{}
 	for _, id := range s.Locations {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/directory/search"
+	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/referral"
 	"github.com/maillage/maillage/web/account"
 )
@@ -365,6 +367,10 @@ type partnerRow struct {
 	State   string
 	Key     string
 	Actions []string
+	// BCE and Points tell associations apart in twins: the enterprise
+	// number the actor states and where its services are delivered.
+	BCE    string
+	Points []directory.Point
 }
 
 type partnersAdmin struct {
@@ -373,7 +379,7 @@ type partnersAdmin struct {
 	Problem     string
 	// Twins are associations the node knows under two addresses with
 	// names that say the same: perhaps one association seen twice.
-	Twins [][2]partnerRow
+	Twins []twinPair
 }
 
 // nameNoise are words of association names that say nothing of which one
@@ -408,21 +414,65 @@ func sameName(a, b []string) bool {
 	return 2*float64(common)/float64(len(a)+len(b)) >= 0.8
 }
 
-// twins pairs the known associations whose names say the same.
-func twins(known []partnerRow) [][2]partnerRow {
-	var out [][2]partnerRow
+// twinDistance is how near two associations' places must be to count as
+// one address: a building, with the slack of two geocoders.
+const twinDistance = 100 // metres
+
+// twinPair is two addresses on the network that may be one association,
+// with why: the same enterprise number, names that say the same, places
+// at one address.
+type twinPair struct {
+	A, B    partnerRow
+	Reasons []string
+}
+
+// twins pairs the known associations that may be one: the same BCE/KBO
+// number, or names that say the same (then also whether they share a
+// place). Distinct numbers rule a pair out, whatever the names say.
+func twins(known []partnerRow) []twinPair {
+	var out []twinPair
 	keys := make([][]string, len(known))
 	for i, k := range known {
 		keys[i] = nameKey(k.Name)
 	}
 	for i := range known {
 		for j := i + 1; j < len(known); j++ {
-			if known[i].Handle != known[j].Handle && sameName(keys[i], keys[j]) {
-				out = append(out, [2]partnerRow{known[i], known[j]})
+			a, b := known[i], known[j]
+			if a.Handle == b.Handle {
+				continue
+			}
+			var reasons []string
+			switch {
+			case a.BCE != "" && a.BCE == b.BCE:
+				reasons = append(reasons, "twin same number")
+			case a.BCE != "" && b.BCE != "":
+				continue
+			}
+			if sameName(keys[i], keys[j]) {
+				reasons = append(reasons, "twin similar name")
+				if sharePlace(a.Points, b.Points) {
+					reasons = append(reasons, "twin same address")
+				}
+			}
+			if len(reasons) > 0 {
+				out = append(out, twinPair{A: a, B: b, Reasons: reasons})
 			}
 		}
 	}
 	return out
+}
+
+// sharePlace reports whether two sets of places have one within
+// twinDistance of each other.
+func sharePlace(a, b []directory.Point) bool {
+	for _, p := range a {
+		for _, q := range b {
+			if directory.Distance(p, q) <= twinDistance {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
@@ -454,30 +504,58 @@ func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageDa
 	}
 	// Every association the node knows: itself, its relations, and the
 	// providers of replicated services.
-	known := []partnerRow{}
-	if o, err := s.Catalog.Organization(r.Context()); err == nil {
-		known = append(known, partnerRow{Name: o.Name.In(p.Lang), Handle: s.BaseURL + "/actor"})
-	}
-	seen := map[string]bool{s.BaseURL + "/actor": true}
-	for _, rel := range rels {
-		if !seen[rel.Actor] && rel.Name != "" {
-			seen[rel.Actor] = true
-			known = append(known, partnerRow{Name: rel.Name, Handle: rel.Actor})
-		}
-	}
-	err = s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
-		if !seen[ps.Actor] && ps.Provider != "" {
-			seen[ps.Actor] = true
-			known = append(known, partnerRow{Name: ps.Provider, Handle: ps.Actor})
-		}
-		return nil
-	})
+	known, err := s.knownAssociations(r.Context(), p.Lang, rels)
 	if err != nil {
 		return "", 0, err
 	}
 	d.Twins = twins(known)
 	p.Title, p.Data = p.T("admin partners"), d
 	return "admin-partners", http.StatusOK, nil
+}
+
+// knownAssociations lists the node itself, its relations and the
+// providers of replicated services, with their numbers and places.
+func (s *Server) knownAssociations(ctx context.Context, lang directory.Lang, rels []*federation.Relation) ([]partnerRow, error) {
+	var known []partnerRow
+	index := map[string]int{}
+	add := func(row partnerRow) {
+		if i, ok := index[row.Handle]; ok {
+			known[i].Points = append(known[i].Points, row.Points...)
+			if known[i].Name == "" {
+				known[i].Name = row.Name
+			}
+			return
+		}
+		index[row.Handle] = len(known)
+		known = append(known, row)
+	}
+	if o, err := s.Catalog.Organization(ctx); err == nil {
+		self := partnerRow{Name: o.Name.In(lang), Handle: s.BaseURL + "/actor", BCE: o.BCE()}
+		err := s.Catalog.ForEachLocation(ctx, func(l *directory.Location) error {
+			if l.Point != nil {
+				self.Points = append(self.Points, *l.Point)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		add(self)
+	}
+	for _, rel := range rels {
+		row := partnerRow{Name: rel.Name, Handle: rel.Actor}
+		for _, id := range rel.Identifiers {
+			if id.Scheme == directory.SchemeBCE {
+				row.BCE = id.Value
+			}
+		}
+		add(row)
+	}
+	err := s.Network.PartnerServices(ctx, func(ps *directory.PartnerService) error {
+		add(partnerRow{Name: ps.Provider, Handle: ps.Actor, Points: ps.Points})
+		return nil
+	})
+	return known, err
 }
 
 func (s *Server) requestPartnerPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
@@ -637,7 +715,7 @@ func (s *Server) newOrgForm(p *pageData, o *directory.Organization, saved bool) 
 		f.Phone = o.Phones[0].Number
 	}
 	for _, id := range o.Identifiers {
-		if id.Scheme == "BCE/KBO" {
+		if id.Scheme == directory.SchemeBCE {
 			f.BCE = id.Value
 		}
 	}
@@ -655,9 +733,12 @@ func (s *Server) saveOrg(w http.ResponseWriter, r *http.Request, p *pageData) (s
 	if ph := strings.TrimSpace(r.PostFormValue("phone")); ph != "" {
 		o.Phones = []directory.Phone{{Number: ph}}
 	}
-	o.Identifiers = slices.DeleteFunc(o.Identifiers, func(id directory.Identifier) bool { return id.Scheme == "BCE/KBO" })
+	o.Identifiers = slices.DeleteFunc(o.Identifiers, func(id directory.Identifier) bool { return id.Scheme == directory.SchemeBCE })
 	if bce := strings.TrimSpace(r.PostFormValue("bce")); bce != "" {
-		o.Identifiers = append(o.Identifiers, directory.Identifier{Scheme: "BCE/KBO", Value: bce})
+		if n, ok := directory.NormalBCE(bce); ok {
+			bce = n
+		}
+		o.Identifiers = append(o.Identifiers, directory.Identifier{Scheme: directory.SchemeBCE, Value: bce})
 	}
 	_, err = s.Catalog.UpdateOrganization(r.Context(), o)
 	problems, err := formProblems(err)

@@ -32,10 +32,13 @@ type relationView struct {
 	Kind    string    `json:"kind"`
 	State   string    `json:"state"`
 	Updated time.Time `json:"updated"`
+	// Identifiers are the legal identifiers the actor states (BCE/KBO).
+	Identifiers []directory.Identifier `json:"identifiers,omitempty"`
 }
 
 func viewRelation(r *federation.Relation) relationView {
-	return relationView{ID: r.ID, Actor: r.Actor, Handle: r.Handle, Name: r.Name, Kind: r.Kind, State: r.State(), Updated: r.Updated}
+	return relationView{ID: r.ID, Actor: r.Actor, Handle: r.Handle, Name: r.Name, Kind: r.Kind, State: r.State(), Updated: r.Updated,
+		Identifiers: r.Identifiers}
 }
 
 func (s *Server) listPartners(w http.ResponseWriter, r *http.Request, _ *account.User) error {

@@ -486,7 +486,7 @@ func (x *Index) remove(uri string) {
 	delete(x.byURI, uri)
 }
 
-const earthKm = 6371.0088
+const earthKm = directory.EarthRadius / 1000
 
 // unit returns p as a unit vector.
 func unit(p directory.Point) (x, y, z float64) {
@@ -505,10 +505,4 @@ func chordOf(d float64) float64 {
 func kmOfChord(c2 float64) float64 { return 2 * earthKm * math.Asin(math.Min(1, math.Sqrt(c2)/2)) }
 
 // distanceKm is the great-circle distance between two points.
-func distanceKm(a, b directory.Point) float64 {
-	const r = earthKm
-	la1, la2 := a.Lat*math.Pi/180, b.Lat*math.Pi/180
-	dla, dlo := la2-la1, (b.Lon-a.Lon)*math.Pi/180
-	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
-}
+func distanceKm(a, b directory.Point) float64 { return directory.Distance(a, b) / 1000 }

@@ -377,6 +377,17 @@ func (ps publishers) ServiceChanged(ctx context.Context, ch directory.Change, s 
 	return nil
 }
 
+func (ps publishers) OrganizationChanged(ctx context.Context, o *directory.Organization) error {
+	for _, p := range ps {
+		if op, ok := p.(directory.OrganizationPublisher); ok {
+			if err := op.OrganizationChanged(ctx, o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // indexedStore is the store federation writes through: replica changes
 // reach the index after they are stored.
 type indexedStore struct {
