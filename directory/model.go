@@ -182,6 +182,30 @@ func (s *Service) AcceptsReferrals() bool {
 	return s.Referral != nil && s.Referral.Accepts
 }
 
+// NeedCount is how many unmet needs ("I could not find a service
+// for…") were signalled for a top-level theme in an area (a postcode).
+type NeedCount struct {
+	Theme string `json:"theme"`
+	Area  string `json:"area"`
+	Count int    `json:"count"`
+}
+
+// NeedNote is the optional text of one signalled need. It stays on the
+// node that took it, for its admins, and is never shared.
+type NeedNote struct {
+	Theme string    `json:"theme"`
+	Area  string    `json:"area"`
+	Text  string    `json:"text"`
+	At    time.Time `json:"at"`
+}
+
+// PartnerNeeds are the unmet-need counts a partner shares, as of Updated.
+type PartnerNeeds struct {
+	Actor   string      `json:"actor"`
+	Updated time.Time   `json:"updated"`
+	Counts  []NeedCount `json:"counts"`
+}
+
 // PartnerService is another node's service as this node replicated it,
 // stored once under its ActivityPub id whatever path it arrived by.
 type PartnerService struct {

@@ -25,6 +25,8 @@ var ldContext = []any{
 		"schema":                    "http://schema.org#",
 		"PropertyValue":             "schema:PropertyValue",
 		"value":                     "schema:value",
+		"NeedsReport":               "maillage:NeedsReport",
+		"counts":                    "maillage:counts",
 	},
 }
 

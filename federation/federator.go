@@ -40,6 +40,9 @@ type Options struct {
 	// 50/s, burst 200).
 	InboxRate  float64
 	InboxBurst int
+	// NeedsEvery is how often the unmet-need counts are sent to partners
+	// when they changed (default 10 minutes).
+	NeedsEvery time.Duration
 	Metrics    *Metrics
 }
 
@@ -72,6 +75,8 @@ type Federator struct {
 
 	// backfills run in goroutines owned by Run.
 	mu     sync.Mutex
+	// needsSent is what PublishNeeds last sent (counts and inboxes).
+	needsSent []byte
 	runCtx context.Context
 	wg     sync.WaitGroup
 }
@@ -92,6 +97,9 @@ func New(o Options) (*Federator, error) {
 	}
 	if o.InboxRate == 0 {
 		o.InboxRate, o.InboxBurst = 50, 200
+	}
+	if o.NeedsEvery <= 0 {
+		o.NeedsEvery = 10 * time.Minute
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
@@ -140,6 +148,8 @@ func (f *Federator) Run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	needs := time.NewTicker(f.o.NeedsEvery)
+	defer needs.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -147,6 +157,10 @@ func (f *Federator) Run(ctx context.Context) {
 			return
 		case <-tick.C:
 			f.sweepEnded(ctx)
+		case <-needs.C:
+			if _, err := f.PublishNeeds(ctx); err != nil && ctx.Err() == nil {
+				f.o.Logger.Error("publish unmet needs", "err", err)
+			}
 		}
 	}
 }

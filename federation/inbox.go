@@ -264,6 +264,9 @@ func (f *Federator) onUpsert(ctx context.Context, a *Activity) (outcome, error) 
 	if a.Type == typeUpdate && idOf(a.Object) == a.Actor {
 		return appliedUnrecorded, f.onActorUpdate(ctx, a)
 	}
+	if typeOf(a.Object) == typeNeedsReport {
+		return f.onNeedsReport(ctx, a)
+	}
 	if typeOf(a.Object) != typePage {
 		return appliedUnrecorded, nil // not a service: nothing Maillage keeps
 	}

@@ -227,6 +227,9 @@ func (f *Federator) sweepEnded(ctx context.Context) {
 }
 
 func (f *Federator) dropServicesOf(ctx context.Context, actor string) error {
+	if err := f.o.Store.DeletePartnerNeeds(ctx, actor); err != nil {
+		return err
+	}
 	var uris []string
 	err := f.o.Store.ForEachPartnerService(ctx, func(s *directory.PartnerService) error {
 		if s.Actor == actor {

@@ -51,4 +51,11 @@ type Store interface {
 	Blocked(ctx context.Context, host string) (bool, error)
 	SetBlocked(ctx context.Context, host string, blocked bool) error
 	BlockedHosts(ctx context.Context) ([]string, error)
+
+	// ForEachNeed gives the node's own unmet-need counts, to share.
+	ForEachNeed(ctx context.Context, fn func(theme, area string, count int) error) error
+	// PutPartnerNeeds keeps a partner's counts unless newer ones are
+	// stored; DeletePartnerNeeds forgets them.
+	PutPartnerNeeds(ctx context.Context, v *directory.PartnerNeeds) (applied bool, err error)
+	DeletePartnerNeeds(ctx context.Context, actor string) error
 }

@@ -34,7 +34,9 @@ const (
 	pWithdrawal = "consent-wd/"
 	pAudit      = "audit/"
 
-	pNeed = "need/"
+	pNeed         = "need/"
+	pNeedNote     = "need-note/"
+	pPartnerNeeds = "pneed/"
 )
 
 var (

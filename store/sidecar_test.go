@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -137,14 +138,14 @@ func TestNeeds(t *testing.T) {
 	s, _, _ := openTest(t, Options{})
 	ctx := context.Background()
 	for range 3 {
-		if err := s.AddNeed(ctx, "sante", "1060"); err != nil {
+		if err := s.AddNeed(ctx, "sante", "1060", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.AddNeed(ctx, "famille", "1030"); err != nil {
+	if err := s.AddNeed(ctx, "famille", "1030", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddNeed(ctx, "a/b", "1030"); err == nil {
+	if err := s.AddNeed(ctx, "a/b", "1030", ""); err == nil {
 		t.Error("a theme with a slash was counted")
 	}
 	got := map[string]int{}
@@ -153,5 +154,58 @@ func TestNeeds(t *testing.T) {
 	}
 	if len(got) != 2 || got["sante 1060"] != 3 || got["famille 1030"] != 1 {
 		t.Errorf("needs = %v", got)
+	}
+}
+
+func TestNeedNotesAndPartnerNeeds(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	for _, n := range []string{"first", "", "second", "third"} {
+		if err := s.AddNeed(ctx, "sante", "1060", n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notes, err := s.NeedNotes(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 2 || notes[0].Text != "third" || notes[1].Text != "second" || notes[0].Theme != "sante" || notes[0].Area != "1060" {
+		t.Errorf("newest two notes = %+v, want third then second", notes)
+	}
+	if all, _ := s.NeedNotes(ctx, 10); len(all) != 3 {
+		t.Errorf("%d notes kept, want 3 (an empty note is no note)", len(all))
+	}
+
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	put := func(at time.Time, count int) bool {
+		t.Helper()
+		ok, err := s.PutPartnerNeeds(ctx, &directory.PartnerNeeds{Actor: "https://b.example/actor", Updated: at,
+			Counts: []directory.NeedCount{{Theme: "sante", Area: "1000", Count: count}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !put(t0, 2) || !put(t0.Add(time.Minute), 5) {
+		t.Fatal("a newer report was not applied")
+	}
+	if put(t0, 9) || put(t0.Add(time.Minute), 9) {
+		t.Error("an older or same-time report replaced a newer one")
+	}
+	var got []directory.PartnerNeeds
+	s.ForEachPartnerNeeds(ctx, func(p *directory.PartnerNeeds) error { got = append(got, *p); return nil })
+	if len(got) != 1 || got[0].Counts[0].Count != 5 {
+		t.Errorf("partner needs = %+v, want the count 5", got)
+	}
+	if err := s.DeletePartnerNeeds(ctx, "https://b.example/actor"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePartnerNeeds(ctx, "https://b.example/actor"); err != nil {
+		t.Errorf("deleting twice: %v", err)
+	}
+	got = nil
+	s.ForEachPartnerNeeds(ctx, func(p *directory.PartnerNeeds) error { got = append(got, *p); return nil })
+	if len(got) != 0 {
+		t.Errorf("partner needs after delete = %+v", got)
 	}
 }

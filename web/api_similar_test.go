@@ -147,7 +147,8 @@ func TestNetworkOverlapsAndGaps(t *testing.T) {
 	if r := n.Do("POST", "/api/v1/network/needs", "", `{"theme": "sante", "area": "1030"}`); r.Status != http.StatusNoContent {
 		t.Fatalf("need: %d %s", r.Status, r.Body)
 	}
-	for _, bad := range []string{`{"theme": "nothing", "area": "1030"}`, `{"theme": "sante", "area": "9999"}`, `{"theme": "sante", "area": "1030", "name": "Fatima"}`} {
+	for _, bad := range []string{`{"theme": "nothing", "area": "1030"}`, `{"theme": "sante", "area": "9999"}`, `{"theme": "sante", "area": "1030", "name": "Fatima"}`,
+		`{"theme": "sante", "area": "1030", "note": "` + strings.Repeat("é", 501) + `"}`} {
 		if r := n.Do("POST", "/api/v1/network/needs", "", bad); r.Status != http.StatusBadRequest {
 			t.Errorf("need %s = %d, want 400", bad, r.Status)
 		}

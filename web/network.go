@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/directory/search"
@@ -26,9 +27,17 @@ type Coverer interface {
 
 // Needs counts unmet needs (the store does).
 type Needs interface {
-	AddNeed(ctx context.Context, theme, area string) error
+	// AddNeed counts a need and keeps its note, if any, for the admins.
+	AddNeed(ctx context.Context, theme, area, note string) error
 	ForEachNeed(ctx context.Context, fn func(theme, area string, count int) error) error
+	// NeedNotes returns the newest notes, at most limit.
+	NeedNotes(ctx context.Context, limit int) ([]directory.NeedNote, error)
+	// ForEachPartnerNeeds gives the counts partners share.
+	ForEachPartnerNeeds(ctx context.Context, fn func(*directory.PartnerNeeds) error) error
 }
+
+// maxNeedNote bounds the note of a signalled need, in characters.
+const maxNeedNote = 500
 
 func (s *Server) coverage() (*search.Coverage, error) {
 	c, ok := s.Search.(Coverer)
@@ -80,22 +89,64 @@ func (s *Server) networkOverlaps(w http.ResponseWriter, r *http.Request, _ *acco
 	return nil
 }
 
+// needCount is the unmet needs of a theme in an area across the network:
+// signalled here, and at partners as they share their counts.
 type needCount struct {
-	Theme string `json:"theme"`
-	Area  string `json:"area"`
-	Count int    `json:"count"`
+	Theme    string `json:"theme"`
+	Area     string `json:"area"`
+	Count    int    `json:"count"`
+	Here     int    `json:"here"`
+	Partners int    `json:"partners"`
 }
 
+// needCounts adds up the needs signalled here and at partners, the most
+// signalled first.
 func (s *Server) needCounts(ctx context.Context) ([]needCount, error) {
 	out := []needCount{}
 	if s.Needs == nil {
 		return out, nil
 	}
+	at := map[[2]string]int{}
+	row := func(theme, area string) *needCount {
+		k := [2]string{theme, area}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, needCount{Theme: theme, Area: area})
+		}
+		return &out[i]
+	}
 	err := s.Needs.ForEachNeed(ctx, func(theme, area string, n int) error {
-		out = append(out, needCount{theme, area, n})
+		r := row(theme, area)
+		r.Here += n
+		r.Count += n
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.Needs.ForEachPartnerNeeds(ctx, func(p *directory.PartnerNeeds) error {
+		for _, c := range p.Counts {
+			r := row(c.Theme, c.Area)
+			r.Partners += c.Count
+			r.Count += c.Count
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b needCount) int { return b.Count - a.Count })
 	return out, err
+}
+
+// checkNote checks the note of a signalled need.
+func checkNote(note string) error {
+	var p directory.Problems
+	if !utf8.ValidString(note) {
+		p.Add("note", "is not valid UTF-8")
+	} else if utf8.RuneCountInString(note) > maxNeedNote {
+		p.Add("note", "is longer than %d characters", maxNeedNote)
+	}
+	return p.Err()
 }
 
 func (s *Server) networkGaps(w http.ResponseWriter, r *http.Request, _ *account.User) error {
@@ -147,14 +198,16 @@ func (s *Server) signalNeed(w http.ResponseWriter, r *http.Request, _ *account.U
 	var req struct {
 		Theme string `json:"theme"`
 		Area  string `json:"area"`
+		Note  string `json:"note"`
 	}
 	if p := directory.DecodeStrict(body, &req); len(p) > 0 {
 		return p
 	}
-	if err := s.checkNeed(req.Theme, req.Area); err != nil {
+	req.Note = strings.TrimSpace(req.Note)
+	if err := errors.Join(s.checkNeed(req.Theme, req.Area), checkNote(req.Note)); err != nil {
 		return err
 	}
-	if err := s.Needs.AddNeed(r.Context(), req.Theme, req.Area); err != nil {
+	if err := s.Needs.AddNeed(r.Context(), req.Theme, req.Area, req.Note); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -162,17 +215,19 @@ func (s *Server) signalNeed(w http.ResponseWriter, r *http.Request, _ *account.U
 }
 
 type networkPage struct {
-	Areas    []string
-	Rows     []coverageRow
-	Chart    template.HTML
-	Gaps     []gapRow
-	Needs    []needRow
-	Themes   []categoryTile
-	Total    string
-	Outside  string
-	Thanks   bool
-	Clusters [][]clusterMember
-	Pairs    string
+	Areas     []string
+	Rows      []coverageRow
+	Chart     template.HTML
+	Gaps      []gapRow
+	Needs     []needRow
+	Notes     []noteRow
+	ShowNotes bool
+	Themes    []categoryTile
+	Total     string
+	Outside   string
+	Thanks    bool
+	Clusters  [][]clusterMember
+	Pairs     string
 }
 
 type clusterMember struct {
@@ -200,6 +255,14 @@ type needRow struct {
 	Theme localText
 	Area  string
 	Count string
+	Here  string
+}
+
+type noteRow struct {
+	Theme localText
+	Area  string
+	Text  string
+	At    string
 }
 
 // networkView is the overlap and gap page.
@@ -245,9 +308,19 @@ func (s *Server) networkView(w http.ResponseWriter, r *http.Request, p *pageData
 	if err != nil {
 		return "", 0, err
 	}
-	slices.SortFunc(needs, func(a, b needCount) int { return b.Count - a.Count })
 	for _, n := range needs {
-		d.Needs = append(d.Needs, needRow{Theme: label(n.Theme), Area: n.Area, Count: p.Num(n.Count)})
+		d.Needs = append(d.Needs, needRow{Theme: label(n.Theme), Area: n.Area, Count: p.Num(n.Count), Here: p.Num(n.Here)})
+	}
+	// The notes may say more than a count: admins only read them.
+	if p.User != nil && p.User.Role == account.RoleAdmin {
+		notes, err := s.Needs.NeedNotes(r.Context(), 50)
+		if err != nil {
+			return "", 0, err
+		}
+		for _, n := range notes {
+			d.Notes = append(d.Notes, noteRow{Theme: label(n.Theme), Area: n.Area, Text: n.Text, At: p.DateTime(n.At)})
+		}
+		d.ShowNotes = true
 	}
 	p.Title, p.Data, p.Nav = p.T("network title"), d, "about"
 	return "network", http.StatusOK, nil
@@ -258,11 +331,11 @@ func (s *Server) signalNeedPage(w http.ResponseWriter, r *http.Request, p *pageD
 	if s.Needs == nil {
 		return "", 0, errNotReady
 	}
-	theme, area := r.PostFormValue("theme"), r.PostFormValue("area")
-	if err := s.checkNeed(theme, area); err != nil {
+	theme, area, note := r.PostFormValue("theme"), r.PostFormValue("area"), strings.TrimSpace(r.PostFormValue("note"))
+	if err := errors.Join(s.checkNeed(theme, area), checkNote(note)); err != nil {
 		return "", 0, err
 	}
-	if err := s.Needs.AddNeed(r.Context(), theme, area); err != nil {
+	if err := s.Needs.AddNeed(r.Context(), theme, area, note); err != nil {
 		return "", 0, err
 	}
 	http.Redirect(w, r, "/network?thanks=1#needs", http.StatusSeeOther)
