@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // maxDepth bounds the nesting of accepted JSON documents.
@@ -17,6 +18,19 @@ const maxDepth = 16
 // nesting. Unlike json.Decoder.DisallowUnknownFields it reports every
 // problem at once, each naming its field.
 func DecodeStrict(data []byte, v any) Problems {
+	return decodeChecked(data, v, false)
+}
+
+// DecodeLenient is DecodeStrict for documents written elsewhere, such as
+// HSDS files from other systems: fields that v does not know are ignored
+// (HSDS allows extra fields, and a model may hold fewer than HSDS
+// defines); wrong types, trailing data and deep nesting are reported, every
+// problem at once.
+func DecodeLenient(data []byte, v any) Problems {
+	return decodeChecked(data, v, true)
+}
+
+func decodeChecked(data []byte, v any, lenient bool) Problems {
 	var p Problems
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -29,7 +43,7 @@ func DecodeStrict(data []byte, v any) Problems {
 		p.Add("", "body has data after the JSON document")
 		return p
 	}
-	checkShape(&p, doc, reflect.TypeOf(v).Elem(), "", 0)
+	shapeCheck{p: &p, lenient: lenient}.check(doc, reflect.TypeOf(v).Elem(), "", 0)
 	if len(p) > 0 {
 		return p
 	}
@@ -53,7 +67,15 @@ var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 )
 
-func checkShape(p *Problems, doc any, t reflect.Type, path string, depth int) {
+// shapeCheck compares a decoded JSON document with the Go type it is meant
+// for; lenient skips fields the type does not have.
+type shapeCheck struct {
+	p       *Problems
+	lenient bool
+}
+
+func (c shapeCheck) check(doc any, t reflect.Type, path string, depth int) {
+	p := c.p
 	if depth > maxDepth {
 		p.Add(path, "is nested too deeply")
 		return
@@ -89,10 +111,12 @@ func checkShape(p *Problems, doc any, t reflect.Type, path string, depth int) {
 		for _, k := range sortedKeys(obj) {
 			f, ok := fields[k]
 			if !ok {
-				p.Add(join(path, k), "is not a known field")
+				if !c.lenient {
+					p.Add(join(path, k), "is not a known field")
+				}
 				continue
 			}
-			checkShape(p, obj[k], f.Type, join(path, k), depth+1)
+			c.check(obj[k], f.Type, join(path, k), depth+1)
 		}
 	case reflect.Map:
 		obj, ok := doc.(map[string]any)
@@ -101,7 +125,7 @@ func checkShape(p *Problems, doc any, t reflect.Type, path string, depth int) {
 			return
 		}
 		for _, k := range sortedKeys(obj) {
-			checkShape(p, obj[k], t.Elem(), join(path, k), depth+1)
+			c.check(obj[k], t.Elem(), join(path, k), depth+1)
 		}
 	case reflect.Slice:
 		arr, ok := doc.([]any)
@@ -110,7 +134,7 @@ func checkShape(p *Problems, doc any, t reflect.Type, path string, depth int) {
 			return
 		}
 		for i, e := range arr {
-			checkShape(p, e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1)
+			c.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1)
 		}
 	case reflect.String:
 		if _, ok := doc.(string); !ok {
@@ -137,7 +161,14 @@ func checkShape(p *Problems, doc any, t reflect.Type, path string, depth int) {
 	}
 }
 
+// fieldsOf memoises jsonFields by type, as encoding/json does: an
+// import checks the same few types hundreds of thousands of times.
+var fieldsOf sync.Map // reflect.Type → map[string]reflect.StructField
+
 func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	if m, ok := fieldsOf.Load(t); ok {
+		return m.(map[string]reflect.StructField)
+	}
 	out := map[string]reflect.StructField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -153,6 +184,7 @@ func jsonFields(t reflect.Type) map[string]reflect.StructField {
 		}
 		out[name] = f
 	}
+	fieldsOf.Store(t, out)
 	return out
 }
 

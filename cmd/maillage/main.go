@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // opening hours need Europe/Brussels even on a bare image
 
 	"golang.org/x/term"
@@ -32,6 +33,19 @@ type cli struct {
 	terminal func() bool
 	// readSecret reads a line from the terminal without echo.
 	readSecret func() (string, error)
+	// errTerminal reports whether stderr is a terminal (progress bars);
+	// now is the clock of progress reports. Nil: no, and time.Now.
+	errTerminal func() bool
+	now         func() time.Time
+}
+
+func (c *cli) stderrTerminal() bool { return c.errTerminal != nil && c.errTerminal() }
+
+func (c *cli) clock() func() time.Time {
+	if c.now == nil {
+		return time.Now
+	}
+	return c.now
 }
 
 // command is one subcommand. define declares its flags on fs and returns
@@ -51,6 +65,8 @@ func commands() []command {
 		backupCommand(),
 		rotateSealingKeyCommand(),
 		restoreCommand(),
+		importCommand(),
+		exportCommand(),
 		demoCommand(),
 		benchCommand(),
 		benchSearchCommand(),
@@ -68,7 +84,8 @@ func commands() []command {
 func main() {
 	c := &cli{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(),
-		terminal: func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
+		terminal:    func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
+		errTerminal: func() bool { return term.IsTerminal(int(os.Stderr.Fd())) },
 		readSecret: func() (string, error) {
 			b, err := term.ReadPassword(int(os.Stdin.Fd()))
 			return string(b), err
