@@ -93,6 +93,7 @@ type Index struct {
 	gen      uint64
 	coverage *Coverage
 	covGen   uint64
+	cov      *covState // kept up to date once Coverage was asked for
 	// wall is the real clock, for how old a computation is (now may be a
 	// test's clock stopped at an instant, for opening hours).
 	wall func() time.Time
@@ -241,6 +242,9 @@ const (
 	kExcept   = "x:"
 	kCell     = "g:"
 	kWide     = "G:"
+	// kComplements marks the services that say they complement others:
+	// only their pairs need their summaries read to be set apart.
+	kComplements = "k:"
 )
 
 // bucketMinutes is the width of the slots of the week that opening hours
@@ -330,6 +334,9 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 		add(kFee + s.Fee)
 	}
 	add(kReferral + strconv.FormatBool(s.AcceptsReferrals()))
+	if len(s.Complements) > 0 {
+		add(kComplements)
+	}
 	add(kOrigin + map[bool]string{true: ScopeLocal, false: ScopePartners}[d.Local])
 	for _, sl := range s.Schedule.Weekly {
 		for m := int(sl.Opens) - int(sl.Opens)%bucketMinutes; m < int(sl.Closes); m += bucketMinutes {
@@ -450,6 +457,9 @@ func (x *Index) put(p *prepared) {
 	x.slots[slot] = e
 	x.byURI[uri] = slot
 	x.live.Add(slot)
+	if x.cov != nil {
+		x.cov.add(x, slot, nameTerms(p.keys, e.terms))
+	}
 }
 
 // addNear records a folded word under its one-deletion variants, once.
@@ -474,6 +484,9 @@ func (x *Index) remove(uri string) {
 	slot, ok := x.byURI[uri]
 	if !ok {
 		return
+	}
+	if x.cov != nil {
+		x.cov.drop(x, slot)
 	}
 	for _, id := range x.slots[slot].terms {
 		x.posts[id].Remove(slot)

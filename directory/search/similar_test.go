@@ -3,13 +3,14 @@ package search
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/sample"
 )
 
 type labelledService struct {
@@ -219,15 +220,11 @@ func TestCoverage(t *testing.T) {
 	if x.Coverage() != c {
 		t.Error("an unchanged index computed its coverage again")
 	}
-	// Sooner after the last computation than ten times what it took, a
-	// change waits.
-	x.wall = func() time.Time { return c.Computed.Add(c.Took) }
+	// A change shows at once, from the counts kept up to date.
 	put("late", "https://z.example/actor", 50.8291, 4.3449, food)
-	if x.Coverage() != c {
-		t.Error("the coverage was computed again too soon")
+	if p, s := cell(x.Coverage(), "equipement-et-alimentation", "1060"); p != 3 || s != 4 {
+		t.Errorf("after an addition: %d providers, %d services; want 3 and 4", p, s)
 	}
-	now := c.Computed
-	x.wall = func() time.Time { now = now.Add(time.Minute); return now }
 	if err := x.Delete("https://n.example/services/late"); err != nil {
 		t.Fatal(err)
 	}
@@ -306,5 +303,162 @@ func TestComplementsAreNotSimilar(t *testing.T) {
 	}
 	if got := uris(); len(got) != 0 {
 		t.Errorf("b says it complements a, yet: %v", got)
+	}
+}
+
+// The coverage kept up to date through puts, updates and removals equals
+// the coverage built afresh from the index: counts, pairs and clusters.
+func TestCoverageIncrementalEqualsRebuild(t *testing.T) {
+	// Every pair kept, so that the clusters do not depend on the order
+	// services came in.
+	defer func(n int) { maxLinks = n }(maxLinks)
+	maxLinks = 1 << 20
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := sample.New(11)
+	rng := rand.New(rand.NewPCG(11, 12))
+	var docs []Doc
+	for i := range 600 {
+		l := g.Location()
+		s := g.Service(l.ID)
+		// A small neighbourhood, few providers and a few shared names:
+		// many look-alike pairs.
+		p := directory.Point{Lat: 50.83 + rng.Float64()*0.02, Lon: 4.34 + rng.Float64()*0.03}
+		if i%7 == 0 {
+			s.Name = directory.T(directory.FR, "Épicerie sociale")
+		}
+		d := Doc{URI: "https://n.example/services/" + s.ID, Service: s, Actor: fmt.Sprintf("https://n%d.example/actor", i%9), Provider: "Association", Points: []directory.Point{p}}
+		if i%50 == 0 {
+			d.Points = nil
+		}
+		docs = append(docs, d)
+	}
+	if err := x.PutBatch(docs[:300]); err != nil {
+		t.Fatal(err)
+	}
+	x.Coverage() // from here on, kept up to date
+	for step := range 1500 {
+		d := docs[rng.IntN(len(docs))]
+		switch rng.IntN(4) {
+		case 0:
+			err = x.Delete(d.URI)
+		case 1: // moved
+			if len(d.Points) > 0 {
+				d.Points = []directory.Point{{Lat: d.Points[0].Lat + rng.Float64()*0.004 - 0.002, Lon: d.Points[0].Lon}}
+			}
+			err = x.Put(d)
+		default:
+			err = x.Put(d)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step%300 != 299 {
+			continue
+		}
+		kept := x.Coverage()
+		x.mu.Lock()
+		x.cov = nil
+		x.gen++
+		x.mu.Unlock()
+		fresh := x.Coverage()
+		if kept.Total != fresh.Total || kept.Outside != fresh.Outside || kept.Pairs != fresh.Pairs {
+			t.Fatalf("step %d: kept total %d outside %d pairs %d; fresh %d %d %d", step, kept.Total, kept.Outside, kept.Pairs, fresh.Total, fresh.Outside, fresh.Pairs)
+		}
+		for ti := range fresh.Themes {
+			if !slices.Equal(kept.Providers[ti], fresh.Providers[ti]) || !slices.Equal(kept.Services[ti], fresh.Services[ti]) {
+				t.Fatalf("step %d: %s: kept %v/%v, fresh %v/%v", step, fresh.Themes[ti], kept.Providers[ti], kept.Services[ti], fresh.Providers[ti], fresh.Services[ti])
+			}
+		}
+		if len(kept.Clusters) != len(fresh.Clusters) {
+			t.Fatalf("step %d: %d clusters kept, %d fresh", step, len(kept.Clusters), len(fresh.Clusters))
+		}
+		for i := range fresh.Clusters {
+			if !slices.Equal(kept.Clusters[i].URIs, fresh.Clusters[i].URIs) {
+				t.Fatalf("step %d: cluster %d: kept %v, fresh %v", step, i, kept.Clusters[i].URIs, fresh.Clusters[i].URIs)
+			}
+		}
+		if fresh.Pairs == 0 || len(fresh.Clusters) == 0 {
+			t.Fatalf("step %d: no pairs (%d) or clusters: the test checks nothing", step, fresh.Pairs)
+		}
+	}
+}
+
+// Thousands of look-alikes at one spot are all counted as pairs, and held
+// together as one cluster, while each keeps a bounded number of links.
+func TestCoverageLookAlikeFlood(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Coverage()
+	const n = 1000
+	var docs []Doc
+	for i := range n {
+		docs = append(docs, Doc{URI: fmt.Sprintf("https://flood.example/services/%d", i), Actor: "https://flood.example/actor", Provider: "Flood",
+			Points: []directory.Point{{Lat: 50.85, Lon: 4.35}},
+			Service: &directory.Service{ID: fmt.Sprint(i), Name: directory.T(directory.FR, "Aide alimentaire"), Status: directory.StatusActive,
+				Categories: []string{"equipement-et-alimentation--alimentation"}}})
+	}
+	if err := x.PutBatch(docs); err != nil {
+		t.Fatal(err)
+	}
+	c := x.Coverage()
+	if c.Pairs != n*(n-1)/2 || len(c.Clusters) != 1 {
+		t.Fatalf("%d pairs in %d clusters, want %d in 1", c.Pairs, len(c.Clusters), n*(n-1)/2)
+	}
+	total := 0
+	for _, sc := range x.cov.in {
+		total += len(sc.links)
+	}
+	if total > 2*maxLinks*n {
+		t.Errorf("%d links kept for %d services, want at most %d", total, n, 2*maxLinks*n)
+	}
+	for i := range n / 2 {
+		if err := x.Delete(docs[i].URI); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := x.Coverage(); c.Pairs != (n/2)*(n/2-1)/2 {
+		t.Errorf("after removing half: %d pairs, want %d", c.Pairs, (n/2)*(n/2-1)/2)
+	}
+}
+
+// Coverage asked for while services come and go (run with -race).
+func TestCoverageWhileWriting(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := sample.New(3)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 400 {
+			l := g.Location()
+			s := g.Service(l.ID)
+			if err := x.Put(Doc{URI: "https://n.example/services/" + s.ID, Service: s, Actor: "https://n.example/actor", Points: []directory.Point{*l.Point}}); err != nil {
+				t.Error(err)
+				return
+			}
+			if i%3 == 0 {
+				x.Delete("https://n.example/services/" + s.ID)
+			}
+		}
+	}()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		if c := x.Coverage(); c.Total < 0 || c.Total > 400 || c.Outside > c.Total {
+			t.Fatalf("coverage of %d services, %d outside", c.Total, c.Outside)
+		}
+	}
+	if c := x.Coverage(); c.Total != x.Count() {
+		t.Errorf("coverage counts %d services, the index holds %d", c.Total, x.Count())
 	}
 }

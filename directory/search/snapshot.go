@@ -20,7 +20,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 5
+const snapshotVersion = 6
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
@@ -170,7 +170,7 @@ func (x *Index) take(y *Index) {
 	x.catCodes, x.catIDs = y.catCodes, y.catIDs
 	x.hot, x.sched, x.more, x.actors, x.actorIDs = y.hot, y.sched, y.more, y.actors, y.actorIDs
 	x.gen++
-	x.coverage = nil
+	x.coverage, x.cov = nil, nil
 }
 
 // Load returns an index read from a snapshot written by Save.
