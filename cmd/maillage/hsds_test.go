@@ -215,7 +215,7 @@ func TestImportOfficialExamples(t *testing.T) {
 // an edited row updates its service only.
 func TestImportTemplateTwice(t *testing.T) {
 	n := openTestNode(t)
-	template := filepath.Join("..", "..", "docs", "import-template.csv")
+	template := filepath.Join("docs", "import-template.csv")
 	report, err := importInto(t, n, template, importOptions{})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, report)
@@ -526,7 +526,7 @@ func TestImportExportCommands(t *testing.T) {
 		!strings.Contains(stderr, "checking: ") {
 		t.Errorf("dry run: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
-	stdout, _, code = runCLI(t, nil, "import", "--data", dir, filepath.Join("..", "..", "docs", "import-template.csv"))
+	stdout, _, code = runCLI(t, nil, "import", "--data", dir, filepath.Join("docs", "import-template.csv"))
 	if code != 0 || !strings.Contains(stdout, "services: 3 created") {
 		t.Errorf("import: exit %d\n%s", code, stdout)
 	}

@@ -6,7 +6,7 @@
 // a Page of them, a service_at_location, an array, or the JSON form of
 // tabular data), NDJSON (one record a line), HSDS tabular data (a
 // directory of CSV files, or its datapackage.json) and the simple CSV
-// template of docs/import-template.md. Every source is read one record at
+// template of cmd/maillage/docs/import-template.md. Every source is read one record at
 // a time (Source.Read), with MaxRecord as the limit of one record, and
 // each record comes converted to the model with every problem found.
 //
@@ -19,7 +19,7 @@
 // (MapID). Export writes the association, its locations and services in
 // id order, so the same data gives the same bytes.
 //
-// docs/import-export.md says what HSDS holds that the model does not, and
+// cmd/maillage/docs/import-export.md says what HSDS holds that the model does not, and
 // which of it is left out silently, left out with a note, or refused.
 //
 // Imports: the standard library, golang.org/x/text and directory.

@@ -11,7 +11,7 @@ import (
 )
 
 // ParseHours reads opening hours written the simple way of the CSV
-// template (docs/import-template.md):
+// template (cmd/maillage/docs/import-template.md):
 //
 //	lun-ven 9h-12h, 13h30-17h; sam 10:00-12:00; 2026-12-25 fermé
 //

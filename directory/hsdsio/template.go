@@ -12,7 +12,7 @@ import (
 
 // The CSV template is for associations that keep their services in a
 // spreadsheet: one row per service, its place on the same row. Its
-// columns are documented in docs/import-template.md; headers are read
+// columns are documented in cmd/maillage/docs/import-template.md; headers are read
 // without case, accents or punctuation ("Code postal" is code_postal),
 // in English, French or Dutch.
 
@@ -116,7 +116,7 @@ func (t *templateReader) read(name string, r io.Reader, counted func(int64)) err
 		}
 	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("%s line 1: unknown column(s) %s; the columns are listed in docs/import-template.md (%s)",
+		return fmt.Errorf("%s line 1: unknown column(s) %s; the columns are listed in cmd/maillage/docs/import-template.md (%s)",
 			name, strings.Join(unknown, ", "), strings.Join(knownColumns(), ", "))
 	}
 	if t.header["name_fr"] == "" && t.header["name_nl"] == "" && t.header["name_en"] == "" {
