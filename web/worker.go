@@ -29,6 +29,14 @@ func consentNotice(l directory.Lang, provider, service string) string {
 	return translate(l, "consent notice", provider, service)
 }
 
+// ConsentNotice returns the notice a resident reads before agreeing to be
+// referred to service at provider, in l, with the version and hash a
+// consent records: for referrals made outside the pages (the demo).
+func ConsentNotice(l directory.Lang, provider, service string) (version, text, hash string) {
+	text = consentNotice(l, provider, service)
+	return noticeVersion, text, noticeHash(text)
+}
+
 func noticeHash(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
