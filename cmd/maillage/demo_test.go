@@ -154,7 +154,9 @@ func TestDemo(t *testing.T) {
 	if replicas[urls[0]] < 10 || replicas[urls[1]] < 20 || replicas[urls[2]] < 10 {
 		t.Errorf("replicas = %v, want Midi ≥ 10, Le Panier ≥ 20, Babel ≥ 10", replicas)
 	}
-	var partners struct{ Partners []struct{ Actor, State string } }
+	var partners struct {
+		Partners []struct{ Actor, State string }
+	}
 	getJSON(t, urls[0]+"/api/v1/partners", demoToken(t, urls[0], "admin@demo.maillage.test"), &partners)
 	states := map[string]string{}
 	for _, p := range partners.Partners {
