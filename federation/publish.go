@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -97,9 +98,24 @@ func (f *Federator) followerInboxes(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// backfill copies a new partner's services from its outbox.
+// progressEvery is how often a long task logs how far it has gone.
+const progressEvery = 5 * time.Second
+
+// perSecond is n per second over d, rounded.
+func perSecond(n int, d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int(float64(n) / d.Seconds())
+}
+
+// backfill copies a new partner's services from its outbox, logging how
+// far it has gone every few seconds.
 func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
 	n := 0
+	start := time.Now()
+	last := start
+	f.log.Info("backfill started", "partner", actor)
 	err := f.walkCollection(ctx, outbox, 200, func(raw json.RawMessage) error {
 		var a Activity
 		if json.Unmarshal(raw, &a) != nil || (a.Type != typeCreate && a.Type != typeUpdate) || typeOf(a.Object) != typePage {
@@ -114,12 +130,16 @@ func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
 			return nil
 		}
 		n++
+		if now := time.Now(); now.Sub(last) >= progressEvery {
+			last = now
+			f.log.Info("backfill going on", "partner", actor, "services", n, "per_second", perSecond(n, now.Sub(start)))
+		}
 		return f.o.Store.PutPartnerService(ctx, ps)
 	})
 	if err != nil && ctx.Err() == nil {
-		f.log.Warn("backfill stopped", "partner", actor, "err", err)
+		f.log.Warn("backfill stopped", "partner", actor, "services", n, "err", err)
 	}
-	f.log.Info("backfill done", "partner", actor, "services", n)
+	f.log.Info("backfill done", "partner", actor, "services", n, "took", time.Since(start).Round(time.Millisecond).String())
 }
 
 // walkCollection calls fn for every item of an (Ordered)Collection, page

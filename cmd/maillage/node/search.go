@@ -195,11 +195,23 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) (err error) {
 		return err
 	}
 	provider := ix.name()
+	ix.log.Info("search index: building")
+	n, last := 0, start
+	progress := func() {
+		if n++; n%1000 == 0 && time.Since(last) >= 5*time.Second {
+			last = time.Now()
+			ix.log.Info("search index: building", "services", n, "per_second", int(float64(n)/time.Since(start).Seconds()))
+		}
+	}
 	err = ix.catalog.ForEachService(ctx, func(s *directory.Service) error {
+		progress()
 		return b.put(ix.localDoc(ctx, s, provider))
 	})
 	if err == nil {
-		err = st.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error { return b.put(partnerDoc(ps)) })
+		err = st.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error {
+			progress()
+			return b.put(partnerDoc(ps))
+		})
 	}
 	if err == nil {
 		err = b.flush()
