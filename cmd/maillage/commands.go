@@ -41,11 +41,22 @@ func initCommand() command {
 		name := fs.String("name", "", "name of the association")
 		handle := fs.String("handle", "", "short handle of the association's actor (a-z, 0-9, _)")
 		email := fs.String("admin-email", "", "email of the first admin")
-		password := fs.String("admin-password", "", "password of the first admin (asked if missing on a terminal)")
+		password := fs.String("admin-password", "", "password of the first admin (asked if missing on a terminal; --admin-password-file keeps it out of the process list and shell history)")
+		passwordFile := fs.String("admin-password-file", "", "file holding the first admin's password, instead of --admin-password (a final line break is dropped)")
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
+			}
+			if *passwordFile != "" {
+				if *password != "" {
+					return usagef("give --admin-password or --admin-password-file, not both")
+				}
+				pw, err := readSecretFile("admin-password-file", *passwordFile)
+				if err != nil {
+					return err
+				}
+				*password = pw
 			}
 			if err := c.ask([]prompt{
 				{"data", "Data directory", data, false},
@@ -58,6 +69,9 @@ func initCommand() command {
 				return err
 			}
 			err := node.Init(ctx, *data, node.InitParams{BaseURL: *url, Name: *name, Handle: *handle, AdminEmail: *email, AdminPassword: *password})
+			if err != nil && *passwordFile != "" {
+				err = renameField(err, "admin-password", "admin-password-file")
+			}
 			if err != nil {
 				return err
 			}
@@ -112,8 +126,9 @@ func (c *cli) ask(ps []prompt) error {
 }
 
 func serveCommand() command {
-	return command{name: "serve", summary: "run the node (shows a setup page if the data directory is empty)", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+	return command{name: "serve", summary: "run the node; an empty data directory shows a setup page, or is set up from --url, --name, --handle, --admin-email and --admin-password-file", define: func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
 		data := dataFlag(fs)
+		first := firstStartFlags(fs)
 		listen := fs.String("listen", defaultListen, "address to listen on")
 		logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 		logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -143,10 +158,18 @@ func serveCommand() command {
 			if *tokenTTL < time.Minute || *tokenTTL > 24*time.Hour {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}
+			create, ignored, err := first.plan(c.environ, *data)
+			if err != nil {
+				return err
+			}
+			if len(ignored) > 0 {
+				logger.Info("node already set up: first-start settings ignored (the admin pages change them)", "ignored", strings.Join(ignored, ", "))
+			}
 			return node.Serve(ctx, node.ServeOptions{
 				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
 					IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles)},
 				Listen: *listen,
+				Init:   create,
 			})
 		}
 	}}

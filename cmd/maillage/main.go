@@ -72,6 +72,7 @@ func commands() []command {
 		benchSearchCommand(),
 		benchExportCommand(),
 		healthcheckCommand(),
+		configReferenceCommand(),
 		{name: "version", summary: "print the version", define: func(*flag.FlagSet) func(context.Context, *cli, []string) error {
 			return func(_ context.Context, c *cli, _ []string) error {
 				fmt.Fprintln(c.stdout, "maillage", version)

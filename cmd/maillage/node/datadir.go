@@ -62,6 +62,10 @@ func Inspect(dir string) (State, error) {
 	return Foreign, nil
 }
 
+// IdentityOf returns who the node in dir is, from its maillage.json,
+// without opening its store (which a running node holds locked).
+func IdentityOf(dir string) (Identity, error) { return readIdentity(dir) }
+
 func readIdentity(dir string) (Identity, error) {
 	var id Identity
 	b, err := os.ReadFile(filepath.Join(dir, identityFile))

@@ -30,11 +30,16 @@ type ServeOptions struct {
 	OnOpen func(*Node)
 	// ShutdownTimeout bounds the drain of in-flight requests (default 15 s).
 	ShutdownTimeout time.Duration
+	// Init, when set, creates the node in an empty data directory before
+	// serving, instead of showing the setup page (containers configured by
+	// their environment). It is ignored when the directory holds a node.
+	Init *InitParams
 }
 
 // Serve runs the node until ctx is done, then drains in-flight requests
-// and closes the store. A data directory without a node is served the
-// first-run setup page; the node starts as soon as setup succeeds.
+// and closes the store. A data directory without a node is created from
+// o.Init when it is set; otherwise it is served the first-run setup page
+// and the node starts as soon as setup succeeds.
 func Serve(ctx context.Context, o ServeOptions) error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -84,6 +89,17 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	case st == Foreign:
 		return fmt.Errorf("%s is not empty and holds no Maillage node; refusing to use it", o.DataDir)
 	case st == Ours:
+		if err := start(); err != nil {
+			return err
+		}
+	case o.Init != nil:
+		p := *o.Init
+		p.Now, p.Logger, p.Params = o.Now, o.Logger, o.Params
+		if err := Init(ctx, o.DataDir, p); err != nil {
+			return err
+		}
+		o.Logger.Info("node created from the configuration", "url", p.BaseURL, "handle", p.Handle)
+		o.Logger.Warn("keep a copy of the store key in a safe place: backups cannot be read without it", "path", filepath.Join(o.DataDir, keyFile))
 		if err := start(); err != nil {
 			return err
 		}
