@@ -74,11 +74,11 @@ type Federator struct {
 	blocked map[string]bool
 
 	// backfills run in goroutines owned by Run.
-	mu     sync.Mutex
+	mu sync.Mutex
 	// needsSent is what PublishNeeds last sent (counts and inboxes).
 	needsSent []byte
-	runCtx context.Context
-	wg     sync.WaitGroup
+	runCtx    context.Context
+	wg        sync.WaitGroup
 }
 
 // New returns a Federator.
