@@ -287,10 +287,18 @@ func backupCommand() command {
 			if len(args) != 1 {
 				return usagef("give one backup FILE")
 			}
-			if args[0] == "-" {
-				return node.Backup(ctx, *data, c.stdout)
+			p := c.progress("backup", countBytes)
+			backup := func(w io.Writer) error {
+				err := node.Backup(ctx, *data, progressWriter{w, p})
+				if err == nil {
+					p.Done()
+				}
+				return err
 			}
-			return writeFileAtomic(args[0], func(w io.Writer) error { return node.Backup(ctx, *data, w) })
+			if args[0] == "-" {
+				return backup(c.stdout)
+			}
+			return writeFileAtomic(args[0], backup)
 		}
 	}}
 }
@@ -328,9 +336,14 @@ func restoreCommand() command {
 				return err
 			}
 			defer f.Close()
-			if err := node.Restore(ctx, *data, *key, f); err != nil {
+			p := c.progress("restore", countBytes)
+			if st, err := f.Stat(); err == nil {
+				p.SetTotal(st.Size())
+			}
+			if err := node.Restore(ctx, *data, *key, progressReader{f, p}); err != nil {
 				return err
 			}
+			p.Done()
 			fmt.Fprintf(c.stdout, "restored into %s\n", *data)
 			return nil
 		}

@@ -204,6 +204,9 @@ func TestBinaryEndToEnd(t *testing.T) {
 	backup := filepath.Join(root, "node.backup")
 	if _, stderr, code := runCLI(t, nil, "backup", "--data", dir, backup); code != 0 {
 		t.Fatalf("online backup: %d %s", code, stderr)
+	} else if st, err := os.Stat(backup); err != nil || !regexp.MustCompile(`(?m)^backup: [\d.]+ [KM]iB  [\d.]+ [KM]?i?B/s  in [\d.]+s$`).MatchString(stderr) ||
+		!strings.Contains(stderr, progressAmount(st.Size())) {
+		t.Errorf("backup progress: %q (file %v)", stderr, err)
 	}
 	srv.stop(t)
 	if strings.Contains(srv.Logs(), "correct-horse-battery") || strings.Contains(srv.Logs(), tok) {
@@ -242,6 +245,8 @@ func TestBinaryEndToEnd(t *testing.T) {
 	}
 	if _, stderr, code := runCLI(t, nil, "restore", "--data", restored, "--key", filepath.Join(dir, "store.key"), backup); code != 0 {
 		t.Fatalf("restore: %d %s", code, stderr)
+	} else if !regexp.MustCompile(`(?m)^restore: ([\d.]+ [KM]iB)/([\d.]+ [KM]iB)  100\.0%  .*  in [\d.]+s$`).MatchString(stderr) {
+		t.Errorf("restore progress: %q", stderr)
 	}
 	if _, stderr, code := runCLI(t, nil, "restore", "--data", restored, "--key", filepath.Join(dir, "store.key"), backup); code == 0 {
 		t.Errorf("restore over an existing node succeeded: %s", stderr)
@@ -401,3 +406,6 @@ func TestSetupPage(t *testing.T) {
 	srv.stop(t)
 	_ = context.Background
 }
+
+// progressAmount writes n bytes as the progress report does.
+func progressAmount(n int64) string { return (&progress{bytes: true}).amount(n) }
