@@ -100,7 +100,7 @@ func (s *Server) routes() *mux.Router {
 	handle("referral-page", "GET", "/referrals/{id}", s.page(s.onReferral(s.referralPage)))
 	handle("referral-open", "POST", "/referrals/{id}/open", s.page(s.onReferral(s.openResident)))
 	handle("referral-move", "POST", "/referrals/{id}/move", s.page(s.onReferral(s.moveReferral)))
-	handle("referral-withdraw", "POST", "/referrals/{id}/withdraw", s.page(s.onReferral(s.withdrawConsent)))
+	handle("referral-withdraw-page", "POST", "/referrals/{id}/withdraw", s.page(s.onReferral(s.withdrawConsent)))
 	admin := func(name, method, path string, h pageHandler) { handle(name, method, path, s.page(s.admin(h))) }
 	admin("admin-page", "GET", "/admin", s.adminHome)
 	admin("admin-services-page", "GET", "/admin/services", s.adminServices)

@@ -75,3 +75,21 @@ func New(d Deps) (*Server, error) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+// Route is one route of the node: its name, method and path template.
+type Route struct{ Name, Method, Path string }
+
+// Routes lists every route the node serves, for checks that must cover
+// them all (the authorization matrix test).
+func (s *Server) Routes() []Route {
+	var out []Route
+	s.router.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, _ := rt.GetPathTemplate()
+		methods, _ := rt.GetMethods()
+		for _, m := range methods {
+			out = append(out, Route{Name: rt.GetName(), Method: m, Path: path})
+		}
+		return nil
+	})
+	return out
+}
