@@ -39,14 +39,14 @@ func TestNoMarkupThroughUserFields(t *testing.T) {
 	var loc struct{ ID string }
 	r := a.Do("POST", "/api/v1/locations", ta, map[string]any{"name": field(2), "description": field(3),
 		"addresses": []map[string]any{{"address_type": "physical", "address_1": field(4), "city": field(0), "postal_code": "1060", "country": "BE"}},
-		"latitude": 50.83, "longitude": 4.34})
+		"latitude":  50.83, "longitude": 4.34})
 	if r.Status != 201 {
 		t.Fatalf("location: %d %s", r.Status, r.Body)
 	}
 	r.JSON(t, &loc)
 	svc := map[string]any{"name": field(1), "alternate_name": field(2), "description": field(3), "status": "active",
 		"eligibility_description": field(4), "application_process": field(0), "fees_description": field(1), "interpretation_services": field(2),
-		"url": "https://a.example/services?x=" + url.QueryEscape(xss[1]),
+		"url":        "https://a.example/services?x=" + url.QueryEscape(xss[1]),
 		"categories": []string{"equipement-et-alimentation--alimentation"}, "service_at_locations": []map[string]any{{"location_id": loc.ID}},
 		"translations": map[string]any{"nl": map[string]any{"name": field(3), "description": field(4)}}}
 	r = a.Do("POST", "/api/v1/services", ta, svc)
