@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -205,7 +206,11 @@ func parseActor(data []byte, fetchedFrom string) (*ActorDoc, error) {
 		a.Endpoints.SharedInbox = ""
 	}
 	if len(a.Name) > 500 {
-		a.Name = a.Name[:500]
+		cut := 500
+		for cut > 0 && !utf8.RuneStart(a.Name[cut]) {
+			cut-- // not inside a character: the name stays UTF-8
+		}
+		a.Name = a.Name[:cut]
 	}
 	return &a, nil
 }
