@@ -52,7 +52,15 @@ type jsonReader struct {
 	c    *converter
 	emit func(*Record) error
 	docs int // organization documents met so far
+	// nesting counts the organizations with lists being read inside a
+	// list: each is read again whole, so deep nesting costs its depth
+	// times its size.
+	nesting int
 }
+
+// maxNesting bounds nesting: HSDS puts organizations with their services
+// in a Page, and nothing deeper.
+const maxNesting = 4
 
 // tooLarge is the error for a record over MaxRecord.
 func tooLarge(where string) error {
@@ -265,6 +273,12 @@ func (j *jsonReader) item(raw json.RawMessage, where, kind string, doc int) erro
 	}
 	if kind == "" && kindOf(m) == KindOrganization && (m["services"] != nil || m["locations"] != nil) {
 		// An organization in a list may have services of its own.
+		if j.nesting >= maxNesting {
+			return j.emit(&Record{Kind: KindOrganization, Where: where, Problems: directory.Problems{{
+				Message: fmt.Sprintf("is nested in more than %d lists of organizations; not read", maxNesting)}}})
+		}
+		j.nesting++
+		defer func() { j.nesting-- }()
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
 		b := &budget{} // raw is in memory already: the budget only resets
