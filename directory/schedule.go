@@ -43,7 +43,7 @@ type Clock int
 // ParseClock reads "HH:MM" or "HH:MM:SS" (seconds must be zero).
 func ParseClock(s string) (Clock, error) {
 	parts := strings.Split(s, ":")
-	if len(parts) < 2 || len(parts) > 3 || len(parts[0]) != 2 || len(parts[1]) != 2 {
+	if len(parts) < 2 || len(parts) > 3 || !twoDigits(parts[0]) || !twoDigits(parts[1]) {
 		return 0, fmt.Errorf("time %q is not HH:MM", s)
 	}
 	h, err1 := strconv.Atoi(parts[0])
@@ -55,6 +55,12 @@ func ParseClock(s string) (Clock, error) {
 		return 0, fmt.Errorf("time %q has seconds; use HH:MM", s)
 	}
 	return Clock(h*60 + m), nil
+}
+
+// twoDigits reports whether s is two ASCII digits: strconv.Atoi also
+// reads "+9" and "-0".
+func twoDigits(s string) bool {
+	return len(s) == 2 && '0' <= s[0] && s[0] <= '9' && '0' <= s[1] && s[1] <= '9'
 }
 
 func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
