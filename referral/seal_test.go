@@ -2,6 +2,7 @@ package referral
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"testing"
 )
@@ -91,21 +92,89 @@ func TestKeyRotationKeepsOldPayloadsReadable(t *testing.T) {
 	}
 }
 
+// FuzzOpen checks that Open never panics and opens only what was sealed
+// here, with its binding: the seeds are payloads sealed to the current key
+// and to a key the node had before rotating, an empty one, one for
+// another binding and one for another node, each also with another
+// version, another key id, cut at every part boundary (version, key id,
+// encapsulated key, ciphertext, tag) and with a byte flipped in each part.
 func FuzzOpen(f *testing.F) {
-	k, err := NewKeyring(mustKey(f))
+	oldRaw := mustKey(f)
+	k, err := NewKeyring(mustKey(f), oldRaw)
 	if err != nil {
 		f.Fatal(err)
 	}
-	bind := Binding{Referral: "r", Sender: "a", Recipient: "b"}
-	good, _ := Seal(k.Public(), bind, []byte("payload"))
-	f.Add([]byte(good))
-	f.Add([]byte{1})
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		pt, err := k.Open(b, bind)
-		if err == nil && !bytes.Equal(b, good) {
-			t.Fatalf("opened a payload that was not sealed here: %q", pt)
+	old, _ := NewKeyring(oldRaw)
+	stranger, _ := NewKeyring(mustKey(f))
+	bind := Binding{Referral: "https://a.example/referrals/1", Sender: "https://a.example/actor", Recipient: "https://b.example/actor"}
+	type sealed struct {
+		s    Sealed
+		bind Binding
+		pt   []byte
+	}
+	var opens []sealed // what k opens
+	seal := func(pub []byte, b Binding, pt []byte, opensHere bool) Sealed {
+		s, err := Seal(pub, b, pt)
+		if err != nil {
+			f.Fatal(err)
 		}
+		if opensHere {
+			opens = append(opens, sealed{s, b, pt})
+		}
+		return s
+	}
+	good := seal(k.Public(), bind, []byte(`{"identity":{"name":"Résidente"}}`), true)
+	seeds := []Sealed{
+		good,
+		seal(old.Public(), bind, []byte("before rotation"), true),
+		seal(k.Public(), bind, nil, true),
+		seal(k.Public(), Binding{bind.Referral + "2", bind.Sender, bind.Recipient}, []byte("another referral"), false),
+		seal(stranger.Public(), bind, []byte("another node"), false),
+	}
+	const encSize = 1120 // ML-KEM-768+X25519 encapsulated key
+	for _, s := range seeds {
+		f.Add([]byte(s), bind.Referral, bind.Sender, bind.Recipient)
+		for _, v := range []byte{0, 2, 255} {
+			f.Add(append([]byte{v}, s[1:]...), bind.Referral, bind.Sender, bind.Recipient)
+		}
+		for _, n := range []int{0, 1, 1 + keyIDSize, 1 + keyIDSize + 1, 1 + keyIDSize + encSize - 1, 1 + keyIDSize + encSize,
+			1 + keyIDSize + encSize + 1, len(s) - 16, len(s) - 1} {
+			f.Add([]byte(s[:min(n, len(s))]), bind.Referral, bind.Sender, bind.Recipient)
+		}
+		for _, i := range []int{0, 1, keyIDSize, 1 + keyIDSize, keyIDSize + encSize, 1 + keyIDSize + encSize, len(s) - 17, len(s) - 1} {
+			flipped := bytes.Clone(s)
+			flipped[i] ^= 0x80
+			f.Add([]byte(flipped), bind.Referral, bind.Sender, bind.Recipient)
+		}
+	}
+	// Another key id: the old key's on a payload sealed to the new one.
+	swapped := bytes.Clone(good)
+	copy(swapped[1:1+keyIDSize], seeds[1][1:1+keyIDSize])
+	f.Add([]byte(swapped), bind.Referral, bind.Sender, bind.Recipient)
+	// Other bindings of the good payload.
+	f.Add([]byte(good), bind.Referral, bind.Recipient, bind.Sender)
+	f.Add([]byte(good), bind.Referral+"h", "ttps://a.example/actor", bind.Recipient)
+	f.Add([]byte(good), "", "", "")
+	f.Add([]byte{1}, "r", "a", "b")
+	f.Add([]byte{}, "r", "a", "b")
+	f.Fuzz(func(t *testing.T, b []byte, referral, sender, recipient string) {
+		id, err := Sealed(b).KeyID()
+		if (err == nil) != (len(b) >= 1+keyIDSize && b[0] == sealedVersion) || (err == nil && id != hex.EncodeToString(b[1:1+keyIDSize])) {
+			t.Fatalf("KeyID of %x = %q, %v", b, id, err)
+		}
+		pt, err := k.Open(b, Binding{referral, sender, recipient})
+		if err != nil {
+			if !errors.Is(err, ErrSeal) || pt != nil {
+				t.Fatalf("Open refused with %v and %q", err, pt)
+			}
+			return
+		}
+		for _, o := range opens {
+			if bytes.Equal(b, o.s) && (Binding{referral, sender, recipient}) == o.bind && bytes.Equal(pt, o.pt) {
+				return
+			}
+		}
+		t.Fatalf("opened a payload that was not sealed here with this binding: %q", pt)
 	})
 }
 
