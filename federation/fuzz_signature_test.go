@@ -167,6 +167,11 @@ func FuzzSignatureParams(f *testing.F) {
 	f.Add("(request-target) host date", "", "", true)
 	f.Add("date", "", `,headers="(request-target) host date digest"`, true)
 	f.Add("Date Digest Host (Request-Target)", "", "", false)
+	// The inbox read a Signature header otherwise than the library: the
+	// first keyId (the library takes the last), and " headers" after a
+	// space (the library ignores it).
+	f.Add("(request-target) host date digest", `keyId="https://good.example/actor#main-key",`, "", false)
+	f.Add("date", "", `, headers="(request-target) host date digest"`, true)
 	v := &Verifier{Keys: anyKey{&fuzzKey().PublicKey}, Window: time.Hour, Now: func() time.Time { return fuzzSignedAt.Add(time.Minute) }}
 	body := []byte(follow(them, us, "https://a.example/activities/1"))
 	other := []byte(follow(them, "https://c.example/actor", "https://a.example/activities/1"))

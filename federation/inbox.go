@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/maillage/maillage/directory"
@@ -115,16 +114,9 @@ func (f *Federator) receive(r *http.Request) error {
 	return nil
 }
 
-// keyIDOf reads keyId from a Signature header without verifying anything.
-func keyIDOf(sig string) string {
-	for _, part := range strings.Split(sig, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && k == "keyId" {
-			return strings.Trim(v, `"`)
-		}
-	}
-	return ""
-}
+// keyIDOf reads keyId from a Signature header without verifying anything,
+// as the verification will.
+func keyIDOf(sig string) string { return signatureParam(sig, "keyId") }
 
 // What apply did with an activity.
 type outcome int

@@ -136,15 +136,8 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*P
 // signsRequired reports whether the Signature header's headers list covers
 // what Maillage requires.
 func signsRequired(sig string) bool {
-	var headers string
-	for _, part := range strings.Split(sig, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && k == "headers" {
-			headers = strings.Trim(val, `"`)
-		}
-	}
 	have := map[string]bool{}
-	for _, h := range strings.Fields(strings.ToLower(headers)) {
+	for _, h := range strings.Fields(strings.ToLower(signatureParam(sig, "headers"))) {
 		have[h] = true
 	}
 	for _, h := range signedHeaders {
@@ -153,6 +146,22 @@ func signsRequired(sig string) bool {
 		}
 	}
 	return true
+}
+
+// signatureParam reads a parameter of a Signature header exactly as
+// go-fed/httpsig does: parts split at commas, the name before the first
+// "=" as written (" headers" is not headers), the value without its
+// quotes, and of a repeated name the last. Read any other way, one header
+// could show the inbox's checks another keyId or headers list than the
+// one the library verifies.
+func signatureParam(sig, name string) string {
+	var v string
+	for _, part := range strings.Split(sig, ",") {
+		if k, val, ok := strings.Cut(part, "="); ok && k == name {
+			v = strings.Trim(val, `"`)
+		}
+	}
+	return v
 }
 
 func digestMatches(header, want string) bool {
