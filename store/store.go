@@ -94,6 +94,35 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// removeTornValueLogs deletes the value-log files of zero bytes in dir. A
+// process killed between creating a value-log file and writing its header
+// leaves one (found by killing imports and backups at random), and Badger
+// then refuses to open the store ("Open existing file …: Create a new
+// file"). Such a file holds nothing: every value log Badger has written
+// to starts with a 20-byte header.
+func removeTornValueLogs(dir string, log *slog.Logger) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".vlog") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() == 0 {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+			log.Warn("store: removed an empty value-log file left by a crash", "file", e.Name())
+		}
+	}
+	return nil
+}
+
 // checkKey refuses anything but an AES-256 key: given no key at all,
 // Badger would quietly create an unencrypted store.
 func checkKey(key []byte) error {
@@ -105,6 +134,14 @@ func checkKey(key []byte) error {
 
 func openBadger(path string, key []byte, log *slog.Logger) (*badger.DB, error) {
 	db, err := badger.Open(badgerOptions(path, key, log))
+	if err != nil && strings.Contains(err.Error(), "Create a new file") {
+		// Only once Badger has refused the store: a running node
+		// holding it may be creating a value-log file right now.
+		if rerr := removeTornValueLogs(path, log); rerr != nil {
+			return nil, fmt.Errorf("store: %w", rerr)
+		}
+		db, err = badger.Open(badgerOptions(path, key, log))
+	}
 	if err != nil {
 		return nil, openError(path, err)
 	}

@@ -185,3 +185,29 @@ func b2i(b bool) int64 {
 	}
 	return 0
 }
+
+// A value-log file of zero bytes, as a process killed while creating one
+// leaves it, does not keep the store from opening, and nothing is lost.
+func TestOpenAfterTornValueLog(t *testing.T) {
+	s, dir, key := openTest(t, Options{})
+	ctx := context.Background()
+	if err := s.AddNeed(ctx, "sante", "1060", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "000099.vlog"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, key, Options{})
+	if err != nil {
+		t.Fatalf("open with an empty value log: %v", err)
+	}
+	defer s.Close()
+	n := 0
+	s.ForEachNeed(ctx, func(_, _ string, c int) error { n = c; return nil })
+	if n != 1 {
+		t.Errorf("need count after reopening = %d, want 1", n)
+	}
+}
