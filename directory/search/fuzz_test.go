@@ -34,6 +34,11 @@ func FuzzSearch(f *testing.F) {
 	f.Add("aide administrative cpas logement numérique", "", "", "", "", "", true, -90.0, 180.0, 499.9, at+86400*3, true, 10000, 100)
 	f.Add("epicrie", "nothing", "nobody", "xx", "x", "x", true, 91.0, 0.0, -1.0, int64(-1), false, -1, 1000)
 	f.Add("de la le les et", "", "", "", "", "", true, math.NaN(), 0.0, 5.0, int64(0), false, 0, 0)
+	// A point of NaN passed the range checks, which NaN fails by
+	// comparing false: every service was a hit at distance NaN, and the
+	// API could not encode its answer.
+	f.Add("", "", "", "", "", "distance", true, math.NaN(), math.NaN(), 0.0, int64(0), false, 0, 0)
+	f.Add("", "", "", "", "", "", false, 0.0, 0.0, math.NaN(), int64(0), false, 0, 0)
 	f.Fuzz(func(t *testing.T, text, category, audience, language, scope, sortBy string,
 		near bool, lat, lon, radius float64, openAt int64, referrals bool, page, perPage int) {
 		q := Query{Text: text, Category: category, Audience: audience, Language: language, Scope: scope, SortBy: sortBy,

@@ -95,10 +95,11 @@ func (q *Query) check(tax *directory.Taxonomy) error {
 	if q.Audience != "" && !tax.IsAudience(q.Audience) {
 		p = append(p, fmt.Sprintf("audience %q is not in the taxonomy", q.Audience))
 	}
-	if q.Near != nil && (q.Near.Lat < -90 || q.Near.Lat > 90 || q.Near.Lon < -180 || q.Near.Lon > 180) {
+	// Written so that NaN, which compares false, is out of range too.
+	if q.Near != nil && !(q.Near.Lat >= -90 && q.Near.Lat <= 90 && q.Near.Lon >= -180 && q.Near.Lon <= 180) {
 		p = append(p, "near is outside WGS84 coordinates")
 	}
-	if q.RadiusKm < 0 || q.RadiusKm > maxRadiusKm {
+	if !(q.RadiusKm >= 0 && q.RadiusKm <= maxRadiusKm) {
 		p = append(p, fmt.Sprintf("radius_km must be between 0 and %d", maxRadiusKm))
 	}
 	if q.RadiusKm > 0 && q.Near == nil {
