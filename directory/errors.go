@@ -10,6 +10,10 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
+	// ErrStorageFull is a write refused because the disk is (nearly)
+	// full: nothing was written; the same write succeeds once space is
+	// freed.
+	ErrStorageFull = errors.New("storage full")
 )
 
 // Problem is one thing wrong with a record, naming the field it concerns

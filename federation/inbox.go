@@ -46,6 +46,12 @@ func (f *Federator) inbox(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "10")
 		}
 		http.Error(w, ie.reason, ie.code)
+	case errors.Is(err, directory.ErrStorageFull):
+		// Nothing was applied: the sender keeps the activity queued and
+		// delivers it again later.
+		f.o.Metrics.Refused.WithLabelValues("storage").Inc()
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "storage full", http.StatusServiceUnavailable)
 	default:
 		f.log.Error("inbox failed", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

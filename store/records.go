@@ -25,6 +25,9 @@ const maxAttempts = 10
 // and one directory.ErrConflict instead of a retry-me error. fn must
 // therefore have no effect outside txn.
 func (s *Store) update(fn func(txn *badger.Txn) error) error {
+	if err := s.checkSpace(); err != nil {
+		return err
+	}
 	var err error
 	for range maxAttempts {
 		err = s.db.Update(fn)

@@ -9,9 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/maillage/maillage/directory"
 )
 
 // Errors callers test with errors.Is. Each is wrapped with the path or
@@ -22,6 +25,8 @@ var (
 	ErrNewerSchema = errors.New("store: created by a newer version of Maillage")
 	ErrNotAStore   = errors.New("store: not a Maillage store")
 	ErrNotEmpty    = errors.New("store: directory is not empty")
+	ErrReadOnly    = errors.New("store: the data directory is on a read-only file system")
+	ErrDiskFull    = fmt.Errorf("store: too little space left on the data directory's disk: %w", directory.ErrStorageFull)
 )
 
 // Options configure a Store. The zero value is usable.
@@ -31,6 +36,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock sessions are checked against. Default: time.Now.
 	Now func() time.Time
+	// MinFree is the free disk space under which writes are refused with
+	// ErrDiskFull (default 128 MiB; negative: never). Badger writes
+	// through memory-mapped files: a write that finds the disk full kills
+	// the process (SIGBUS) instead of failing, so the store stops writing
+	// while there is still room for what Badger has begun (a memtable of
+	// 16 MiB, a value-log file of 32 MiB, the table a flush writes).
+	MinFree int64
 
 	// migrations replaces the schema migrations, for tests.
 	migrations []migration
@@ -46,6 +58,9 @@ func (o Options) withDefaults() Options {
 	if o.migrations == nil {
 		o.migrations = migrations
 	}
+	if o.MinFree == 0 {
+		o.MinFree = 128 << 20
+	}
 	return o
 }
 
@@ -56,6 +71,13 @@ type Store struct {
 	key []byte // kept to encrypt backups
 	log *slog.Logger
 	now func() time.Time
+
+	path    string
+	minFree int64
+	// space caches the last free-space check: when (unix ns) and whether
+	// it was short.
+	spaceAt    atomic.Int64
+	spaceShort atomic.Bool
 
 	applies  groupCommit   // partner-service writes from the inbox
 	auditSeq atomic.Uint64 // orders audit entries; starts from the clock
@@ -80,7 +102,7 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, key: key, log: opts.Logger, now: opts.Now}
+	s := &Store{db: db, key: key, log: opts.Logger, now: opts.Now, path: path, minFree: opts.MinFree}
 	s.auditSeq.Store(uint64(time.Now().UnixNano()))
 	if err := s.migrate(path, opts.migrations); err != nil {
 		db.Close()
@@ -92,6 +114,30 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 	}
 	s.collectValueLog()
 	return s, nil
+}
+
+// checkSpace returns ErrDiskFull while the data directory's disk has less
+// than minFree bytes free, checked at most once a second.
+func (s *Store) checkSpace() error {
+	if s.minFree < 0 {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	if now-s.spaceAt.Load() >= int64(time.Second) {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(s.path, &st); err == nil {
+			short := int64(st.Bavail)*int64(st.Bsize) < s.minFree
+			if short && !s.spaceShort.Load() {
+				s.log.Error("store: the disk is nearly full: writes are refused until space is freed", "free_bytes", int64(st.Bavail)*int64(st.Bsize))
+			}
+			s.spaceShort.Store(short)
+		}
+		s.spaceAt.Store(now)
+	}
+	if s.spaceShort.Load() {
+		return ErrDiskFull
+	}
+	return nil
 }
 
 // removeTornValueLogs deletes the value-log files of zero bytes in dir. A
@@ -159,6 +205,10 @@ func openError(path string, err error) error {
 		return fmt.Errorf("%w: %s", ErrLocked, path)
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("store: no permission to open %s: %w", path, err)
+	case errors.Is(err, syscall.EROFS), strings.Contains(msg, "read-only file system"):
+		return fmt.Errorf("%w: %s (a node writes to its store even to read it)", ErrReadOnly, path)
+	case errors.Is(err, syscall.ENOSPC), strings.Contains(msg, "no space left on device"):
+		return fmt.Errorf("%w: %s", ErrDiskFull, path)
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)
 }

@@ -43,6 +43,8 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.As(err, &mbe), errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, errTooLarge.Error()
+	case errors.Is(err, directory.ErrStorageFull):
+		return http.StatusInsufficientStorage, "the node's disk is full: nothing was saved; try again once its admin has freed space"
 	case errors.Is(err, directory.ErrNotFound):
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, directory.ErrConflict):
