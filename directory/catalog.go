@@ -230,6 +230,20 @@ func (c *Catalog) DeleteLocation(ctx context.Context, id string) error {
 	return c.st.DeleteLocation(ctx, id)
 }
 
+// CountServices returns how many services the node has: from the store's
+// keys alone when it can count them (a page shows the number on every
+// visit), else by reading them.
+func (c *Catalog) CountServices(ctx context.Context) (int, error) {
+	if sc, ok := c.st.(interface {
+		CountServices(context.Context) (int, error)
+	}); ok {
+		return sc.CountServices(ctx)
+	}
+	n := 0
+	err := c.st.ForEachService(ctx, func(*Service) error { n++; return nil })
+	return n, err
+}
+
 // ForEachService calls fn for every service of the node, in id order.
 func (c *Catalog) ForEachService(ctx context.Context, fn func(*Service) error) error {
 	return c.st.ForEachService(ctx, fn)

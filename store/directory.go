@@ -47,6 +47,24 @@ func (s *Store) DeleteService(ctx context.Context, id string) error {
 	return s.remove("service "+id, serviceKey(id))
 }
 
+// CountServices counts the node's services from their keys, without
+// reading or decrypting a value.
+func (s *Store) CountServices(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte(pService)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return ctx.Err()
+	})
+	return n, err
+}
+
 // ForEachService calls fn for every service in id order, from one
 // snapshot, until fn returns an error, which it returns as is.
 func (s *Store) ForEachService(ctx context.Context, fn func(*directory.Service) error) error {

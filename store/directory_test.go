@@ -90,6 +90,9 @@ func TestForEachOrderAndStop(t *testing.T) {
 	if want := []string{serviceID(1), serviceID(2), serviceID(3)}; !slices.Equal(ids, want) {
 		t.Errorf("ForEachService ids = %v, want %v", ids, want)
 	}
+	if n, err := s.CountServices(ctx); err != nil || n != 3 {
+		t.Errorf("CountServices = %d, %v; want 3", n, err)
+	}
 	ids = nil
 	s.ForEachLocation(ctx, func(l *directory.Location) error { ids = append(ids, l.ID); return nil })
 	if want := []string{"l1", "l2", "l3"}; !slices.Equal(ids, want) {

@@ -66,7 +66,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, p *pageData) (stri
 	for _, c := range s.Catalog.Taxonomy().Categories {
 		d.Categories = append(d.Categories, categoryTile{Code: c.Code, Label: p.Local(c.Labels)})
 	}
-	err = s.Catalog.ForEachService(r.Context(), func(*directory.Service) error { d.Local++; return nil })
+	d.Local, err = s.Catalog.CountServices(r.Context())
 	p.Nav, p.Data = "home", d
 	return "home", http.StatusOK, err
 }
