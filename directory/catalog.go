@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +42,10 @@ type Catalog struct {
 	tax *Taxonomy
 	now func() time.Time
 	pub Publisher
+	// count is how many services the node has, once counted (-1 before):
+	// the home page shows it on every visit, and counting reads the
+	// store. Only the catalog adds and removes the node's services.
+	count atomic.Int64
 }
 
 // SetPublisher sets who is told of changes to services. It is set once at
@@ -65,7 +70,9 @@ func NewCatalog(st Store, opts Options) *Catalog {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Catalog{st: st, tax: opts.Taxonomy, now: opts.Now}
+	c := &Catalog{st: st, tax: opts.Taxonomy, now: opts.Now}
+	c.count.Store(-1)
+	return c
 }
 
 // Taxonomy returns the vocabulary the catalog validates against.
@@ -121,6 +128,7 @@ func (c *Catalog) CreateService(ctx context.Context, s *Service) (*Service, erro
 	if err := c.st.CreateService(ctx, s); err != nil {
 		return nil, fmt.Errorf("directory: create service %s: %w", s.ID, err)
 	}
+	c.counted(1)
 	return s, c.publish(ctx, Created, s)
 }
 
@@ -155,6 +163,7 @@ func (c *Catalog) DeleteService(ctx context.Context, id string) error {
 	if err := c.st.DeleteService(ctx, id); err != nil {
 		return err
 	}
+	c.counted(-1)
 	return c.publish(ctx, Deleted, s)
 }
 
@@ -234,14 +243,32 @@ func (c *Catalog) DeleteLocation(ctx context.Context, id string) error {
 // keys alone when it can count them (a page shows the number on every
 // visit), else by reading them.
 func (c *Catalog) CountServices(ctx context.Context) (int, error) {
+	if n := c.count.Load(); n >= 0 {
+		return int(n), nil
+	}
+	var n int
+	var err error
 	if sc, ok := c.st.(interface {
 		CountServices(context.Context) (int, error)
 	}); ok {
-		return sc.CountServices(ctx)
+		n, err = sc.CountServices(ctx)
+	} else {
+		err = c.st.ForEachService(ctx, func(*Service) error { n++; return nil })
 	}
-	n := 0
-	err := c.st.ForEachService(ctx, func(*Service) error { n++; return nil })
+	if err == nil {
+		c.count.CompareAndSwap(-1, int64(n))
+	}
 	return n, err
+}
+
+// counted adds d to the count of services, once there is one.
+func (c *Catalog) counted(d int64) {
+	for {
+		n := c.count.Load()
+		if n < 0 || c.count.CompareAndSwap(n, n+d) {
+			return
+		}
+	}
 }
 
 // ForEachService calls fn for every service of the node, in id order.

@@ -250,3 +250,27 @@ func TestLoginThrottleAndSessionExpiry(t *testing.T) {
 		t.Errorf("after twelve hours = %d %s, want the login page", code, loc)
 	}
 }
+
+// The home page's count of the node's services follows creations and
+// deletions (it is kept, not recounted on each visit).
+func TestHomeCountsServices(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	tok := n.AdminToken()
+	count := func() string {
+		body := string(n.Do("GET", "/?lang=en", "", nil).Body)
+		return strings.ReplaceAll(regexp.MustCompile(`Our association(&#39;|')s \d+ services`).FindString(body), "&#39;", "'")
+	}
+	before := count()
+	var ids []string
+	for _, name := range []string{"Un", "Deux", "Trois"} {
+		r := n.Do("POST", "/api/v1/services", tok, `{"name": "`+name+`", "status": "active"}`)
+		var s struct{ ID string }
+		r.JSON(t, &s)
+		ids = append(ids, s.ID)
+	}
+	n.Do("DELETE", "/api/v1/services/"+ids[0], tok, nil)
+	after := count()
+	if before != "Our association's 0 services" || after != "Our association's 2 services" {
+		t.Errorf("home count before %q, after three creations and a deletion %q; want 2", before, after)
+	}
+}

@@ -20,7 +20,7 @@ request = function()
   if i % 2 == 0 and #ids > 0 then
     return wrk.format("GET", "/services/" .. ids[math.random(#ids)])
   end
-  return wrk.format("GET", pages[(i // 2) % #pages + 1])
+  return wrk.format("GET", pages[math.floor(i / 2) % #pages + 1])
 end
 done = function(summary, latency, requests)
   io.write(string.format("non-2xx or socket errors: %d\n", summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
