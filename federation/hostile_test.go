@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ type fakePeer struct {
 	srv   *httptest.Server
 	key   *rsa.PrivateKey
 	actor string
+	hits  atomic.Int64 // requests it received
 }
 
 func newFakePeer(t *testing.T, inbox ...http.HandlerFunc) *fakePeer {
@@ -37,6 +39,7 @@ func newFakePeer(t *testing.T, inbox ...http.HandlerFunc) *fakePeer {
 		t.Fatal(err)
 	}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.hits.Add(1)
 		switch r.URL.Path {
 		case "/users/eve":
 			json.NewEncoder(w).Encode(map[string]any{
