@@ -57,11 +57,11 @@ func newBurstPeer(t *testing.T, ip string, key *rsa.PrivateKey) *burstPeer {
 
 // A burst of activities from 50 peers at once: every one is accepted or
 // answered 429 (none fails, none is lost), and every accepted one is
-// applied exactly once. CI sends 20 a peer; MAILLAGE_LOAD=1 sends 200 a
+// applied exactly once. CI sends 20 a peer; LOADTEST=1 sends 200 a
 // peer, 10,000 in all, and prints the rate.
 func TestInboxBurstFromManyPeers(t *testing.T) {
 	perPeer := 20
-	if os.Getenv("MAILLAGE_LOAD") != "" {
+	if os.Getenv("LOADTEST") != "" {
 		perPeer = 200
 	}
 	const peers = 50
