@@ -238,6 +238,11 @@ func (n *Node) Run(ctx context.Context) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		if sent, err := n.resendErasures(ctx); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Error("erasure requests", "err", err)
+		} else if sent > 0 {
+			n.cfg.Logger.Info("erasure requests sent again", "referrals", sent)
+		}
 		n.sweepReferrals(ctx)
 	}()
 	n.Fed.Run(ctx)

@@ -125,6 +125,30 @@ func (n *Node) WithdrawReferral(ctx context.Context, id, worker string) (*referr
 	return r, n.Fed.SendErasure(ctx, r)
 }
 
+// resendErasures asks again for the erasure of every referral whose
+// consent was withdrawn here and whose recipient has not acknowledged
+// erasing its copy. A withdrawal is recorded, then its request queued: a
+// node killed between the two would otherwise never send it. Run at
+// start; the recipient erases once, whatever the number of requests.
+func (n *Node) resendErasures(ctx context.Context) (int, error) {
+	var pending []*referral.Referral
+	err := n.Store.ForEachReferral(ctx, func(r *referral.Referral) error {
+		if r.Side == referral.Sender && r.Erasure != nil && r.Erasure.Why == "withdrawn" && r.RemoteErasure == nil {
+			pending = append(pending, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range pending {
+		if err := n.Fed.SendErasure(ctx, r); err != nil {
+			return 0, err
+		}
+	}
+	return len(pending), nil
+}
+
 // ReferralByHandle returns a referral by its handle in this node's URLs.
 func (n *Node) ReferralByHandle(ctx context.Context, handle string) (*referral.Referral, error) {
 	return n.Store.ReferralByHandle(ctx, handle)
