@@ -2,7 +2,10 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -15,9 +18,18 @@ type Store interface {
 	PutOrganization(ctx context.Context, o *Organization) error
 
 	Service(ctx context.Context, id string) (*Service, error)
-	CreateService(ctx context.Context, s *Service) error
-	UpdateService(ctx context.Context, s *Service) error
-	DeleteService(ctx context.Context, id string) error
+	// The writes of services record a, when not nil, in the same
+	// transaction: the change then awaits its announcement to partners
+	// until Announced (see Announcement).
+	CreateService(ctx context.Context, s *Service, a *Announcement) error
+	UpdateService(ctx context.Context, s *Service, a *Announcement) error
+	DeleteService(ctx context.Context, id string, a *Announcement) error
+	// Unannounced calls fn for every recorded announcement not yet
+	// removed by Announced.
+	Unannounced(ctx context.Context, fn func(Announcement) error) error
+	// Announced removes the record of a, unless a later change of its
+	// service replaced it.
+	Announced(ctx context.Context, a Announcement) error
 	// ForEachService calls fn for every service in id order until fn
 	// returns an error, which it returns.
 	ForEachService(ctx context.Context, fn func(*Service) error) error
@@ -46,20 +58,79 @@ type Catalog struct {
 	// the home page shows it on every visit, and counting reads the
 	// store. Only the catalog adds and removes the node's services.
 	count atomic.Int64
+	locks [64]sync.Mutex // see lock
 }
 
 // SetPublisher sets who is told of changes to services. It is set once at
 // start, before the node serves, as the publisher itself needs the catalog.
 func (c *Catalog) SetPublisher(p Publisher) { c.pub = p }
 
-func (c *Catalog) publish(ctx context.Context, ch Change, s *Service) error {
+// announcement is the record of a change of service id to announce.
+func (c *Catalog) announcement(id string, ch Change) *Announcement {
 	if c.pub == nil {
 		return nil
 	}
-	if err := c.pub.ServiceChanged(ctx, ch, s); err != nil {
-		return fmt.Errorf("directory: service %s saved but not announced to partners: %w", s.ID, err)
+	return &Announcement{Activity: NewID(), Service: id, Change: ch}
+}
+
+// publish tells the publisher of a change recorded with a, and removes
+// the record once the publisher has queued it durably.
+func (c *Catalog) publish(ctx context.Context, a *Announcement, s *Service) error {
+	if a == nil {
+		return nil
 	}
-	return nil
+	if err := c.pub.ServiceChanged(ctx, *a, s); err != nil {
+		return fmt.Errorf("directory: service %s saved but not announced to partners yet: %w", s.ID, err)
+	}
+	return c.st.Announced(ctx, *a)
+}
+
+// AnnouncePending announces again every change recorded and not yet
+// announced: the node stopped (or its queue could not take it) between
+// the write and its announcement. Each is announced with the service as
+// it is now, under its first activity id, which partners take once.
+func (c *Catalog) AnnouncePending(ctx context.Context) (int, error) {
+	if c.pub == nil {
+		return 0, nil
+	}
+	var pending []Announcement
+	if err := c.st.Unannounced(ctx, func(a Announcement) error {
+		pending = append(pending, a)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, a := range pending {
+		unlock := c.lock(a.Service)
+		s, err := c.st.Service(ctx, a.Service)
+		switch {
+		case errors.Is(err, ErrNotFound) && a.Change != Deleted:
+			// Deleted since: its own record announces it.
+			err = c.st.Announced(ctx, a)
+		case errors.Is(err, ErrNotFound):
+			err = c.publish(ctx, &a, &Service{ID: a.Service})
+		case err == nil && a.Change == Deleted:
+			// Created again since, under the same id: announced by that.
+			err = c.st.Announced(ctx, a)
+		case err == nil:
+			err = c.publish(ctx, &a, s)
+		}
+		unlock()
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(pending), nil
+}
+
+// lock serialises the changes of one service with their announcements,
+// so that partners are told of them in the order they were made.
+func (c *Catalog) lock(id string) (unlock func()) {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &c.locks[h.Sum32()%uint32(len(c.locks))]
+	m.Lock()
+	return m.Unlock
 }
 
 // NewCatalog returns a Catalog over st.
@@ -125,15 +196,18 @@ func (c *Catalog) CreateService(ctx context.Context, s *Service) (*Service, erro
 	}
 	s.Created = c.now().UTC()
 	s.Updated = s.Created
-	if err := c.st.CreateService(ctx, s); err != nil {
+	defer c.lock(s.ID)()
+	a := c.announcement(s.ID, Created)
+	if err := c.st.CreateService(ctx, s, a); err != nil {
 		return nil, fmt.Errorf("directory: create service %s: %w", s.ID, err)
 	}
 	c.counted(1)
-	return s, c.publish(ctx, Created, s)
+	return s, c.publish(ctx, a, s)
 }
 
 // UpdateService replaces the service s.ID with s.
 func (c *Catalog) UpdateService(ctx context.Context, s *Service) (*Service, error) {
+	defer c.lock(s.ID)()
 	cur, err := c.st.Service(ctx, s.ID)
 	if err != nil {
 		return nil, err
@@ -148,23 +222,26 @@ func (c *Catalog) UpdateService(ctx context.Context, s *Service) (*Service, erro
 	}
 	s.Created = cur.Created
 	s.Updated = c.now().UTC()
-	if err := c.st.UpdateService(ctx, s); err != nil {
+	a := c.announcement(s.ID, Updated)
+	if err := c.st.UpdateService(ctx, s, a); err != nil {
 		return nil, fmt.Errorf("directory: update service %s: %w", s.ID, err)
 	}
-	return s, c.publish(ctx, Updated, s)
+	return s, c.publish(ctx, a, s)
 }
 
 // DeleteService removes the service with id.
 func (c *Catalog) DeleteService(ctx context.Context, id string) error {
+	defer c.lock(id)()
 	s, err := c.st.Service(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := c.st.DeleteService(ctx, id); err != nil {
+	a := c.announcement(id, Deleted)
+	if err := c.st.DeleteService(ctx, id, a); err != nil {
 		return err
 	}
 	c.counted(-1)
-	return c.publish(ctx, Deleted, s)
+	return c.publish(ctx, a, s)
 }
 
 func (c *Catalog) checkService(ctx context.Context, s *Service) error {
@@ -291,10 +368,24 @@ const (
 	Deleted
 )
 
+// Announcement is a change of one of the node's services to tell the
+// partners. It is recorded with the change, in the same write, and
+// removed once the Publisher has queued it: a node killed in between
+// announces it at its next start (AnnouncePending), so no change stored
+// is kept from partners.
+type Announcement struct {
+	// Activity names the announcement, however many times it is sent:
+	// partners apply an activity id once.
+	Activity string `json:"activity"`
+	Service  string `json:"service"`
+	Change   Change `json:"change"`
+}
+
 // Publisher is told of every change to the node's own services, to tell
 // the partners. It must record the announcement durably before returning.
+// For a deletion, s may hold only the service's id.
 type Publisher interface {
-	ServiceChanged(ctx context.Context, change Change, s *Service) error
+	ServiceChanged(ctx context.Context, a Announcement, s *Service) error
 }
 
 // OrganizationPublisher is a Publisher that is also told when the

@@ -103,9 +103,10 @@ func TestClientRefusesPrivateAddressesAndLimits(t *testing.T) {
 }
 
 func TestBackoffGrowsAndCaps(t *testing.T) {
+	const firstRetry = 30 * time.Second
 	prev := time.Duration(0)
 	for i := 1; i <= 8; i++ {
-		d := backoff(i)
+		d := backoff(firstRetry, i)
 		if d < time.Duration(float64(firstRetry<<(i-1))*0.8) && d < time.Duration(float64(maxRetry)*0.8) {
 			t.Errorf("backoff(%d) = %v, too short", i, d)
 		}
@@ -114,7 +115,7 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 		}
 		prev = d
 	}
-	if d := backoff(40); d > time.Duration(float64(maxRetry)*1.2) {
+	if d := backoff(firstRetry, 40); d > time.Duration(float64(maxRetry)*1.2) {
 		t.Errorf("backoff(40) = %v, above the cap", d)
 	}
 	// Retries span more than three days before giving up.

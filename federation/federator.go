@@ -43,6 +43,10 @@ type Options struct {
 	// NeedsEvery is how often the unmet-need counts are sent to partners
 	// when they changed (default 10 minutes).
 	NeedsEvery time.Duration
+	// FirstRetry is the wait before a failed delivery's first retry; it
+	// doubles with each failure, up to 12 h, and a host's breaker stays
+	// open four times as long (default 30 s).
+	FirstRetry time.Duration
 	Metrics    *Metrics
 }
 
@@ -100,6 +104,9 @@ func New(o Options) (*Federator, error) {
 	}
 	if o.NeedsEvery <= 0 {
 		o.NeedsEvery = 10 * time.Minute
+	}
+	if o.FirstRetry <= 0 {
+		o.FirstRetry = 30 * time.Second
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()

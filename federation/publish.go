@@ -16,8 +16,9 @@ var _ directory.Publisher = (*Federator)(nil)
 
 // ServiceChanged sends Create, Update or Delete of a local service to
 // every follower, one copy per shared inbox.
-func (f *Federator) ServiceChanged(ctx context.Context, change directory.Change, s *directory.Service) error {
+func (f *Federator) ServiceChanged(ctx context.Context, an directory.Announcement, s *directory.Service) error {
 	var act Activity
+	change := an.Change
 	switch change {
 	case directory.Created, directory.Updated:
 		page, err := f.pageOf(ctx, s)
@@ -28,10 +29,10 @@ func (f *Federator) ServiceChanged(ctx context.Context, change directory.Change,
 		if change == directory.Updated {
 			verb = typeUpdate
 		}
-		act = Activity{ID: f.activityID(), Type: verb, Actor: f.actorID, Object: mustJSON(page)}
+		act = Activity{ID: f.announcementID(an), Type: verb, Actor: f.actorID, Object: mustJSON(page)}
 	case directory.Deleted:
 		tomb := map[string]string{"id": f.serviceURI(s.ID), "type": "Tombstone"}
-		act = Activity{ID: f.activityID(), Type: typeDelete, Actor: f.actorID, Object: mustJSON(tomb)}
+		act = Activity{ID: f.announcementID(an), Type: typeDelete, Actor: f.actorID, Object: mustJSON(tomb)}
 	default:
 		return fmt.Errorf("federation: unknown change %v", change)
 	}
@@ -43,6 +44,16 @@ func (f *Federator) ServiceChanged(ctx context.Context, change directory.Change,
 		return err
 	}
 	return f.queue.enqueue(ctx, mustJSON(act), inboxes)
+}
+
+// announcementID is the id of the activity announcing a change: the same
+// however many times the change is announced, so that partners apply it
+// once.
+func (f *Federator) announcementID(an directory.Announcement) string {
+	if !directory.IsUUID(an.Activity) {
+		return f.activityID()
+	}
+	return f.base + "/activities/" + an.Activity
 }
 
 // OrganizationChanged sends an Update of the node's actor to every

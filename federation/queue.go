@@ -12,13 +12,11 @@ import (
 
 // Delivery policy.
 const (
-	firstRetry     = 30 * time.Second
-	maxRetry       = 12 * time.Hour
-	giveUpAfter    = 4 * 24 * time.Hour // past three days of retries
-	perHostLimit   = 4                  // concurrent deliveries to one host
-	globalLimit    = 64                 // concurrent deliveries in all
-	breakerTrips   = 5                  // consecutive failures that open a host's breaker
-	breakerCooloff = 2 * time.Minute
+	maxRetry     = 12 * time.Hour
+	giveUpAfter  = 4 * 24 * time.Hour // past three days of retries
+	perHostLimit = 4                  // concurrent deliveries to one host
+	globalLimit  = 64                 // concurrent deliveries in all
+	breakerTrips = 5                  // consecutive failures that open a host's breaker
 )
 
 // Queue delivers activities from the durable store: exponential backoff
@@ -168,7 +166,7 @@ func (q *Queue) deliver(ctx context.Context, d *Delivery, host string) {
 	}
 	next := *d
 	next.Attempts++
-	wait := backoff(next.Attempts)
+	wait := backoff(q.f.o.FirstRetry, next.Attempts)
 	if se != nil && se.RetryAfter > wait {
 		wait = min(se.RetryAfter, 24*time.Hour)
 	}
@@ -180,10 +178,10 @@ func (q *Queue) deliver(ctx context.Context, d *Delivery, host string) {
 	q.f.log.Info("delivery will be retried", "host", host, "attempt", next.Attempts, "in", wait.Round(time.Second).String())
 }
 
-// backoff doubles from 30 s up to 12 h, with ±20% jitter so that retries
-// to a host that came back do not all land at once.
-func backoff(attempt int) time.Duration {
-	d := firstRetry << min(attempt-1, 20)
+// backoff doubles from first (30 s by default) up to 12 h, with ±20%
+// jitter so that retries to a host that came back do not all land at once.
+func backoff(first time.Duration, attempt int) time.Duration {
+	d := first << min(attempt-1, 20)
 	if d > maxRetry || d <= 0 {
 		d = maxRetry
 	}
@@ -204,7 +202,7 @@ func (q *Queue) result(host string, ok bool) {
 	}
 	b.failures++
 	if b.failures >= breakerTrips {
-		b.openUntil = q.f.now().Add(breakerCooloff)
+		b.openUntil = q.f.now().Add(4 * q.f.o.FirstRetry) // 2 minutes by default
 	}
 }
 

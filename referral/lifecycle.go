@@ -83,10 +83,19 @@ func (s *Service) Receive(ctx context.Context, in Incoming, l Local) (*Referral,
 		State: Received, Consent: c, Sealed: in.Sealed, Created: now, Updated: now,
 		History: []Event{{At: now, To: Requested, By: Sender}, {At: now, From: Requested, To: Received, By: System}},
 	}
-	if err := s.Store.AddReferral(ctx, r); err != nil {
+	r.owe().Status = len(r.History)
+	err = s.Store.AddReferral(ctx, r, Writes{Audit: []AuditEntry{entry(now, in.Sender, "received", r.ID, "received")}})
+	if errors.Is(err, directory.ErrConflict) {
+		// The same offer again: its sender queued it again after a crash.
+		// The referral is taken once; its state is reported again.
+		if old, e := s.Store.Referral(ctx, in.ID); e == nil && old.Side == Recipient && old.Sender == in.Sender {
+			return old, nil
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
-	return r, s.audit(ctx, now, in.Sender, "received", r.ID, "received")
+	return r, nil
 }
 
 // actorBase is the scheme and host of an actor id.
@@ -115,13 +124,6 @@ func (s *Service) Withdraw(ctx context.Context, id, worker string) (*Referral, e
 	if r.Side != Sender {
 		return nil, fmt.Errorf("%w: consent is withdrawn on the node that collected it", ErrTransition)
 	}
-	now := s.Now()
-	if err := s.Store.AddWithdrawal(ctx, &Withdrawal{Consent: r.Consent.ID, At: now, By: worker}); err != nil && !errors.Is(err, directory.ErrConflict) {
-		return nil, err
-	}
-	if err := s.audit(ctx, now, worker, "withdrawn", id, ""); err != nil {
-		return nil, err
-	}
 	return s.erase(ctx, id, worker, "withdrawn", true)
 }
 
@@ -140,39 +142,40 @@ func (s *Service) EraseRequested(ctx context.Context, id, from string) (*Referra
 }
 
 // erase drops a referral's sealed data, records the erasure, and cancels
-// the referral if asked and still open. Erasing twice changes nothing.
+// the referral if asked and still open. A withdrawal (why "withdrawn")
+// is recorded with it, and owes the other node its message: the sender's
+// request to erase, or the recipient's acknowledgement. Erasing twice
+// changes nothing, but a withdrawal asks again.
 func (s *Service) erase(ctx context.Context, id, by, why string, cancel bool) (*Referral, error) {
 	now := s.Now()
-	var changed, cancelled bool
-	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
-		changed, cancelled = false, false
+	return s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
+		var w Writes
+		if why == "withdrawn" && r.Side == Sender {
+			w.Withdrawal = &Withdrawal{Consent: r.Consent.ID, At: now, By: by}
+			w.Audit = append(w.Audit, entry(now, by, "withdrawn", id, ""))
+		}
 		if cancel && !r.State.Terminal() {
 			r.History = append(r.History, Event{At: now, From: r.State, To: Cancelled, By: System})
 			r.State, r.Reason, r.Updated = Cancelled, "", now
-			cancelled = true
+			w.Audit = append(w.Audit, entry(now, "system", "transition", id, "→ cancelled"))
 		}
 		if r.Erasure == nil {
 			r.Sealed = nil
 			r.Erasure = &Erasure{At: now, By: by, Why: why}
 			r.Updated = now
-			changed = true
+			w.Audit = append(w.Audit, entry(now, by, "erased", id, why))
 		}
-		return nil
+		if r.Outbox != nil {
+			r.Outbox.Offer = nil // never sent: the data goes with the rest
+		}
+		if why == "withdrawn" && (r.Side == Recipient || r.RemoteErasure == nil) {
+			r.owe().Erasure = true
+		}
+		if r.Outbox.Empty() {
+			r.Outbox = nil
+		}
+		return w, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if cancelled {
-		if err := s.audit(ctx, now, "system", "transition", id, "→ cancelled"); err != nil {
-			return nil, err
-		}
-	}
-	if changed {
-		if err := s.audit(ctx, now, by, "erased", id, why); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
 }
 
 // Timing of the sweep.
@@ -249,21 +252,18 @@ func (s *Service) Remote(ctx context.Context, id, from string, to State, reason 
 		return nil, err
 	}
 	now := s.Now()
-	var steps []State
-	var prev State
-	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
-		steps = nil
+	return s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
 		if r.Side != Sender || r.Recipient != from {
-			return fmt.Errorf("%w: only the recipient of a referral reports on it", ErrRefused)
+			return Writes{}, fmt.Errorf("%w: only the recipient of a referral reports on it", ErrRefused)
 		}
 		if r.State == to || path(to, r.State, Recipient, System) != nil {
-			return nil // known already, or a report overtaken by a later one
+			return Writes{}, nil // known already, or a report overtaken by a later one
 		}
-		steps = path(r.State, to, Recipient, System)
+		steps := path(r.State, to, Recipient, System)
 		if steps == nil {
-			return CheckTransition(r.State, to, Recipient)
+			return Writes{}, CheckTransition(r.State, to, Recipient)
 		}
-		prev = r.State
+		prev := r.State
 		for _, st := range steps {
 			by := Recipient
 			if !transitions[edge{r.State, st, Recipient}] {
@@ -277,12 +277,8 @@ func (s *Service) Remote(ctx context.Context, id, from string, to State, reason 
 			r.State = st
 		}
 		r.Reason, r.Updated = reason, now
-		return nil
+		return Writes{Audit: []AuditEntry{entry(now, from, "transition", id, fmt.Sprintf("%s → %s %s", prev, to, reason))}}, nil
 	})
-	if err != nil || len(steps) == 0 {
-		return r, err
-	}
-	return r, s.audit(ctx, now, from, "transition", id, fmt.Sprintf("%s → %s %s", prev, to, reason))
 }
 
 // ErasureAcknowledged records on the sender's node that the recipient
@@ -290,21 +286,15 @@ func (s *Service) Remote(ctx context.Context, id, from string, to State, reason 
 // acknowledgement changes nothing.
 func (s *Service) ErasureAcknowledged(ctx context.Context, id, from string) (*Referral, error) {
 	now := s.Now()
-	changed := false
-	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
-		changed = false
+	return s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
 		if r.Side != Sender || r.Recipient != from {
-			return fmt.Errorf("%w: only the recipient of a referral acknowledges its erasure", ErrRefused)
+			return Writes{}, fmt.Errorf("%w: only the recipient of a referral acknowledges its erasure", ErrRefused)
 		}
-		if r.RemoteErasure == nil {
-			r.RemoteErasure = &Erasure{At: now, By: from, Why: "withdrawn"}
-			r.Updated = now
-			changed = true
+		if r.RemoteErasure != nil {
+			return Writes{}, nil
 		}
-		return nil
+		r.RemoteErasure = &Erasure{At: now, By: from, Why: "withdrawn"}
+		r.Updated = now
+		return Writes{Audit: []AuditEntry{entry(now, from, "erased", id, "at the recipient")}}, nil
 	})
-	if err != nil || !changed {
-		return r, err
-	}
-	return r, s.audit(ctx, now, from, "erased", id, "at the recipient")
 }

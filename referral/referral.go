@@ -30,11 +30,14 @@ type Referral struct {
 	Erasure   *Erasure       `json:"erasure,omitempty"`
 	// RemoteErasure is the recipient's acknowledgement that it erased its
 	// copy (sender side only).
-	RemoteErasure *Erasure  `json:"remote_erasure,omitempty"`
-	History       []Event   `json:"history"`
-	CreatedBy     string    `json:"created_by,omitempty"` // the sender's worker (sender side only)
-	Created       time.Time `json:"created"`
-	Updated       time.Time `json:"updated"`
+	RemoteErasure *Erasure `json:"remote_erasure,omitempty"`
+	// Outbox is what this node still owes the other node about the
+	// referral (nil: nothing).
+	Outbox    *Outbox   `json:"outbox,omitempty"`
+	History   []Event   `json:"history"`
+	CreatedBy string    `json:"created_by,omitempty"` // the sender's worker (sender side only)
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 }
 
 // ConsentSummary is what travels and is shown of a consent: no personal
@@ -65,6 +68,36 @@ type Erasure struct {
 	Why string    `json:"why"` // withdrawn, retention, expired
 }
 
+// Outbox is what a node owes the other node about a referral: a change
+// records it in the same write as itself, and it is cleared once the
+// message is in the delivery queue (see Delivered). A node killed between
+// the two sends it again at its next start (see Owing), so no change is
+// recorded here and lost on the way; the other node takes each message
+// once, however many times it comes.
+type Outbox struct {
+	// Offer is the resident's data sealed to the recipient, kept on the
+	// sender's side until the offer is queued (nil once erased).
+	Offer Sealed `json:"offer,omitempty"`
+	// Status is the length of the history whose last state the
+	// recipient's side owes the sender (0: none).
+	Status int `json:"status,omitempty"`
+	// Erasure is, on the sender's side, a request for the recipient to
+	// erase its copy, and on the recipient's, the acknowledgement that it
+	// did.
+	Erasure bool `json:"erasure,omitempty"`
+}
+
+// Empty reports whether nothing is owed.
+func (o *Outbox) Empty() bool { return o == nil || (o.Offer == nil && o.Status == 0 && !o.Erasure) }
+
+// Writes are what a change of a referral records with it, in the same
+// transaction: a new referral's consent, a withdrawal, and audit entries.
+type Writes struct {
+	Consent    *Consent
+	Withdrawal *Withdrawal // a second withdrawal of the same consent is ignored
+	Audit      []AuditEntry
+}
+
 // AuditEntry is one line of the append-only audit log: who did what to
 // which referral, never with personal data.
 type AuditEntry struct {
@@ -77,15 +110,17 @@ type AuditEntry struct {
 
 // Store keeps referrals, consents and the audit log. Consents and
 // withdrawals are only ever added, and the audit log only appended to.
+// A referral and what its change writes (Writes) are recorded in one
+// transaction: after a crash, either all of it is there or none.
 type Store interface {
-	AddConsent(ctx context.Context, c *Consent) error
 	Consent(ctx context.Context, id string) (*Consent, error)
-	AddWithdrawal(ctx context.Context, w *Withdrawal) error
 	Withdrawals(ctx context.Context, consentID string) ([]Withdrawal, error)
-	AddReferral(ctx context.Context, r *Referral) error
-	// UpdateReferral applies fn to the stored referral atomically; fn may
-	// run more than once.
-	UpdateReferral(ctx context.Context, id string, fn func(*Referral) error) (*Referral, error)
+	// AddReferral records a new referral with w; it fails with
+	// directory.ErrConflict when the id is taken.
+	AddReferral(ctx context.Context, r *Referral, w Writes) error
+	// UpdateReferral applies fn to the stored referral and records it with
+	// the writes fn returns, atomically; fn may run more than once.
+	UpdateReferral(ctx context.Context, id string, fn func(*Referral) (Writes, error)) (*Referral, error)
 	Referral(ctx context.Context, id string) (*Referral, error)
 	ForEachReferral(ctx context.Context, fn func(*Referral) error) error
 	AppendAudit(ctx context.Context, e *AuditEntry) error
@@ -212,14 +247,10 @@ func (s *Service) Create(ctx context.Context, t Target, req Request) (*Outgoing,
 		ID: id, Side: Sender, Sender: s.Actor, Recipient: t.Recipient, Service: t.Service, State: Requested,
 		Consent: c.Summary(), Sealed: own, CreatedBy: req.Worker, Created: now, Updated: now,
 		History: []Event{{At: now, To: Draft, By: Sender}, {At: now, From: Draft, To: Requested, By: Sender}},
+		Outbox:  &Outbox{Offer: out},
 	}
-	if err := s.Store.AddConsent(ctx, c); err != nil {
-		return nil, err
-	}
-	if err := s.Store.AddReferral(ctx, r); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, now, req.Worker, "created", id, "requested"); err != nil {
+	w := Writes{Consent: c, Audit: []AuditEntry{entry(now, req.Worker, "created", id, "requested")}}
+	if err := s.Store.AddReferral(ctx, r, w); err != nil {
 		return nil, err
 	}
 	return &Outgoing{Referral: r, Sealed: out}, nil
@@ -253,7 +284,8 @@ func (s *Service) Open(ctx context.Context, id, worker string) (Resident, error)
 	if err := json.Unmarshal(pt, &res); err != nil {
 		return nil, ErrSeal
 	}
-	if err := s.audit(ctx, s.Now(), worker, "opened", id, ""); err != nil {
+	e := entry(s.Now(), worker, "opened", id, "")
+	if err := s.Store.AppendAudit(ctx, &e); err != nil {
 		return nil, err // no audit line, no data
 	}
 	return res, nil
@@ -266,27 +298,72 @@ func (s *Service) Transition(ctx context.Context, id string, to State, by Side, 
 		return nil, err
 	}
 	now := s.Now()
-	var from State
-	r, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) error {
+	return s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
 		if by != System && by != r.Side {
-			return fmt.Errorf("%w: this node is the %s of this referral", ErrTransition, r.Side)
+			return Writes{}, fmt.Errorf("%w: this node is the %s of this referral", ErrTransition, r.Side)
 		}
 		if err := CheckTransition(r.State, to, by); err != nil {
-			return err
+			return Writes{}, err
 		}
-		from = r.State
+		from := r.State
 		r.History = append(r.History, Event{At: now, From: r.State, To: to, By: by, Reason: reason})
 		r.State, r.Reason, r.Updated = to, reason, now
-		return nil
+		if by == Recipient {
+			r.owe().Status = len(r.History)
+		}
+		return Writes{Audit: []AuditEntry{entry(now, who, "transition", id, fmt.Sprintf("%s → %s %s", from, to, reason))}}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return r, s.audit(ctx, now, who, "transition", id, fmt.Sprintf("%s → %s %s", from, to, reason))
 }
 
-func (s *Service) audit(ctx context.Context, at time.Time, who, action, id, detail string) error {
-	return s.Store.AppendAudit(ctx, &AuditEntry{At: at, Who: who, Action: action, Referral: id, Detail: strings.TrimSpace(detail)})
+// entry is an audit log line.
+func entry(at time.Time, who, action, id, detail string) AuditEntry {
+	return AuditEntry{At: at, Who: who, Action: action, Referral: id, Detail: strings.TrimSpace(detail)}
+}
+
+// owe returns r's outbox, made when r owed nothing.
+func (r *Referral) owe() *Outbox {
+	if r.Outbox == nil {
+		r.Outbox = &Outbox{}
+	}
+	return r.Outbox
+}
+
+// Owing lists the referrals that owe the other node a message, for the
+// caller to queue it again (at start, and periodically).
+func (s *Service) Owing(ctx context.Context) ([]*Referral, error) {
+	var out []*Referral
+	err := s.Store.ForEachReferral(ctx, func(r *Referral) error {
+		if !r.Outbox.Empty() {
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Delivered records that what o owed is in the delivery queue: each part
+// is cleared unless a later change owes it again (a newer status, a new
+// erasure).
+func (s *Service) Delivered(ctx context.Context, id string, o Outbox) error {
+	_, err := s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
+		if r.Outbox == nil {
+			return Writes{}, nil
+		}
+		if o.Offer != nil {
+			r.Outbox.Offer = nil
+		}
+		if o.Status != 0 && r.Outbox.Status == o.Status {
+			r.Outbox.Status = 0
+		}
+		if o.Erasure {
+			r.Outbox.Erasure = false
+		}
+		if r.Outbox.Empty() {
+			r.Outbox = nil
+		}
+		return Writes{}, nil
+	})
+	return err
 }
 
 // pseudonym mints a resident id that says nothing about the resident.

@@ -30,13 +30,13 @@ func fill(t *testing.T, s *Store) {
 	}
 	must(s.PutOrganization(ctx, &directory.Organization{ID: "o", Name: directory.T(directory.FR, "Maison")}))
 	for i := range 300 {
-		must(s.CreateService(ctx, sampleService(serviceID(i), strings.Repeat("nom ", 200))))
+		must(s.CreateService(ctx, sampleService(serviceID(i), strings.Repeat("nom ", 200)), nil))
 	}
 	must(s.CreateLocation(ctx, &directory.Location{ID: "l1", Name: directory.T(directory.NL, "Onthaal")}))
 	must(s.CreateUser(ctx, &account.User{ID: "u1", Email: "a@x.test", PasswordHash: "$argon2id$…"}))
 	must(s.PutSession(ctx, &account.Session{IDHash: "h1", UserID: "u1", Expires: time.Now().Add(time.Hour)}))
 	must(s.PutSecret(ctx, "actor", []byte{0, 1, 2, 255}))
-	must(s.DeleteService(ctx, serviceID(299))) // a deletion must not come back
+	must(s.DeleteService(ctx, serviceID(299), nil)) // a deletion must not come back
 }
 
 func backup(t *testing.T, s *Store) []byte {
@@ -104,7 +104,7 @@ func TestBackupWhileWriting(t *testing.T) {
 				return
 			default:
 			}
-			if err := s.CreateService(ctx, sampleService(serviceID(i), "during")); err != nil {
+			if err := s.CreateService(ctx, sampleService(serviceID(i), "during"), nil); err != nil {
 				t.Error(err)
 				return
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -32,19 +33,85 @@ func (s *Store) Service(ctx context.Context, id string) (*directory.Service, err
 }
 
 // CreateService stores a new service, failing with ErrConflict if its id
-// is taken.
-func (s *Store) CreateService(ctx context.Context, v *directory.Service) error {
-	return s.create("service", v.ID, serviceKey(v.ID), v)
+// is taken, and records a (when not nil) with it.
+func (s *Store) CreateService(ctx context.Context, v *directory.Service, a *directory.Announcement) error {
+	if v.ID == "" {
+		return fmt.Errorf("store: create service: empty id")
+	}
+	return s.writeService("create service "+v.ID, v.ID, a, func(txn *badger.Txn) error {
+		if err := mustBeAbsent(txn, serviceKey(v.ID)); err != nil {
+			return err
+		}
+		return set(txn, serviceKey(v.ID), v)
+	})
 }
 
-// UpdateService replaces an existing service.
-func (s *Store) UpdateService(ctx context.Context, v *directory.Service) error {
-	return s.replace("service "+v.ID, serviceKey(v.ID), v)
+// UpdateService replaces an existing service, and records a (when not
+// nil) with it.
+func (s *Store) UpdateService(ctx context.Context, v *directory.Service, a *directory.Announcement) error {
+	return s.writeService("update service "+v.ID, v.ID, a, func(txn *badger.Txn) error {
+		if err := mustExist(txn, serviceKey(v.ID)); err != nil {
+			return err
+		}
+		return set(txn, serviceKey(v.ID), v)
+	})
 }
 
-// DeleteService removes a service.
-func (s *Store) DeleteService(ctx context.Context, id string) error {
-	return s.remove("service "+id, serviceKey(id))
+// DeleteService removes a service, and records a (when not nil) with it.
+func (s *Store) DeleteService(ctx context.Context, id string, a *directory.Announcement) error {
+	return s.writeService("delete service "+id, id, a, func(txn *badger.Txn) error {
+		if err := mustExist(txn, serviceKey(id)); err != nil {
+			return err
+		}
+		return txn.Delete(serviceKey(id))
+	})
+}
+
+// writeService runs write and records a in one transaction. A service
+// has one record at most: a later change's replaces an earlier one's,
+// and announces the service as it is then.
+func (s *Store) writeService(what, id string, a *directory.Announcement, write func(*badger.Txn) error) error {
+	err := s.update(func(txn *badger.Txn) error {
+		if err := write(txn); err != nil {
+			return err
+		}
+		if a == nil {
+			return nil
+		}
+		if a.Service != id {
+			return fmt.Errorf("announcement of service %s", a.Service)
+		}
+		return set(txn, unannouncedKey(id), a)
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return nil
+}
+
+// Unannounced calls fn for every change recorded and not yet announced.
+func (s *Store) Unannounced(ctx context.Context, fn func(directory.Announcement) error) error {
+	return scan(ctx, s, pUnannounced, func(a *directory.Announcement) error { return fn(*a) })
+}
+
+// Announced removes the record of a, unless a later change replaced it.
+func (s *Store) Announced(ctx context.Context, a directory.Announcement) error {
+	err := s.update(func(txn *badger.Txn) error {
+		var cur directory.Announcement
+		switch err := get(txn, unannouncedKey(a.Service), &cur); {
+		case errors.Is(err, directory.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case cur.Activity != a.Activity:
+			return nil
+		}
+		return txn.Delete(unannouncedKey(a.Service))
+	})
+	if err != nil {
+		return fmt.Errorf("store: announced: %w", err)
+	}
+	return nil
 }
 
 // CountServices counts the node's services from their keys, without

@@ -16,7 +16,7 @@ func TestServices(t *testing.T) {
 	s, _, _ := openTest(t, Options{})
 	ctx := context.Background()
 	a := sampleService(serviceID(1), "Épicerie")
-	if err := s.CreateService(ctx, a); err != nil {
+	if err := s.CreateService(ctx, a, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Service(ctx, a.ID)
@@ -24,13 +24,13 @@ func TestServices(t *testing.T) {
 		t.Fatalf("Service = %+v, %v; want the created service", got, err)
 	}
 	a.Name = directory.T(directory.FR, "Épicerie sociale", directory.NL, "Sociale kruidenier")
-	if err := s.UpdateService(ctx, a); err != nil {
+	if err := s.UpdateService(ctx, a, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Service(ctx, a.ID); got.Name[directory.NL] != "Sociale kruidenier" {
 		t.Errorf("name after update = %v, want the new one", got.Name)
 	}
-	if err := s.DeleteService(ctx, a.ID); err != nil {
+	if err := s.DeleteService(ctx, a.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Service(ctx, a.ID); !errors.Is(err, directory.ErrNotFound) {
@@ -42,7 +42,7 @@ func TestDirectoryErrors(t *testing.T) {
 	s, _, _ := openTest(t, Options{})
 	ctx := context.Background()
 	taken := sampleService(serviceID(1), "x")
-	s.CreateService(ctx, taken)
+	s.CreateService(ctx, taken, nil)
 	s.CreateLocation(ctx, &directory.Location{ID: "l1"})
 	missing := serviceID(2)
 	tests := []struct {
@@ -51,10 +51,10 @@ func TestDirectoryErrors(t *testing.T) {
 		want error
 	}{
 		{"Organization before put", func() error { _, err := s.Organization(ctx); return err }, directory.ErrNotFound},
-		{"CreateService taken", func() error { return s.CreateService(ctx, taken) }, directory.ErrConflict},
+		{"CreateService taken", func() error { return s.CreateService(ctx, taken, nil) }, directory.ErrConflict},
 		{"Service absent", func() error { _, err := s.Service(ctx, missing); return err }, directory.ErrNotFound},
-		{"UpdateService absent", func() error { return s.UpdateService(ctx, sampleService(missing, "x")) }, directory.ErrNotFound},
-		{"DeleteService absent", func() error { return s.DeleteService(ctx, missing) }, directory.ErrNotFound},
+		{"UpdateService absent", func() error { return s.UpdateService(ctx, sampleService(missing, "x"), nil) }, directory.ErrNotFound},
+		{"DeleteService absent", func() error { return s.DeleteService(ctx, missing, nil) }, directory.ErrNotFound},
 		{"CreateLocation taken", func() error { return s.CreateLocation(ctx, &directory.Location{ID: "l1"}) }, directory.ErrConflict},
 		{"Location absent", func() error { _, err := s.Location(ctx, "l2"); return err }, directory.ErrNotFound},
 		{"UpdateLocation absent", func() error { return s.UpdateLocation(ctx, &directory.Location{ID: "l2"}) }, directory.ErrNotFound},
@@ -70,7 +70,7 @@ func TestDirectoryErrors(t *testing.T) {
 			t.Errorf("%s = %q, want it prefixed store:", tt.name, err)
 		}
 	}
-	if err := s.CreateService(ctx, sampleService("", "no id")); err == nil {
+	if err := s.CreateService(ctx, sampleService("", "no id"), nil); err == nil {
 		t.Error("CreateService with an empty id succeeded")
 	}
 }
@@ -79,7 +79,7 @@ func TestForEachOrderAndStop(t *testing.T) {
 	s, _, _ := openTest(t, Options{})
 	ctx := context.Background()
 	for _, n := range []int{3, 1, 2} {
-		s.CreateService(ctx, sampleService(serviceID(n), "x"))
+		s.CreateService(ctx, sampleService(serviceID(n), "x"), nil)
 		s.CreateLocation(ctx, &directory.Location{ID: fmt.Sprintf("l%d", n)})
 	}
 	s.PutSecret(ctx, "svc-lookalike", []byte("not a service")) // other kinds stay out
@@ -171,7 +171,7 @@ func TestConcurrentCreates(t *testing.T) {
 	for g := range workers {
 		wg.Go(func() {
 			for i := range each {
-				if err := s.CreateService(ctx, sampleService(serviceID(g*1000+i), "x")); err != nil {
+				if err := s.CreateService(ctx, sampleService(serviceID(g*1000+i), "x"), nil); err != nil {
 					t.Error(err)
 				}
 			}
@@ -194,7 +194,7 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 	errs := make([]error, racers)
 	var wg sync.WaitGroup
 	for i := range racers {
-		wg.Go(func() { errs[i] = s.CreateService(ctx, sampleService(serviceID(1), fmt.Sprint(i))) })
+		wg.Go(func() { errs[i] = s.CreateService(ctx, sampleService(serviceID(1), fmt.Sprint(i)), nil) })
 	}
 	wg.Wait()
 	ok := 0
@@ -208,5 +208,90 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Errorf("racing creates of one id: %d succeeded, want 1", ok)
+	}
+}
+
+// recorder is a Publisher that keeps what it is told, failing while fail
+// is set (a queue that cannot take the announcement).
+type recorder struct {
+	mu   sync.Mutex
+	got  []directory.Announcement
+	fail bool
+}
+
+func (r *recorder) ServiceChanged(ctx context.Context, a directory.Announcement, s *directory.Service) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail {
+		return errors.New("queue unavailable")
+	}
+	if s == nil || s.ID != a.Service {
+		return fmt.Errorf("announcement of %s with service %v", a.Service, s)
+	}
+	r.got = append(r.got, a)
+	return nil
+}
+
+// A change of a service is recorded with its announcement in one write;
+// one not announced (a node killed before queueing it, or a queue that
+// failed) is announced at the next AnnouncePending, under its first
+// activity id, with the service as it is then, and once only.
+func TestUnannouncedChangesAnnouncedAgain(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	if err := s.PutOrganization(ctx, &directory.Organization{ID: "o", Name: directory.T(directory.FR, "Asso")}); err != nil {
+		t.Fatal(err)
+	}
+	pub := &recorder{}
+	cat := directory.NewCatalog(s, directory.Options{})
+	cat.SetPublisher(pub)
+	kept, err := cat.CreateService(ctx, sampleService("", "Annoncé"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Announced: nothing left to announce.
+	if n, err := cat.AnnouncePending(ctx); err != nil || n != 0 || len(pub.got) != 1 {
+		t.Fatalf("after an announced change: %d pending (%v), %d announced", n, err, len(pub.got))
+	}
+	// The queue fails: the change is stored, its announcement kept.
+	pub.fail = true
+	lost, err := cat.CreateService(ctx, sampleService("", "Pas encore annoncé"))
+	if err == nil {
+		t.Fatal("a change whose announcement failed reported no error")
+	}
+	if _, err := s.Service(ctx, lost.ID); err != nil {
+		t.Fatalf("the change is not stored: %v", err)
+	}
+	// A node killed between the write and the queue: the write alone.
+	crashed := &directory.Announcement{Activity: directory.NewID(), Service: kept.ID, Change: directory.Deleted}
+	if err := s.DeleteService(ctx, kept.ID, crashed); err != nil {
+		t.Fatal(err)
+	}
+	pub.fail = false
+	n, err := cat.AnnouncePending(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("AnnouncePending = %d, %v; want 2", n, err)
+	}
+	got := pub.got[1:]
+	slices.SortFunc(got, func(a, b directory.Announcement) int { return int(a.Change) - int(b.Change) })
+	if got[0].Service != lost.ID || got[0].Change != directory.Created || got[1] != *crashed {
+		t.Fatalf("announced again: %+v", got)
+	}
+	if n, err := cat.AnnouncePending(ctx); err != nil || n != 0 {
+		t.Fatalf("announced twice: %d, %v", n, err)
+	}
+	// Announced does not remove a later change's record.
+	older := directory.Announcement{Activity: directory.NewID(), Service: lost.ID, Change: directory.Updated}
+	newer := &directory.Announcement{Activity: directory.NewID(), Service: lost.ID, Change: directory.Updated}
+	if err := s.UpdateService(ctx, lost, newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Announced(ctx, older); err != nil {
+		t.Fatal(err)
+	}
+	var left []directory.Announcement
+	s.Unannounced(ctx, func(a directory.Announcement) error { left = append(left, a); return nil })
+	if len(left) != 1 || left[0] != *newer {
+		t.Fatalf("after an older announcement: %+v left, want the newer", left)
 	}
 }

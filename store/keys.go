@@ -12,12 +12,14 @@ import (
 // prefix scan of one kind never reaches another.
 
 const (
-	pService   = "svc/"
-	pLocation  = "loc/"
-	pUser      = "user/"
-	pUserEmail = "user-email/"
-	pSession   = "sess/"
-	pSecret    = "secret/"
+	pService = "svc/"
+	// pUnannounced holds a service's change not yet queued for partners.
+	pUnannounced = "svc-unannounced/"
+	pLocation    = "loc/"
+	pUser        = "user/"
+	pUserEmail   = "user-email/"
+	pSession     = "sess/"
+	pSecret      = "secret/"
 
 	pRelation       = "rel/"
 	pRelationID     = "rel-id/"
@@ -45,12 +47,13 @@ var (
 	keyOrganization = []byte("org")
 )
 
-func serviceKey(id string) []byte   { return []byte(pService + id) }
-func locationKey(id string) []byte  { return []byte(pLocation + id) }
-func userKey(id string) []byte      { return []byte(pUser + id) }
-func userEmailKey(e string) []byte  { return []byte(pUserEmail + e) }
-func sessionKey(hash string) []byte { return []byte(pSession + hash) }
-func secretKey(name string) []byte  { return []byte(pSecret + name) }
+func serviceKey(id string) []byte     { return []byte(pService + id) }
+func unannouncedKey(id string) []byte { return []byte(pUnannounced + id) }
+func locationKey(id string) []byte    { return []byte(pLocation + id) }
+func userKey(id string) []byte        { return []byte(pUser + id) }
+func userEmailKey(e string) []byte    { return []byte(pUserEmail + e) }
+func sessionKey(hash string) []byte   { return []byte(pSession + hash) }
+func secretKey(name string) []byte    { return []byte(pSecret + name) }
 
 func relationKey(actor string) []byte     { return []byte(pRelation + actor) }
 func relationIDKey(id string) []byte      { return []byte(pRelationID + id) }

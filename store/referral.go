@@ -13,32 +13,9 @@ import (
 // withdrawals and audit entries are only ever created, never replaced:
 // their keys refuse a second write.
 
-// AddConsent records a consent.
-func (s *Store) AddConsent(ctx context.Context, c *referral.Consent) error {
-	return s.create("consent", c.ID, consentKey(c.ID), c)
-}
-
 // Consent returns a consent.
 func (s *Store) Consent(ctx context.Context, id string) (*referral.Consent, error) {
 	return readAs[referral.Consent](s, "consent", consentKey(id))
-}
-
-// AddWithdrawal records the withdrawal of a consent, which must exist.
-func (s *Store) AddWithdrawal(ctx context.Context, w *referral.Withdrawal) error {
-	err := s.update(func(txn *badger.Txn) error {
-		if err := mustExist(txn, consentKey(w.Consent)); err != nil {
-			return err
-		}
-		key := withdrawalKey(w)
-		if err := mustBeAbsent(txn, key); err != nil {
-			return err
-		}
-		return set(txn, key, w)
-	})
-	if err != nil {
-		return fmt.Errorf("store: withdrawal: %w", err)
-	}
-	return nil
 }
 
 // Withdrawals returns a consent's withdrawals, oldest first.
@@ -51,8 +28,9 @@ func (s *Store) Withdrawals(ctx context.Context, consentID string) ([]referral.W
 	return out, err
 }
 
-// AddReferral records a new referral, findable by its handle too.
-func (s *Store) AddReferral(ctx context.Context, r *referral.Referral) error {
+// AddReferral records a new referral, findable by its handle too, with
+// what its creation writes, in one transaction.
+func (s *Store) AddReferral(ctx context.Context, r *referral.Referral, w referral.Writes) error {
 	if r.ID == "" {
 		return fmt.Errorf("store: create referral: empty id")
 	}
@@ -63,10 +41,49 @@ func (s *Store) AddReferral(ctx context.Context, r *referral.Referral) error {
 		if err := txn.Set(referralHandleKey(referral.Handle(r.ID)), []byte(r.ID)); err != nil {
 			return err
 		}
-		return set(txn, referralKey(r.ID), r)
+		if err := set(txn, referralKey(r.ID), r); err != nil {
+			return err
+		}
+		return s.writeWith(txn, w)
 	})
 	if err != nil {
 		return fmt.Errorf("store: create referral: %w", err)
+	}
+	return nil
+}
+
+// writeWith records what a referral's change writes with it: consents
+// and audit entries are only created, and a withdrawal already recorded
+// is left as it is.
+func (s *Store) writeWith(txn *badger.Txn, w referral.Writes) error {
+	if c := w.Consent; c != nil {
+		if c.ID == "" {
+			return fmt.Errorf("consent with an empty id")
+		}
+		if err := mustBeAbsent(txn, consentKey(c.ID)); err != nil {
+			return fmt.Errorf("consent %s: %w", c.ID, err)
+		}
+		if err := set(txn, consentKey(c.ID), c); err != nil {
+			return err
+		}
+	}
+	if wd := w.Withdrawal; wd != nil {
+		if err := mustExist(txn, consentKey(wd.Consent)); err != nil {
+			return fmt.Errorf("withdrawal: %w", err)
+		}
+		key := withdrawalKey(wd)
+		if ok, err := exists(txn, key); err != nil {
+			return err
+		} else if !ok {
+			if err := set(txn, key, wd); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range w.Audit {
+		if err := set(txn, auditKey(&w.Audit[i], s.auditSeq.Add(1)), &w.Audit[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -76,18 +93,23 @@ func (s *Store) ReferralByHandle(ctx context.Context, handle string) (*referral.
 	return readIndexed[referral.Referral](s, "referral", referralHandleKey(handle), referralKey)
 }
 
-// UpdateReferral applies fn to a referral in one transaction.
-func (s *Store) UpdateReferral(ctx context.Context, id string, fn func(*referral.Referral) error) (*referral.Referral, error) {
+// UpdateReferral applies fn to a referral and records it with the writes
+// fn returns, in one transaction.
+func (s *Store) UpdateReferral(ctx context.Context, id string, fn func(*referral.Referral) (referral.Writes, error)) (*referral.Referral, error) {
 	var r referral.Referral
 	err := s.update(func(txn *badger.Txn) error {
 		r = referral.Referral{}
 		if err := get(txn, referralKey(id), &r); err != nil {
 			return err
 		}
-		if err := fn(&r); err != nil {
+		w, err := fn(&r)
+		if err != nil {
 			return err
 		}
-		return set(txn, referralKey(id), &r)
+		if err := set(txn, referralKey(id), &r); err != nil {
+			return err
+		}
+		return s.writeWith(txn, w)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: referral: %w", err)

@@ -31,7 +31,7 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateService(ctx, sampleService(serviceID(1), "old name")); err != nil {
+	if err := s.CreateService(ctx, sampleService(serviceID(1), "old name"), nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -78,7 +78,7 @@ func TestEncryptedAtRest(t *testing.T) {
 	small := sampleService(serviceID(1), marker)
 	large := sampleService(serviceID(2), strings.Repeat(marker+" ", valueThreshold/len(marker)+1)) // in the value log
 	for _, v := range []*directory.Service{small, large} {
-		if err := s.CreateService(ctx, v); err != nil {
+		if err := s.CreateService(ctx, v, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,7 +133,7 @@ func TestEncryptedAtRest(t *testing.T) {
 func TestReopenKeepsData(t *testing.T) {
 	s, path, key := openTest(t, Options{})
 	ctx := context.Background()
-	if err := s.CreateService(ctx, sampleService(serviceID(1), "Épicerie")); err != nil {
+	if err := s.CreateService(ctx, sampleService(serviceID(1), "Épicerie"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

@@ -37,6 +37,9 @@ type Config struct {
 	// 50 a second, burst 200).
 	InboxRate  float64
 	InboxBurst int
+	// FirstRetry is the wait before a failed delivery is tried again,
+	// doubling with each failure (default 30 s; tests shorten it).
+	FirstRetry time.Duration
 	// Blocklist lists hosts whose activities are refused, added to the
 	// blocklist kept in the store (which admins edit through the API).
 	Blocklist []string
@@ -176,7 +179,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		BaseURL: id.BaseURL, Handle: id.Handle, Key: actorKey, SealingKey: sealPub,
 		Catalog: n.Catalog, Store: fedStore, Logger: cfg.Logger, Now: cfg.Now,
 		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics, InboxRate: cfg.InboxRate, InboxBurst: cfg.InboxBurst,
-		Referrals: referrals{n},
+		FirstRetry: cfg.FirstRetry, Referrals: referrals{n},
 	})
 	if err != nil {
 		return nil, err
@@ -238,10 +241,13 @@ func (n *Node) Run(ctx context.Context) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if sent, err := n.resendErasures(ctx); err != nil && ctx.Err() == nil {
-			n.cfg.Logger.Error("erasure requests", "err", err)
-		} else if sent > 0 {
-			n.cfg.Logger.Info("erasure requests sent again", "referrals", sent)
+		// Changes of services stored but not queued for partners when
+		// the node last stopped.
+		switch k, err := n.Catalog.AnnouncePending(ctx); {
+		case err != nil && ctx.Err() == nil:
+			n.cfg.Logger.Error("service announcements", "err", err)
+		case k > 0:
+			n.cfg.Logger.Info("service changes announced again", "services", k)
 		}
 		n.sweepReferrals(ctx)
 	}()
@@ -249,8 +255,8 @@ func (n *Node) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// sweepReferrals applies the retention rules at start and then
-// periodically, until ctx ends.
+// sweepReferrals queues what referrals still owe partners and applies
+// the retention rules, at start and then periodically, until ctx ends.
 func (n *Node) sweepReferrals(ctx context.Context) {
 	every := n.cfg.SweepEvery
 	if every <= 0 {
@@ -259,6 +265,14 @@ func (n *Node) sweepReferrals(ctx context.Context) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
+		// Messages that referrals owe partners go out first: at start,
+		// those of a node killed before queueing them.
+		switch sent, err := n.sendOwed(ctx); {
+		case err != nil && ctx.Err() == nil:
+			n.cfg.Logger.Error("referral messages", "err", err)
+		case sent > 0:
+			n.cfg.Logger.Info("referral messages queued again", "referrals", sent)
+		}
 		d, err := n.Referrals.Sweep(ctx, n.cfg.Retention)
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -36,7 +36,11 @@ func (rr referrals) Offered(ctx context.Context, from string, partner bool, o *f
 	if err != nil {
 		return err
 	}
-	return n.Fed.SendReferralStatus(ctx, r, false)
+	if r.Outbox.Empty() {
+		// An offer taken before: its sender did not hear of it.
+		return n.Fed.SendReferralStatus(ctx, r, false)
+	}
+	return n.deliver(ctx, r)
 }
 
 // StatusReported mirrors the recipient's report on the sender's node.
@@ -55,7 +59,7 @@ func (rr referrals) ErasureRequested(ctx context.Context, from string, e *federa
 	if err != nil {
 		return err
 	}
-	return rr.n.Fed.SendReferralStatus(ctx, r, true)
+	return rr.n.deliver(ctx, r)
 }
 
 // Refer creates a referral to a partner's service (its ActivityPub id)
@@ -95,7 +99,7 @@ func (n *Node) Refer(ctx context.Context, service string, req referral.Request) 
 	if err != nil {
 		return nil, err
 	}
-	return out.Referral, n.Fed.SendReferral(ctx, out.Referral, out.Sealed)
+	return out.Referral, n.deliver(ctx, out.Referral)
 }
 
 // MoveReferral makes a transition on this node's side and, on the
@@ -109,10 +113,7 @@ func (n *Node) MoveReferral(ctx context.Context, id string, to referral.State, r
 	if err != nil {
 		return nil, err
 	}
-	if r.Side == referral.Recipient {
-		return r, n.Fed.SendReferralStatus(ctx, r, false)
-	}
-	return r, nil
+	return r, n.deliver(ctx, r)
 }
 
 // WithdrawReferral records a withdrawn consent, erases the data here and
@@ -122,31 +123,57 @@ func (n *Node) WithdrawReferral(ctx context.Context, id, worker string) (*referr
 	if err != nil {
 		return nil, err
 	}
-	return r, n.Fed.SendErasure(ctx, r)
+	return r, n.deliver(ctx, r)
 }
 
-// resendErasures asks again for the erasure of every referral whose
-// consent was withdrawn here and whose recipient has not acknowledged
-// erasing its copy. A withdrawal is recorded, then its request queued: a
-// node killed between the two would otherwise never send it. Run at
-// start; the recipient erases once, whatever the number of requests.
-func (n *Node) resendErasures(ctx context.Context) (int, error) {
-	var pending []*referral.Referral
-	err := n.Store.ForEachReferral(ctx, func(r *referral.Referral) error {
-		if r.Side == referral.Sender && r.Erasure != nil && r.Erasure.Why == "withdrawn" && r.RemoteErasure == nil {
-			pending = append(pending, r)
-		}
+// deliver queues what r owes the other node (its Outbox, recorded with
+// the change that owes it), then records it as queued. A node killed in
+// between queues it again at start (see sendOwed); the other node takes
+// each message once.
+func (n *Node) deliver(ctx context.Context, r *referral.Referral) error {
+	o := r.Outbox
+	if o.Empty() {
 		return nil
-	})
+	}
+	switch {
+	case o.Offer != nil:
+		if err := n.Fed.SendReferral(ctx, r, o.Offer); err != nil {
+			return err
+		}
+	case o.Erasure && r.Side == referral.Sender:
+		if err := n.Fed.SendErasure(ctx, r); err != nil {
+			return err
+		}
+	case o.Erasure:
+		if err := n.Fed.SendReferralStatus(ctx, r, true); err != nil {
+			return err
+		}
+	}
+	if o.Status != 0 {
+		if err := n.Fed.SendReferralStatus(ctx, r, false); err != nil {
+			return err
+		}
+	}
+	return n.Referrals.Delivered(ctx, r.ID, *o)
+}
+
+// sendOwed queues again every message a referral owes the other node
+// and that was not queued: the node stopped (or the other node's actor
+// could not be fetched) between the change and its message.
+func (n *Node) sendOwed(ctx context.Context) (sent int, err error) {
+	owing, err := n.Referrals.Owing(ctx)
 	if err != nil {
 		return 0, err
 	}
-	for _, r := range pending {
-		if err := n.Fed.SendErasure(ctx, r); err != nil {
-			return 0, err
+	var errs []error
+	for _, r := range owing {
+		if err := n.deliver(ctx, r); err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		sent++
 	}
-	return len(pending), nil
+	return sent, errors.Join(errs...)
 }
 
 // ReferralByHandle returns a referral by its handle in this node's URLs.

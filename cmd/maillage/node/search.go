@@ -155,9 +155,9 @@ func partnerDoc(ps *directory.PartnerService) search.Doc {
 
 // ServiceChanged indexes a local change. It never fails the change: the
 // store is the truth, and the index is rebuilt from it at every start.
-func (ix *indexer) ServiceChanged(ctx context.Context, ch directory.Change, s *directory.Service) error {
+func (ix *indexer) ServiceChanged(ctx context.Context, a directory.Announcement, s *directory.Service) error {
 	uri := ix.base + "/services/" + s.ID
-	if ch == directory.Deleted {
+	if a.Change == directory.Deleted {
 		ix.queue(uri, nil)
 		return nil
 	}
@@ -380,9 +380,9 @@ func (b *batcher) flush() error {
 // publishers tells several publishers of each change, in order.
 type publishers []directory.Publisher
 
-func (ps publishers) ServiceChanged(ctx context.Context, ch directory.Change, s *directory.Service) error {
+func (ps publishers) ServiceChanged(ctx context.Context, a directory.Announcement, s *directory.Service) error {
 	for _, p := range ps {
-		if err := p.ServiceChanged(ctx, ch, s); err != nil {
+		if err := p.ServiceChanged(ctx, a, s); err != nil {
 			return err
 		}
 	}
