@@ -85,7 +85,9 @@ func (p *processNode) follows(t *testing.T, o *nodetest.Node) {
 func acceptRequest(t *testing.T, o *nodetest.Node, actor string) {
 	t.Helper()
 	tok := o.AdminToken()
-	var rels struct{ Partners []struct{ ID, Actor, State string } }
+	var rels struct {
+		Partners []struct{ ID, Actor, State string }
+	}
 	id := ""
 	waitFor(t, o.Name+" sees the request", 15*time.Second, func() bool {
 		o.Do("GET", "/api/v1/partners", tok, nil).JSON(t, &rels)
@@ -376,7 +378,9 @@ func TestKillsDuringReferrals(t *testing.T) {
 	})
 	type ref struct{ ID, State string }
 	referrals := func(p *processNode, box string) map[string]ref {
-		var l struct{ Referrals []struct{ ID, URI, State string } }
+		var l struct {
+			Referrals []struct{ ID, URI, State string }
+		}
 		_, body := p.do(t, "GET", "/api/v1/referrals?box="+box, "")
 		json.Unmarshal(body, &l)
 		m := map[string]ref{}
