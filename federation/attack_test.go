@@ -2,9 +2,13 @@ package federation_test
 
 import (
 	"bytes"
+	"crypto/rsa"
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +20,72 @@ import (
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
 	"github.com/maillage/maillage/federation"
 )
+
+// hostileKinds are the actors newHostileActors serves, by path.
+var hostileKinds = []string{"loop", "bigkey", "longpem", "hugedoc", "trickle", "elsewhere"}
+
+// newHostileActors serves actor documents that a node must not use, on
+// their own loopback address.
+func newHostileActors(t *testing.T, ip string) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", ip, err)
+	}
+	// A 16,384-bit modulus (not a product of two primes: generating a real
+	// key this size takes minutes, and the size alone must be refused).
+	n := new(big.Int).Lsh(big.NewInt(1), 16383)
+	n.Or(n, big.NewInt(1))
+	bigKey := federation.PublicKeyPEM(&rsa.PublicKey{N: n, E: 65537})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := strings.TrimPrefix(r.URL.Path, "/")
+		self := "http://" + r.Host + r.URL.Path
+		actor := func(id, pem string) {
+			json.NewEncoder(w).Encode(map[string]any{
+				"@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": "Person", "inbox": id + "/inbox",
+				"publicKey": map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": pem},
+			})
+		}
+		switch kind {
+		case "loop":
+			http.Redirect(w, r, r.URL.Path, http.StatusFound)
+		case "bigkey":
+			actor(self, bigKey)
+		case "longpem":
+			actor(self, "-----BEGIN PUBLIC KEY-----\n"+strings.Repeat("QUFB", 1<<18)+"\n-----END PUBLIC KEY-----\n")
+		case "hugedoc":
+			w.Write([]byte(`{"id": "` + self + `", "type": "Person", "pad": "`))
+			chunk := bytes.Repeat([]byte("x"), 1<<16)
+			for range 256 {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case "trickle":
+			w.Header().Set("Content-Type", "application/activity+json")
+			for _, c := range []byte(`{"id": "` + self + `", "type": "Person"}`) {
+				if _, err := w.Write([]byte{c}); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
+		case "elsewhere":
+			actor("http://127.0.0.11:1/users/elsewhere", federation.PublicKeyPEM(&rsa.PublicKey{N: n, E: 65537}))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
 
 // percentile returns the p-th percentile of ds (p in [0, 100]).
 func percentile(ds []time.Duration, p float64) time.Duration {
@@ -107,6 +177,51 @@ func TestAttackLeavesPartnersServed(t *testing.T) {
 		})
 	}
 
+	// Actors that cannot be used: a key fetch that redirects in a loop, a
+	// 16,384-bit key, a 1 MiB key, a 16 MiB actor document, one sent a
+	// byte a second, one whose id names another host. Each signed
+	// follow claiming them must be refused (401), or throttled.
+	hostile := newHostileActors(t, "127.0.0.10")
+	hostileAnswers := map[string]map[int]int{}
+	var hostileWorst time.Duration
+	var hostileMu sync.Mutex
+	for _, kind := range hostileKinds {
+		wg.Go(func() {
+			actor := hostile.URL + "/" + kind
+			s := &federation.Signer{Key: eve.key, KeyID: actor + "#main-key", Now: time.Now}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := follow(actor, actorOf(a), fmt.Sprintf("%s/follows/%d", actor, i))
+				req, _ := http.NewRequest("POST", inbox, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/activity+json")
+				if err := s.Sign(req, body); err != nil {
+					t.Error(err)
+					return
+				}
+				start := time.Now()
+				resp, err := client.Do(req)
+				took := time.Since(start)
+				code := -1
+				if err == nil {
+					resp.Body.Close()
+					code = resp.StatusCode
+				}
+				hostileMu.Lock()
+				if hostileAnswers[kind] == nil {
+					hostileAnswers[kind] = map[int]int{}
+				}
+				hostileAnswers[kind][code]++
+				hostileWorst = max(hostileWorst, took)
+				hostileMu.Unlock()
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+	}
+
 	// Meanwhile B publishes, and a resident searches A.
 	time.Sleep(500 * time.Millisecond) // the attack is on
 	var delivery, search []time.Duration
@@ -149,6 +264,17 @@ func TestAttackLeavesPartnersServed(t *testing.T) {
 		case http.StatusAccepted, http.StatusTooManyRequests, http.StatusRequestEntityTooLarge:
 		default:
 			t.Errorf("the flood got %d answers %d", n, code)
+		}
+	}
+	t.Logf("hostile actors: answers %v, slowest answer %v", hostileAnswers, hostileWorst.Round(time.Millisecond))
+	for _, kind := range hostileKinds {
+		if hostileAnswers[kind][http.StatusUnauthorized] == 0 {
+			t.Errorf("no follow claiming the %s actor was refused: %v", kind, hostileAnswers[kind])
+		}
+		for code, n := range hostileAnswers[kind] {
+			if code != http.StatusUnauthorized && code != http.StatusTooManyRequests {
+				t.Errorf("follows claiming the %s actor got %d answers %d", kind, n, code)
+			}
 		}
 	}
 	if statuses[http.StatusTooManyRequests] == 0 || statuses[http.StatusRequestEntityTooLarge] == 0 {
