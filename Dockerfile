@@ -8,7 +8,7 @@
 # without emulation. cmd/maillage/docs/docker.md explains how to run it;
 # cmd/maillage/docker_test.go checks this file against the code.
 
-FROM --platform=$BUILDPLATFORM golang:1.26-trixie AS build
+FROM --platform=$BUILDPLATFORM golang:1.27.3-trixie AS build
 ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev

@@ -2,6 +2,8 @@ module github.com/maillage/maillage
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	codeberg.org/go-pdf/fpdf v0.12.0
 	github.com/RoaringBitmap/roaring/v2 v2.14.5
