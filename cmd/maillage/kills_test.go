@@ -18,15 +18,17 @@ import (
 )
 
 // Randomised SIGKILLs of real node processes in the middle of a fan-out,
-// an inbox burst and referrals (issue 9, fault injection). CI kills 8
-// senders, 8 receivers and 10 nodes around referrals; LOADTEST=1 does
-// 20 of each.
+// an inbox burst and referrals (issue 9, fault injection). CI kills 12
+// senders during their fan-out, 12 receivers during a burst, and 10
+// senders around referral creation then the recipient around the
+// acceptance of each referral that survived; LOADTEST=1 kills 25, 25
+// and 25 plus.
 
 func killRounds() int {
 	if os.Getenv("LOADTEST") != "" {
-		return 20
+		return 25
 	}
-	return 8
+	return 12
 }
 
 // processNode makes a node in a temporary directory, to be run with
@@ -410,7 +412,7 @@ func TestKillsDuringReferrals(t *testing.T) {
 		<-done
 		p.start(t)
 	}
-	rounds := killRounds()*5/8 + 1 // 6 in CI, 13 with LOADTEST
+	rounds := killRounds() - killRounds()/6 // 10 in CI, 21 with LOADTEST
 	for i := range rounds {
 		given := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 		during(a, 30*time.Millisecond, "POST", "/api/v1/referrals", `{"service": "`+svc.ID+`", "resident": {"name": "Résident `+fmt.Sprint(i)+`"},
