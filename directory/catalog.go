@@ -222,6 +222,11 @@ func (c *Catalog) UpdateService(ctx context.Context, s *Service) (*Service, erro
 	}
 	s.Created = cur.Created
 	s.Updated = c.now().UTC()
+	if !s.Updated.After(cur.Updated) {
+		// Partners keep the version with the latest time: each change
+		// must be later than the one before, whatever the clock says.
+		s.Updated = cur.Updated.Add(time.Nanosecond)
+	}
 	a := c.announcement(s.ID, Updated)
 	if err := c.st.UpdateService(ctx, s, a); err != nil {
 		return nil, fmt.Errorf("directory: update service %s: %w", s.ID, err)

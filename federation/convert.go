@@ -75,7 +75,9 @@ func (f *Federator) servicePage(s *directory.Service, locs map[string]*directory
 		Content:      "<p>" + html.EscapeString(s.Description.In(directory.FR)) + "</p>",
 		URL:          f.serviceURI(s.ID),
 		Published:    s.Created.UTC().Format(time.RFC3339),
-		Updated:      s.Updated.UTC().Format(time.RFC3339),
+		// Sub-second: the version partners order a service's changes by
+		// (two changes within a second must not tie).
+		Updated:      s.Updated.UTC().Format(time.RFC3339Nano),
 		To:           []string{Public},
 		Cc:           []string{f.base + "/followers"},
 		HSDS:         &wire,
@@ -133,7 +135,12 @@ func (f *Federator) partnerService(raw json.RawMessage, actor string, provider s
 	if prob := s.Validate(tax); len(prob) > 0 {
 		return nil, fmt.Errorf("federation: service record: %w", prob.Err())
 	}
-	if t, err := time.Parse(time.RFC3339, p.HSDS.LastModified); err == nil {
+	// The page's updated, to the nanosecond, orders the versions; the
+	// record's last_modified (to the second) stands in for pages that
+	// lack it.
+	if t, err := time.Parse(time.RFC3339Nano, p.Updated); err == nil {
+		s.Updated = t
+	} else if t, err := time.Parse(time.RFC3339, p.HSDS.LastModified); err == nil {
 		s.Updated = t
 	}
 	if t, err := time.Parse(time.RFC3339, p.HSDS.Created); err == nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -293,5 +294,33 @@ func TestUnannouncedChangesAnnouncedAgain(t *testing.T) {
 	s.Unannounced(ctx, func(a directory.Announcement) error { left = append(left, a); return nil })
 	if len(left) != 1 || left[0] != *newer {
 		t.Fatalf("after an older announcement: %+v left, want the newer", left)
+	}
+}
+
+// Each change of a service is later than the one before, even when the
+// clock stands still or goes back: partners keep the latest version.
+func TestServiceVersionsIncrease(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	if err := s.PutOrganization(ctx, &directory.Organization{ID: "o", Name: directory.T(directory.FR, "Asso")}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	cat := directory.NewCatalog(s, directory.Options{Now: func() time.Time { return now }})
+	v, err := cat.CreateService(ctx, sampleService("", "Version 0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := v.Updated
+	for i, step := range []time.Duration{0, -time.Hour, time.Millisecond} {
+		now = now.Add(step)
+		v.Name = directory.T(directory.FR, fmt.Sprint("Version ", i+1))
+		if v, err = cat.UpdateService(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		if !v.Updated.After(prev) {
+			t.Fatalf("change %d (clock moved %v): updated %v, not after %v", i+1, step, v.Updated, prev)
+		}
+		prev = v.Updated
 	}
 }
