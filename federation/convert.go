@@ -60,7 +60,9 @@ func langMap(t directory.Text) map[string]string {
 	return m
 }
 
-// servicePage converts a local service.
+// servicePage converts a local service. Its updated is to the
+// nanosecond: the version partners order a service's changes by, and two
+// changes within a second must not tie.
 func (f *Federator) servicePage(s *directory.Service, locs map[string]*directory.Location) *ServicePage {
 	tax := f.o.Catalog.Taxonomy()
 	wire := directory.HSDSEncoder{Taxonomy: tax, Lang: directory.FR}.Service(s, nil, nil)
@@ -75,8 +77,6 @@ func (f *Federator) servicePage(s *directory.Service, locs map[string]*directory
 		Content:      "<p>" + html.EscapeString(s.Description.In(directory.FR)) + "</p>",
 		URL:          f.serviceURI(s.ID),
 		Published:    s.Created.UTC().Format(time.RFC3339),
-		// Sub-second: the version partners order a service's changes by
-		// (two changes within a second must not tie).
 		Updated:      s.Updated.UTC().Format(time.RFC3339Nano),
 		To:           []string{Public},
 		Cc:           []string{f.base + "/followers"},

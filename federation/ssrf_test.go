@@ -109,8 +109,8 @@ func TestPeerLinksNeverFetched(t *testing.T) {
 			"preferredUsername": "mallory", "name": "Mallory", "inbox": actor + "/inbox", "url": canary.URL + "/profile",
 			"icon": link("icon"), "image": link("header"),
 			"attachment": []map[string]string{{"type": "PropertyValue", "name": "Site", "value": `<a href="` + canary.URL + `/site">site</a>`}},
-			"endpoints": map[string]string{"sharedInbox": canary.URL + "/inbox"},
-			"publicKey": map[string]string{"id": actor + "#main-key", "owner": actor, "publicKeyPem": federation.PublicKeyPEM(&key.PublicKey)},
+			"endpoints":  map[string]string{"sharedInbox": canary.URL + "/inbox"},
+			"publicKey":  map[string]string{"id": actor + "#main-key", "owner": actor, "publicKeyPem": federation.PublicKeyPEM(&key.PublicKey)},
 		})
 	})
 	peer.Listener.Close()
