@@ -114,14 +114,18 @@ func (f *Federator) parseReferralObject(raw json.RawMessage, actor string) (*Ref
 	return &o, nil
 }
 
-// parseReferralStatus reads a status report about one of our referrals.
-func (f *Federator) parseReferralStatus(raw json.RawMessage) (*ReferralStatus, error) {
+// parseReferralStatus reads a status report from actor: about one of our
+// referrals, from its recipient, or the cancellation of one of actor's
+// referrals, from its sender.
+func (f *Federator) parseReferralStatus(raw json.RawMessage, actor string) (*ReferralStatus, error) {
 	var st ReferralStatus
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil, fmt.Errorf("referral status: %w", err)
 	}
-	if st.Type != typeReferralStatus || !strings.HasPrefix(st.Referral, f.base+"/referrals/") {
-		return nil, errors.New("referral status: must name one of this node's referrals")
+	ours := strings.HasPrefix(st.Referral, f.base+"/referrals/")
+	theirs := validIRI(st.Referral) && hostOf(st.Referral) == hostOf(actor) && st.State == referral.Cancelled && !st.Erased
+	if st.Type != typeReferralStatus || !(ours || theirs) {
+		return nil, errors.New("referral status: must name one of this node's referrals, or cancel one of the sender's")
 	}
 	if st.State != "" && !st.State.Valid() {
 		return nil, errors.New("referral status: unknown state")
@@ -162,7 +166,7 @@ func (f *Federator) onReferral(ctx context.Context, a *Activity) (handled bool, 
 		partner := err == nil && r.IsPartner()
 		return true, referralError(f.o.Referrals.Offered(ctx, a.Actor, partner, o))
 	case typeReferralStatus:
-		st, err := f.parseReferralStatus(a.Object)
+		st, err := f.parseReferralStatus(a.Object, a.Actor)
 		if err != nil {
 			return true, refuse(http.StatusBadRequest, "payload", err)
 		}
@@ -210,9 +214,10 @@ func (f *Federator) SendReferral(ctx context.Context, r *referral.Referral, seal
 	return f.sendTo(ctx, r.Recipient, typeOffer, o)
 }
 
-// SendReferralStatus reports a recipient's transition (or its erasure)
-// to the referral's sender: Accept and Reject for those states, Update
-// otherwise.
+// SendReferralStatus reports a transition to the other node: the
+// recipient's (or its erasure) to the sender, with Accept and Reject for
+// those states and Update otherwise; the sender's cancellation to the
+// recipient, with Update.
 func (f *Federator) SendReferralStatus(ctx context.Context, r *referral.Referral, erased bool) error {
 	st := ReferralStatus{Type: typeReferralStatus, Referral: r.ID, Erased: erased}
 	typ := typeUpdate
@@ -225,7 +230,11 @@ func (f *Federator) SendReferralStatus(ctx context.Context, r *referral.Referral
 			typ = typeReject
 		}
 	}
-	return f.sendTo(ctx, r.Sender, typ, st)
+	to := r.Sender
+	if r.Side == referral.Sender {
+		to = r.Recipient
+	}
+	return f.sendTo(ctx, to, typ, st)
 }
 
 // SendErasure asks a referral's recipient to erase its data.

@@ -661,3 +661,58 @@ func nameOnly(name string, given time.Time) referral.Request {
 			NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: given},
 		Worker: "w"}
 }
+
+// A referral the sender cancels is cancelled on the recipient's node
+// too, where its workers can then do nothing more with it; nobody else
+// can cancel it there.
+func TestSenderCancelReachesRecipient(t *testing.T) {
+	nodes := nodetest.Start(t, 2, nodetest.Options{})
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b, a.AdminToken(), b.AdminToken())
+	uri := referralService(t, a, b)
+	ctx := context.Background()
+	r, err := a.Node().Refer(ctx, uri, nameOnly("Résident", time.Now().Add(-time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B receives it", func() bool { _, err := b.Node().Store.Referral(ctx, r.ID); return err == nil })
+	if _, err := b.Node().MoveReferral(ctx, r.ID, referral.Accepted, "", "b"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A sees the acceptance", func() bool {
+		got, _ := a.Node().Store.Referral(ctx, r.ID)
+		return got.State == referral.Accepted
+	})
+	// B's own node cannot cancel it in A's name.
+	if _, err := b.Node().Referrals.Remote(ctx, r.ID, b.Node().Fed.ActorID(), referral.Cancelled, ""); !errors.Is(err, referral.ErrRefused) {
+		t.Errorf("a cancellation from another actor than the sender: %v", err)
+	}
+	if _, err := a.Node().MoveReferral(ctx, r.ID, referral.Cancelled, "", "a"); err != nil {
+		t.Fatal(err)
+	}
+	var got *referral.Referral
+	eventually(t, "B sees the cancellation", func() bool {
+		got, _ = b.Node().Store.Referral(ctx, r.ID)
+		return got.State == referral.Cancelled
+	})
+	if last := got.History[len(got.History)-1]; last.By != referral.Sender || last.From != referral.Accepted {
+		t.Errorf("B's last event: %+v", last)
+	}
+	if _, err := b.Node().MoveReferral(ctx, r.ID, referral.InProgress, "", "b"); !errors.Is(err, referral.ErrTransition) {
+		t.Errorf("B went on with a cancelled referral: %v", err)
+	}
+	found := false
+	b.Node().ForEachAudit(ctx, func(e *referral.AuditEntry) error {
+		found = found || (e.Referral == r.ID && e.Detail == "accepted → cancelled" && e.Who == a.Node().Fed.ActorID())
+		return nil
+	})
+	if !found {
+		t.Error("B's audit log does not record the sender's cancellation")
+	}
+	// Nothing is owed any more on either side.
+	for _, n := range nodes {
+		if owing, _ := n.Node().Referrals.Owing(ctx); len(owing) != 0 {
+			t.Errorf("%s still owes messages about %d referrals", n.Name, len(owing))
+		}
+	}
+}

@@ -241,7 +241,8 @@ func (s *Service) Sweep(ctx context.Context, t Timing) (Due, error) {
 	return d, nil
 }
 
-// Remote records on the sender's node what the recipient did, as its node
+// Remote records on the recipient's node that the sender cancelled a
+// referral, and on the sender's node what the recipient did, as its node
 // reported it: a state of the recipient's side (or "received" from its
 // node). Reports may arrive out of order: one that skips states the
 // recipient went through is applied along the way (each step recorded),
@@ -253,8 +254,18 @@ func (s *Service) Remote(ctx context.Context, id, from string, to State, reason 
 	}
 	now := s.Now()
 	return s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
+		if r.Side == Recipient && r.Sender == from && to == Cancelled {
+			// The sender cancelled it: the recipient's workers stop.
+			if r.State.Terminal() {
+				return Writes{}, nil
+			}
+			prev := r.State
+			r.History = append(r.History, Event{At: now, From: prev, To: Cancelled, By: Sender})
+			r.State, r.Reason, r.Updated = Cancelled, "", now
+			return Writes{Audit: []AuditEntry{entry(now, from, "transition", id, fmt.Sprintf("%s → %s", prev, Cancelled))}}, nil
+		}
 		if r.Side != Sender || r.Recipient != from {
-			return Writes{}, fmt.Errorf("%w: only the recipient of a referral reports on it", ErrRefused)
+			return Writes{}, fmt.Errorf("%w: only the recipient of a referral reports on it, and its sender cancels it", ErrRefused)
 		}
 		if r.State == to || path(to, r.State, Recipient, System) != nil {
 			return Writes{}, nil // known already, or a report overtaken by a later one

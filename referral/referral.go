@@ -308,7 +308,9 @@ func (s *Service) Transition(ctx context.Context, id string, to State, by Side, 
 		from := r.State
 		r.History = append(r.History, Event{At: now, From: r.State, To: to, By: by, Reason: reason})
 		r.State, r.Reason, r.Updated = to, reason, now
-		if by == Recipient {
+		if by == r.Side {
+			// A worker's transition is reported to the other node: the
+			// recipient's every step, the sender's cancellation.
 			r.owe().Status = len(r.History)
 		}
 		return Writes{Audit: []AuditEntry{entry(now, who, "transition", id, fmt.Sprintf("%s → %s %s", from, to, reason))}}, nil
