@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage/cmd/maillage/node"
+	"github.com/maillage/maillage/referral"
 	"github.com/maillage/maillage/store"
 	"github.com/maillage/maillage/web/account"
 )
@@ -137,10 +138,18 @@ func serveCommand() command {
 		allowPrivate := fs.Bool("allow-private-network", false, "let federation reach loopback and private addresses (closed networks and tests only)")
 		tiles := fs.String("tile-url", defaultTiles, "map tile server of the pages, as a {z}/{x}/{y} URL template; \"none\": maps show markers only")
 		indexSave := fs.Duration("index-save-every", 10*time.Minute, "how often the search index is written beside the store when it changed; a start after a crash loads it and applies only the changes since")
+		expireDays := fs.Int("referral-expire-days", 30, "days after which a referral still unanswered expires and its resident's data is erased (1 to 365)")
+		eraseDays := fs.Int("referral-erase-days", 180, "days after a referral closes (declined, completed, failed, cancelled) when its resident's data is erased (1 to 3650)")
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
+			}
+			if *expireDays < 1 || *expireDays > 365 {
+				return usagef("--referral-expire-days must be between 1 and 365")
+			}
+			if *eraseDays < 1 || *eraseDays > 3650 {
+				return usagef("--referral-erase-days must be between 1 and 3650")
 			}
 			if err := checkTileURL(*tiles); err != nil {
 				return err
@@ -167,13 +176,16 @@ func serveCommand() command {
 			}
 			return node.Serve(ctx, node.ServeOptions{
 				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
-					IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles)},
+					IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles),
+					Retention: referral.Timing{ExpireAfter: days(*expireDays), EraseAfter: days(*eraseDays)}},
 				Listen: *listen,
 				Init:   create,
 			})
 		}
 	}}
 }
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level

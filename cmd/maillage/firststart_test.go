@@ -194,3 +194,18 @@ func TestInitPasswordFile(t *testing.T) {
 	srv.token(t, "admin@maison.test", firstPassword)
 	srv.stop(t)
 }
+
+// The retention settings of referrals are checked before anything
+// starts: a delay of no day, or beyond its bound, is refused by name.
+func TestServeRefusesRetentionOutOfBounds(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ flag, value string }{
+		{"--referral-erase-days", "0"}, {"--referral-erase-days", "3651"},
+		{"--referral-expire-days", "0"}, {"--referral-expire-days", "366"},
+	} {
+		stderr, code := serveRefused(t, nil, "--data", dir, tt.flag, tt.value)
+		if code != 2 || !strings.Contains(stderr, tt.flag+" must be between") {
+			t.Errorf("serve %s %s: exit %d, %q", tt.flag, tt.value, code, stderr)
+		}
+	}
+}
