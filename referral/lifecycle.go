@@ -127,6 +127,22 @@ func (s *Service) Withdraw(ctx context.Context, id, worker string) (*Referral, e
 	return s.erase(ctx, id, worker, "withdrawn", true)
 }
 
+// EraseOnRequest erases now the data of a closed referral, on either
+// side, before its retention delay: at the resident's request (GDPR
+// art. 17) or by the association's decision. An open referral is closed
+// first (or its consent withdrawn, on the sender's side). The other node
+// is not asked: its copy follows its own rules, or the withdrawal.
+func (s *Service) EraseOnRequest(ctx context.Context, id, who string) (*Referral, error) {
+	r, err := s.Store.Referral(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !r.State.Terminal() {
+		return nil, fmt.Errorf("%w: the referral is %s: close it before erasing its data", ErrTransition, r.State)
+	}
+	return s.erase(ctx, id, who, "request", false)
+}
+
 // EraseRequested erases a received referral's data at its sender's
 // request (a withdrawn consent), cancelling it if still open. from must
 // be the referral's sender.

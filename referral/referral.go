@@ -65,7 +65,7 @@ type Event struct {
 type Erasure struct {
 	At  time.Time `json:"at"`
 	By  string    `json:"by"`  // a worker, "retention", or the remote node's actor
-	Why string    `json:"why"` // withdrawn, retention, expired
+	Why string    `json:"why"` // withdrawn, retention, expired, request
 }
 
 // Outbox is what a node owes the other node about a referral: a change

@@ -23,6 +23,7 @@ type Referrals interface {
 	OpenReferral(ctx context.Context, id, worker string) (referral.Resident, error)
 	MoveReferral(ctx context.Context, id string, to referral.State, reason, worker string) (*referral.Referral, error)
 	WithdrawReferral(ctx context.Context, id, worker string) (*referral.Referral, error)
+	EraseReferral(ctx context.Context, id, who string) (*referral.Referral, error)
 	ForEachReferral(ctx context.Context, fn func(*referral.Referral) error) error
 	ForEachAudit(ctx context.Context, fn func(*referral.AuditEntry) error) error
 	DueReferrals(ctx context.Context) (referral.Due, error)
@@ -174,6 +175,20 @@ func (s *Server) withdrawReferral(w http.ResponseWriter, r *http.Request, u *acc
 		return err
 	}
 	if ref, err = s.Referrals.WithdrawReferral(r.Context(), ref.ID, u.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewReferral(ref))
+	return nil
+}
+
+// eraseReferral erases a closed referral's data now (admins: a
+// resident's request for erasure).
+func (s *Server) eraseReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
+	ref, err := s.referralAt(r)
+	if err != nil {
+		return err
+	}
+	if ref, err = s.Referrals.EraseReferral(r.Context(), ref.ID, u.ID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, viewReferral(ref))

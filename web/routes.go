@@ -65,6 +65,7 @@ func (s *Server) routes() *mux.Router {
 	api("referral", "GET", "/api/v1/referrals/{id}", s.getReferral, anyUser)
 	api("referral-transition", "POST", "/api/v1/referrals/{id}/transition", s.transitionReferral, anyUser)
 	api("referral-withdraw", "POST", "/api/v1/referrals/{id}/withdraw", s.withdrawReferral, anyUser)
+	api("referral-erase", "POST", "/api/v1/referrals/{id}/erase", s.eraseReferral, admin)
 	api("referral-receipt", "GET", "/api/v1/referrals/{id}/receipt", s.receipt, anyUser)
 	api("audit", "GET", "/api/v1/audit", s.auditLog, admin)
 	api("blocklist", "GET", "/api/v1/blocklist", s.listBlocked, admin)
@@ -102,6 +103,7 @@ func (s *Server) routes() *mux.Router {
 	handle("referral-move", "POST", "/referrals/{id}/move", s.page(s.onReferral(s.moveReferral)))
 	handle("referral-withdraw-page", "POST", "/referrals/{id}/withdraw", s.page(s.onReferral(s.withdrawConsent)))
 	admin := func(name, method, path string, h pageHandler) { handle(name, method, path, s.page(s.admin(h))) }
+	admin("referral-erase-page", "POST", "/referrals/{id}/erase", s.onReferral(s.eraseNow))
 	admin("admin-page", "GET", "/admin", s.adminHome)
 	admin("admin-services-page", "GET", "/admin/services", s.adminServices)
 	admin("admin-service-new", "GET", "/admin/services/new", s.serviceEditor)

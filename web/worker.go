@@ -13,6 +13,7 @@ import (
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/referral"
+	"github.com/maillage/maillage/web/account"
 )
 
 // The worker's pages: refer a resident to a partner's service, the sent
@@ -385,6 +386,8 @@ type referralPage struct {
 	PartnerErased string
 	CanWithdraw   bool
 	Confirm       bool
+	CanErase      bool // an admin may erase a closed referral's data now
+	ConfirmErase  bool
 }
 
 type residentValue struct {
@@ -435,6 +438,7 @@ func (s *Server) referralPageData(r *http.Request, p *pageData, ref *referral.Re
 		d.Buttons = append(d.Buttons, b)
 	}
 	d.CanWithdraw = d.Sent && ref.Erasure == nil
+	d.CanErase = p.User != nil && p.User.Role == account.RoleAdmin && ref.State.Terminal() && ref.Erasure == nil
 	if ref.Erasure != nil {
 		d.Erased = p.T("erased on", p.DateTime(ref.Erasure.At.In(loc)))
 	}
@@ -487,6 +491,7 @@ func (s *Server) onReferral(h func(w http.ResponseWriter, r *http.Request, p *pa
 func (s *Server) showReferral(r *http.Request, p *pageData, ref *referral.Referral, resident referral.Resident, code int) (string, int, error) {
 	d := s.referralPageData(r, p, ref, resident)
 	d.Confirm = r.URL.Query().Get("confirm") == "withdraw" && d.CanWithdraw
+	d.ConfirmErase = r.URL.Query().Get("confirm") == "erase" && d.CanErase
 	p.Title, p.Data = p.T("referral title"), d
 	return "referral", code, nil
 }
@@ -519,6 +524,15 @@ func (s *Server) moveReferral(w http.ResponseWriter, r *http.Request, p *pageDat
 			p.Error = p.T("transition refused")
 			return s.showReferral(r, p, ref, nil, http.StatusConflict)
 		}
+		return "", 0, err
+	}
+	return backToReferral(w, r, ref)
+}
+
+// eraseNow erases a closed referral's data before its retention delay
+// (admins: a resident's request for erasure).
+func (s *Server) eraseNow(w http.ResponseWriter, r *http.Request, p *pageData, ref *referral.Referral) (string, int, error) {
+	if _, err := s.Referrals.EraseReferral(r.Context(), ref.ID, p.User.ID); err != nil {
 		return "", 0, err
 	}
 	return backToReferral(w, r, ref)

@@ -126,6 +126,12 @@ func (n *Node) WithdrawReferral(ctx context.Context, id, worker string) (*referr
 	return r, n.deliver(ctx, r)
 }
 
+// EraseReferral erases the data of a closed referral now, at the
+// resident's request; the other node is not asked.
+func (n *Node) EraseReferral(ctx context.Context, id, who string) (*referral.Referral, error) {
+	return n.Referrals.EraseOnRequest(ctx, id, who)
+}
+
 // deliver queues what r owes the other node (its Outbox, recorded with
 // the change that owes it), then records it as queued. A node killed in
 // between queues it again at start (see sendOwed); the other node takes
