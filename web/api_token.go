@@ -28,7 +28,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, _ *account.
 	if p := directory.DecodeStrict(body, &req); len(p) > 0 {
 		return p
 	}
-	u, err := s.Accounts.Login(r.Context(), req.Email, req.Password, clientAddr(r))
+	u, err := s.Accounts.Login(r.Context(), req.Email, req.Password, s.clientAddr(r))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 
@@ -158,13 +159,45 @@ func readJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// clientAddr is the remote address used for throttling.
-func clientAddr(r *http.Request) string {
+// clientAddr is the client's address, used for throttling: the remote
+// address, or, when that is a trusted proxy, the last address of
+// X-Forwarded-For that is not one (each proxy appends the address it got
+// the request from, so the addresses left of the first untrusted one may
+// be made up by the client).
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !s.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host // malformed: the proxy's own address
+		}
+		if !s.trusted(ip.Unmap().String()) {
+			return ip.Unmap().String()
+		}
 	}
 	return host
+}
+
+// trusted reports whether addr is one of the trusted proxies.
+func (s *Server) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func levelFor(code int) slog.Level {

@@ -253,7 +253,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, p *pageData) (str
 		return "login", http.StatusBadRequest, nil
 	}
 	p.Data = safeNext(r.PostForm.Get("next"))
-	u, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), clientAddr(r))
+	u, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), s.clientAddr(r))
 	switch {
 	case errors.Is(err, account.ErrThrottled):
 		p.Error = p.T("throttled")

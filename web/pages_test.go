@@ -1,16 +1,19 @@
 package web_test
 
 import (
+	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/maillage/maillage/cmd/maillage/node"
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
 )
 
@@ -272,5 +275,45 @@ func TestHomeCountsServices(t *testing.T) {
 	after := count()
 	if before != "Our association's 0 services" || after != "Our association's 2 services" {
 		t.Errorf("home count before %q, after three creations and a deletion %q; want 2", before, after)
+	}
+}
+
+// Behind a trusted reverse proxy, one visitor's wrong passwords throttle
+// that visitor, not everyone who comes through the proxy; without the
+// setting, an X-Forwarded-For sent to the node changes nothing (an
+// attacker cannot choose its address to escape the throttle).
+func TestLoginThrottleBehindProxy(t *testing.T) {
+	for _, behindProxy := range []bool{true, false} {
+		n := nodetest.Start(t, 1, nodetest.Options{Configure: func(c *node.Config) {
+			if behindProxy {
+				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+			}
+		}})[0]
+		login := func(email, password, from string) int {
+			req, _ := http.NewRequest("POST", n.URL+"/api/v1/token", strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, password)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", from)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		// 25 wrong passwords from one visitor, each for another account
+		// (the per-account limit is 5): the per-address limit is 20.
+		for i := range 25 {
+			login(fmt.Sprintf("guess%d@example.test", i), "wrong-password", "203.0.113.5")
+		}
+		if code := login("guess@example.test", "wrong-password", "203.0.113.5"); code != http.StatusTooManyRequests {
+			t.Errorf("behind a proxy %v: the guessing visitor is not throttled: %d", behindProxy, code)
+		}
+		code := login(n.AdminEmail, n.AdminPassword, "198.51.100.7")
+		if behindProxy && code != http.StatusOK {
+			t.Errorf("behind a trusted proxy, another visitor's login = %d, want 200", code)
+		}
+		if !behindProxy && code != http.StatusTooManyRequests {
+			t.Errorf("an X-Forwarded-For from an untrusted address let a throttled client log in: %d", code)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -36,6 +37,10 @@ type Deps struct {
 	// TileURL is the map tile server, as {z}/{x}/{y} template; empty: the
 	// map shows markers without a background.
 	TileURL string
+	// TrustedProxies are the reverse proxies in front of the node: from
+	// them, the client's address is read from X-Forwarded-For (for the
+	// login throttle); from anyone else, that header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the node's HTTP handler.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -138,12 +139,17 @@ func serveCommand() command {
 		allowPrivate := fs.Bool("allow-private-network", false, "let federation reach loopback and private addresses (closed networks and tests only)")
 		tiles := fs.String("tile-url", defaultTiles, "map tile server of the pages, as a {z}/{x}/{y} URL template; \"none\": maps show markers only")
 		indexSave := fs.Duration("index-save-every", 10*time.Minute, "how often the search index is written beside the store when it changed; a start after a crash loads it and applies only the changes since")
+		proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the node, e.g. 127.0.0.1,::1: from them the client's address is read from X-Forwarded-For, for the login throttle")
 		expireDays := fs.Int("referral-expire-days", 30, "days after which a referral still unanswered expires and its resident's data is erased (1 to 365)")
 		eraseDays := fs.Int("referral-erase-days", 180, "days after a referral closes (declined, completed, failed, cancelled) when its resident's data is erased (1 to 3650)")
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
+			}
+			trusted, err := parsePrefixes(*proxies)
+			if err != nil {
+				return usagef("--trusted-proxy: %v", err)
 			}
 			if *expireDays < 1 || *expireDays > 365 {
 				return usagef("--referral-expire-days must be between 1 and 365")
@@ -177,12 +183,31 @@ func serveCommand() command {
 			return node.Serve(ctx, node.ServeOptions{
 				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
 					IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles),
-					Retention: referral.Timing{ExpireAfter: days(*expireDays), EraseAfter: days(*eraseDays)}},
+					Retention:      referral.Timing{ExpireAfter: days(*expireDays), EraseAfter: days(*eraseDays)},
+					TrustedProxies: trusted},
 				Listen: *listen,
 				Init:   create,
 			})
 		}
 	}}
+}
+
+// parsePrefixes reads a comma-separated list of addresses and CIDR
+// ranges.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(list) {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR range", item)
+		}
+		out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,9 @@ type Config struct {
 	// TileURL is the map tile server of the pages ({z}/{x}/{y} template);
 	// empty: maps show markers without a background.
 	TileURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For gives
+	// the client's address (see web.Deps).
+	TrustedProxies []netip.Prefix
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -191,20 +195,21 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	}
 	n.Catalog.SetPublisher(append(pubs, n.Fed))
 	n.Web, err = web.New(web.Deps{
-		Network:       n.Fed,
-		Referrals:     n,
-		Search:        searcher(n.Search, n.ix),
-		BaseURL:       id.BaseURL,
-		Catalog:       n.Catalog,
-		Accounts:      n.Accounts,
-		Logger:        cfg.Logger,
-		Metrics:       n.Metrics,
-		Ready:         n.ready,
-		Backup:        st.Backup,
-		Now:           cfg.Now,
-		SecureCookies: strings.HasPrefix(id.BaseURL, "https://"),
-		TileURL:       cfg.TileURL,
-		Needs:         st,
+		Network:        n.Fed,
+		Referrals:      n,
+		Search:         searcher(n.Search, n.ix),
+		BaseURL:        id.BaseURL,
+		Catalog:        n.Catalog,
+		Accounts:       n.Accounts,
+		Logger:         cfg.Logger,
+		Metrics:        n.Metrics,
+		Ready:          n.ready,
+		Backup:         st.Backup,
+		Now:            cfg.Now,
+		SecureCookies:  strings.HasPrefix(id.BaseURL, "https://"),
+		TileURL:        cfg.TileURL,
+		TrustedProxies: cfg.TrustedProxies,
+		Needs:          st,
 	})
 	if err != nil {
 		return nil, err
