@@ -45,3 +45,22 @@ func TestClientAddr(t *testing.T) {
 		t.Errorf("no trusted proxy: %q", got)
 	}
 }
+
+// The setup page proposes https for a domain name alone (a TLS proxy in
+// front), http for a node reached directly.
+func TestSuggestedURL(t *testing.T) {
+	for host, want := range map[string]string{
+		"maison.example.be":      "https://maison.example.be",
+		"127.0.0.1:8080":         "http://127.0.0.1:8080",
+		"[::1]:8080":             "http://[::1]:8080",
+		"localhost":              "http://localhost",
+		"maison.example.be:8081": "http://maison.example.be:8081",
+		"192.0.2.10":             "http://192.0.2.10",
+	} {
+		r, _ := http.NewRequest("GET", "/setup", nil)
+		r.Host = host
+		if got := suggestedURL(r); got != want {
+			t.Errorf("%s: %s, want %s", host, got, want)
+		}
+	}
+}

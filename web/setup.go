@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/subtle"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/maillage/maillage/directory"
@@ -62,11 +64,26 @@ func (s *Setup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Setup) form(w http.ResponseWriter, r *http.Request) {
-	f := setupForm{Code: r.URL.Query().Get("code"), URL: "http://" + r.Host}
-	if r.TLS != nil {
-		f.URL = "https://" + r.Host
-	}
+	f := setupForm{Code: r.URL.Query().Get("code"), URL: suggestedURL(r)}
 	s.show(w, r, http.StatusOK, f, "")
+}
+
+// suggestedURL is the node's address as the setup page proposes it: the
+// host the browser asked for, with https unless the node is reached
+// directly (an address, localhost, or an explicit port). A domain name
+// alone means a TLS reverse proxy in front, which reaches the node over
+// plain http: the request's own scheme says nothing then.
+func suggestedURL(r *http.Request) string {
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	_, ipErr := netip.ParseAddr(strings.Trim(host, "[]"))
+	direct := port != "" || ipErr == nil || host == "localhost" || strings.HasSuffix(host, ".localhost")
+	if r.TLS != nil || !direct {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }
 
 func (s *Setup) show(w http.ResponseWriter, r *http.Request, code int, f setupForm, msg string) {
