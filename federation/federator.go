@@ -47,7 +47,10 @@ type Options struct {
 	// doubles with each failure, up to 12 h, and a host's breaker stays
 	// open four times as long (default 30 s).
 	FirstRetry time.Duration
-	Metrics    *Metrics
+	// Version is the software's version, reported in NodeInfo (default
+	// "dev").
+	Version string
+	Metrics *Metrics
 }
 
 // Federator is the node's ActivityPub side.
@@ -104,6 +107,9 @@ func New(o Options) (*Federator, error) {
 	}
 	if o.NeedsEvery <= 0 {
 		o.NeedsEvery = 10 * time.Minute
+	}
+	if o.Version == "" {
+		o.Version = "dev"
 	}
 	if o.FirstRetry <= 0 {
 		o.FirstRetry = 30 * time.Second

@@ -11,8 +11,6 @@ import (
 	"github.com/maillage/maillage/directory"
 )
 
-// version is reported in NodeInfo.
-const version = "0.1.0"
 
 // Handler serves the federation endpoints; any other request, and a
 // browser asking for an actor or service page, goes to fallback.
@@ -106,8 +104,7 @@ func (f *Federator) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) {
 
 func (f *Federator) serveNodeInfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	services := 0
-	f.o.Catalog.ForEachService(ctx, func(*directory.Service) error { services++; return nil })
+	services, _ := f.o.Catalog.CountServices(ctx)
 	name := ""
 	if o, err := f.o.Catalog.Organization(ctx); err == nil {
 		name = o.Name.In(directory.FR)
@@ -116,7 +113,7 @@ func (f *Federator) serveNodeInfo(w http.ResponseWriter, r *http.Request) {
 		"version": "2.1",
 		"software": map[string]string{
 			"name":    "maillage",
-			"version": version,
+			"version": f.o.Version,
 		},
 		"protocols":         []string{"activitypub"},
 		"services":          map[string][]string{"inbound": {}, "outbound": {}},

@@ -181,7 +181,7 @@ func serveCommand() command {
 				logger.Info("node already set up: first-start settings ignored (the admin pages change them)", "ignored", strings.Join(ignored, ", "))
 			}
 			return node.Serve(ctx, node.ServeOptions{
-				Config: node.Config{DataDir: *data, Logger: logger, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
+				Config: node.Config{DataDir: *data, Logger: logger, Version: version, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
 					IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles),
 					Retention:      referral.Timing{ExpireAfter: days(*expireDays), EraseAfter: days(*eraseDays)},
 					TrustedProxies: trusted},

@@ -112,7 +112,7 @@ func runDemo(ctx context.Context, c *cli, dir string, addrs []string) error {
 	for i := range dirs {
 		wg.Go(func() {
 			err := node.Serve(ctx, node.ServeOptions{
-				Config:  node.Config{DataDir: dirs[i], Logger: logger.With("node", demoNetwork[i].handle), AllowPrivate: true},
+				Config:  node.Config{DataDir: dirs[i], Logger: logger.With("node", demoNetwork[i].handle), AllowPrivate: true, Version: version},
 				Listen:  addrs[i],
 				OnOpen:  func(n *node.Node) { nodes[i] = n },
 				OnReady: func(string) { ready <- i },

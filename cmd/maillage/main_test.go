@@ -30,7 +30,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "maillage")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	// Stamped as a release is (see the Dockerfile and install.md).
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build maillage: %v\n%s", err, out)
 		os.Exit(1)
@@ -176,6 +177,9 @@ func initNode(t *testing.T, dir, url string) {
 // The end-to-end scenario on the built binary: init, serve, get a
 // token, create a service, read it through /hsds, stop, restart, and find
 // the data still there; then back up online and restore elsewhere.
+// testVersion is the version the test binary is stamped with.
+const testVersion = "9.9.9-test"
+
 func TestBinaryEndToEnd(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "node")
@@ -198,6 +202,15 @@ func TestBinaryEndToEnd(t *testing.T) {
 	json.Unmarshal(body, &svc)
 	if code, body := srv.do(t, "GET", "/hsds/services/"+svc.ID, "", ""); code != 200 || !bytes.Contains(body, []byte("Épicerie sociale")) {
 		t.Fatalf("hsds service: %d %s", code, body)
+	}
+	// NodeInfo reports the program's version.
+	var info struct{ Software struct{ Name, Version string } }
+	_, body = srv.do(t, "GET", "/nodeinfo/2.1", "", "")
+	if err := json.Unmarshal(body, &info); err != nil || info.Software.Version != testVersion {
+		t.Errorf("nodeinfo: %+v (%v), want version %s", info.Software, err, testVersion)
+	}
+	if out, _, _ := runCLI(t, nil, "version"); !strings.Contains(out, testVersion) {
+		t.Errorf("maillage version = %q, want %s", out, testVersion)
 	}
 
 	// Online backup while the node runs.

@@ -38,6 +38,8 @@ type Config struct {
 	// 50 a second, burst 200).
 	InboxRate  float64
 	InboxBurst int
+	// Version is the program's version, which NodeInfo reports.
+	Version string
 	// FirstRetry is the wait before a failed delivery is tried again,
 	// doubling with each failure (default 30 s; tests shorten it).
 	FirstRetry time.Duration
@@ -183,7 +185,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		BaseURL: id.BaseURL, Handle: id.Handle, Key: actorKey, SealingKey: sealPub,
 		Catalog: n.Catalog, Store: fedStore, Logger: cfg.Logger, Now: cfg.Now,
 		AllowPrivate: cfg.AllowPrivate, Metrics: fedMetrics, InboxRate: cfg.InboxRate, InboxBurst: cfg.InboxBurst,
-		FirstRetry: cfg.FirstRetry, Referrals: referrals{n},
+		FirstRetry: cfg.FirstRetry, Version: cfg.Version, Referrals: referrals{n},
 	})
 	if err != nil {
 		return nil, err
