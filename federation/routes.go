@@ -11,7 +11,6 @@ import (
 	"github.com/maillage/maillage/directory"
 )
 
-
 // Handler serves the federation endpoints; any other request, and a
 // browser asking for an actor or service page, goes to fallback.
 func (f *Federator) Handler(fallback http.Handler) http.Handler {

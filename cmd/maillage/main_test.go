@@ -204,7 +204,9 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Fatalf("hsds service: %d %s", code, body)
 	}
 	// NodeInfo reports the program's version.
-	var info struct{ Software struct{ Name, Version string } }
+	var info struct {
+		Software struct{ Name, Version string }
+	}
 	_, body = srv.do(t, "GET", "/nodeinfo/2.1", "", "")
 	if err := json.Unmarshal(body, &info); err != nil || info.Software.Version != testVersion {
 		t.Errorf("nodeinfo: %+v (%v), want version %s", info.Software, err, testVersion)
