@@ -83,6 +83,25 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, e
 	return readIndexed[account.User](s, "user by email", userEmailKey(email), userKey)
 }
 
+// DeleteUser removes an account and its email's index, in one
+// transaction.
+func (s *Store) DeleteUser(ctx context.Context, u *account.User) error {
+	err := s.update(func(txn *badger.Txn) error {
+		var cur account.User
+		if err := get(txn, userKey(u.ID), &cur); err != nil {
+			return err
+		}
+		if err := txn.Delete(userEmailKey(cur.Email)); err != nil {
+			return err
+		}
+		return txn.Delete(userKey(u.ID))
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
 // Users lists every account in id order.
 func (s *Store) Users(ctx context.Context) ([]*account.User, error) {
 	var out []*account.User

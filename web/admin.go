@@ -636,6 +636,19 @@ func (s *Server) setUserDisabledPage(w http.ResponseWriter, r *http.Request, p *
 	return "", 0, nil
 }
 
+// deleteUserPage deletes a disabled account from the accounts page.
+func (s *Server) deleteUserPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	id := pathVar(r, "id")
+	if id == p.User.ID {
+		return "", 0, fmt.Errorf("an admin cannot delete their own account: %w", errForbidden)
+	}
+	if err := s.Accounts.DeleteUser(r.Context(), id); err != nil {
+		return "", 0, err
+	}
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	return "", 0, nil
+}
+
 func (s *Server) adminBlocklist(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
 	hosts, err := s.Network.BlockedHosts(r.Context())
 	if err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -112,6 +113,19 @@ func (s *Server) setUserDisabled(disabled bool) apiHandler {
 		writeJSON(w, http.StatusOK, viewUser(u))
 		return nil
 	}
+}
+
+// deleteUser deletes a disabled account (not the caller's own).
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, caller *account.User) error {
+	id := pathVar(r, "id")
+	if id == caller.ID {
+		return fmt.Errorf("an admin cannot delete their own account: %w", errForbidden)
+	}
+	if err := s.Accounts.DeleteUser(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (s *Server) backup(w http.ResponseWriter, r *http.Request, _ *account.User) error {

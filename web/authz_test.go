@@ -31,7 +31,7 @@ var routeAccess = map[string]access{
 	"partners": adminOnly, "partner-request": adminOnly, "partner-accept": adminOnly, "partner-decline": adminOnly, "partner-end": adminOnly,
 	"search": open, "network-services": open, "network-overlaps": open, "network-gaps": open, "network-needs": open, "network-pop": staff,
 	"referrals": staff, "referral-create": staff, "referrals-due": adminOnly, "referral": staff, "referral-transition": staff,
-	"referral-withdraw": staff, "referral-erase": adminOnly, "referral-erase-page": adminOnly, "referral-receipt": staff, "audit": adminOnly, "blocklist": adminOnly, "block": adminOnly, "unblock": adminOnly,
+	"referral-withdraw": staff, "referral-erase": adminOnly, "user-delete": adminOnly, "admin-user-delete": adminOnly, "referral-erase-page": adminOnly, "referral-receipt": staff, "audit": adminOnly, "blocklist": adminOnly, "block": adminOnly, "unblock": adminOnly,
 	"hsds-root": open, "hsds-services": open, "hsds-service": open, "hsds-organizations": open, "hsds-organization": open,
 	"hsds-taxonomies": open, "hsds-taxonomy": open, "hsds-terms": open, "hsds-term": open,
 	"home": open, "search-page": open, "service-page": open, "partner-service-page": open, "association-page": open,

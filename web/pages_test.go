@@ -317,3 +317,77 @@ func TestLoginThrottleBehindProxy(t *testing.T) {
 		}
 	}
 }
+
+// An admin deletes a staff account once it is disabled (the disabling is
+// the confirmation, and ends its sessions and tokens): its email and name
+// are gone, the email can be used again, and its old token stays dead.
+// Nobody deletes their own account, and an enabled one is refused.
+func TestDeleteStaffAccount(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	admin := n.AdminToken()
+	add := func(email string) string {
+		resp := n.Do("POST", "/api/v1/users", admin, `{"email": "`+email+`", "name": "Ancienne Travailleuse", "role": "worker", "password": "worker-password"}`)
+		if resp.Status != http.StatusCreated {
+			t.Fatalf("add %s: %d %s", email, resp.Status, resp.Body)
+		}
+		var u struct{ ID string }
+		resp.JSON(t, &u)
+		return u.ID
+	}
+	id := add("leaving@node1.test")
+	worker := n.Token("leaving@node1.test", "worker-password")
+	if resp := n.Do("DELETE", "/api/v1/users/"+id, admin, nil); resp.Status != http.StatusConflict || !strings.Contains(string(resp.Body), "disable the account") {
+		t.Errorf("delete of an enabled account: %d %s", resp.Status, resp.Body)
+	}
+	var me struct{ Users []struct{ ID, Email string } }
+	n.Do("GET", "/api/v1/users", admin, nil).JSON(t, &me)
+	for _, u := range me.Users {
+		if u.Email == n.AdminEmail {
+			if resp := n.Do("DELETE", "/api/v1/users/"+u.ID, admin, nil); resp.Status != http.StatusForbidden {
+				t.Errorf("an admin deleted their own account: %d", resp.Status)
+			}
+		}
+	}
+	if resp := n.Do("DELETE", "/api/v1/users/"+id, worker, nil); resp.Status != http.StatusForbidden {
+		t.Errorf("a worker deleted an account: %d", resp.Status)
+	}
+	n.Do("POST", "/api/v1/users/"+id+"/disable", admin, nil)
+	if resp := n.Do("DELETE", "/api/v1/users/"+id, admin, nil); resp.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", resp.Status, resp.Body)
+	}
+	if body := string(n.Do("GET", "/api/v1/users", admin, nil).Body); strings.Contains(body, "leaving@") || strings.Contains(body, "Ancienne") {
+		t.Errorf("the deleted account is still listed: %s", body)
+	}
+	if resp := n.Do("GET", "/api/v1/referrals", worker, nil); resp.Status != http.StatusUnauthorized {
+		t.Errorf("the deleted account's token: %d", resp.Status)
+	}
+	if again := add("leaving@node1.test"); again == id {
+		t.Error("the email came back with the old account")
+	}
+
+	// From the accounts page: a disabled account has a Delete button.
+	other, enabled := add("other@node1.test"), add("third@node1.test")
+	n.Do("POST", "/api/v1/users/"+other+"/disable", admin, nil)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirect}
+	token := formToken(t, c, n.URL+"/login")
+	if resp := postForm(t, c, n.URL+"/login", url.Values{"csrf": {token}, "email": {n.AdminEmail}, "password": {n.AdminPassword}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	resp, err := c.Get(n.URL + "/admin/users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `/admin/users/`+other+`/delete`) || strings.Contains(string(page), `/admin/users/`+enabled+`/delete`) {
+		t.Error("the accounts page does not offer deletion for disabled accounts only")
+	}
+	token = formToken(t, c, n.URL+"/admin/users")
+	if resp := postForm(t, c, n.URL+"/admin/users/"+other+"/delete", url.Values{"csrf": {token}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete from the page: %d", resp.StatusCode)
+	}
+	if body := string(n.Do("GET", "/api/v1/users", admin, nil).Body); strings.Contains(body, "other@") {
+		t.Error("the page's deletion left the account")
+	}
+}

@@ -310,6 +310,28 @@ func userCommand(verb string) command {
 				})
 			}
 		}
+	case "delete":
+		cmd.summary = "delete a disabled staff account: its email, name and password are erased; the audit log keeps its id"
+		cmd.define = func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+			data := dataFlag(fs)
+			email := fs.String("email", "", "email of the user")
+			return func(ctx context.Context, c *cli, args []string) error {
+				if *email == "" {
+					return usagef("--email is required")
+				}
+				return withAccounts(ctx, *data, func(a *account.Accounts) error {
+					u, err := a.UserByEmail(ctx, *email)
+					if err != nil {
+						return err
+					}
+					if err := a.DeleteUser(ctx, u.ID); err != nil {
+						return err
+					}
+					fmt.Fprintf(c.stdout, "deleted %s (id %s)\n", u.Email, u.ID)
+					return nil
+				})
+			}
+		}
 	}
 	return cmd
 }

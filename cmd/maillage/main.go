@@ -61,7 +61,7 @@ func commands() []command {
 	return []command{
 		initCommand(),
 		serveCommand(),
-		userCommand("add"), userCommand("list"), userCommand("disable"), userCommand("enable"),
+		userCommand("add"), userCommand("list"), userCommand("disable"), userCommand("enable"), userCommand("delete"),
 		backupCommand(),
 		rotateSealingKeyCommand(),
 		restoreCommand(),

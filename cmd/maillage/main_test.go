@@ -293,6 +293,20 @@ func TestUserCommands(t *testing.T) {
 	if !regexp.MustCompile(`worker@maison.test\s+worker\s+disabled`).MatchString(out) || !regexp.MustCompile(`admin@maison.test\s+admin\s+active`).MatchString(out) {
 		t.Errorf("user list:\n%s", out)
 	}
+	// An enabled account is not deleted; a disabled one is, and leaves the list.
+	if _, stderr, code := runCLI(t, nil, "user", "delete", "--data", dir, "--email", "admin@maison.test"); code == 0 || !strings.Contains(stderr, "disable the account before deleting it") {
+		t.Errorf("deleting an enabled account: %d %q", code, stderr)
+	}
+	if _, _, code := runCLI(t, nil, "user", "add", "--data", dir, "--email", "gone@maison.test", "--password", "gone-password-1"); code != 0 {
+		t.Fatal("user add")
+	}
+	runCLI(t, nil, "user", "disable", "--data", dir, "--email", "gone@maison.test")
+	if out, stderr, code := runCLI(t, nil, "user", "delete", "--data", dir, "--email", "Gone@Maison.test"); code != 0 || !strings.Contains(out, "deleted gone@maison.test") {
+		t.Errorf("user delete: %d %q %q", code, out, stderr)
+	}
+	if out, _, _ := runCLI(t, nil, "user", "list", "--data", dir); strings.Contains(out, "gone@") {
+		t.Errorf("the deleted account is still listed:\n%s", out)
+	}
 	srv := startServe(t, dir)
 	if code, _ := srv.do(t, "POST", "/api/v1/token", "", `{"email": "worker@maison.test", "password": "worker-password-1"}`); code != 401 {
 		t.Errorf("disabled worker got a token: %d", code)

@@ -105,6 +105,11 @@ func (a *Accounts) AddUser(ctx context.Context, email, name string, role Role, p
 // Users lists every account.
 func (a *Accounts) Users(ctx context.Context) ([]*User, error) { return a.st.Users(ctx) }
 
+// UserByEmail returns the account with email (in any case).
+func (a *Accounts) UserByEmail(ctx context.Context, email string) (*User, error) {
+	return a.st.UserByEmail(ctx, NormalizeEmail(email))
+}
+
 // User returns the account with id.
 func (a *Accounts) User(ctx context.Context, id string) (*User, error) { return a.st.User(ctx, id) }
 
@@ -121,6 +126,23 @@ func (a *Accounts) SetDisabled(ctx context.Context, email string, disabled bool)
 		return nil, fmt.Errorf("account: update user: %w", err)
 	}
 	return u, nil
+}
+
+// DeleteUser deletes a disabled account: its email, name and password
+// hash are gone; the audit log keeps its id, which names no one once the
+// account is deleted.
+func (a *Accounts) DeleteUser(ctx context.Context, id string) error {
+	u, err := a.st.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !u.Disabled {
+		return ErrMustDisable
+	}
+	if err := a.st.DeleteUser(ctx, u); err != nil {
+		return fmt.Errorf("account: delete user: %w", err)
+	}
+	return nil
 }
 
 // RevokeTokens invalidates every token and session of the user.

@@ -17,4 +17,14 @@ var (
 	ErrBadCredentials = errors.New("invalid credentials")
 	// ErrThrottled is returned while too many failed logins are recent.
 	ErrThrottled = errors.New("too many failed attempts; try again later")
+	// ErrMustDisable refuses to delete an enabled account: disabling it
+	// first is the confirmation, and ends its sessions and tokens.
+	ErrMustDisable error = conflict("disable the account before deleting it")
 )
+
+// conflict is an ErrConflict whose reason can be shown.
+type conflict string
+
+func (c conflict) Error() string          { return string(c) }
+func (c conflict) ConflictReason() string { return string(c) }
+func (c conflict) Unwrap() error          { return ErrConflict }

@@ -45,6 +45,8 @@ type Store interface {
 	User(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
+	// DeleteUser removes the account and its email's index.
+	DeleteUser(ctx context.Context, u *User) error
 
 	PutSession(ctx context.Context, s *Session) error
 	Session(ctx context.Context, idHash string) (*Session, error)
