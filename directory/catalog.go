@@ -101,18 +101,14 @@ func (c *Catalog) AnnouncePending(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, a := range pending {
+		// A service has one record, its last change's, announced with the
+		// service as it is now (gone, for a deletion).
 		unlock := c.lock(a.Service)
 		s, err := c.st.Service(ctx, a.Service)
-		switch {
-		case errors.Is(err, ErrNotFound) && a.Change != Deleted:
-			// Deleted since: its own record announces it.
-			err = c.st.Announced(ctx, a)
-		case errors.Is(err, ErrNotFound):
-			err = c.publish(ctx, &a, &Service{ID: a.Service})
-		case err == nil && a.Change == Deleted:
-			// Created again since, under the same id: announced by that.
-			err = c.st.Announced(ctx, a)
-		case err == nil:
+		if errors.Is(err, ErrNotFound) {
+			s, err, a.Change = &Service{ID: a.Service}, nil, Deleted
+		}
+		if err == nil {
 			err = c.publish(ctx, &a, s)
 		}
 		unlock()

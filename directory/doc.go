@@ -10,7 +10,10 @@
 // reporting every problem at once.
 //
 // Catalog is the entry point for changes to the node's own records. It
-// declares the Store it needs; package store implements it.
+// declares the Store it needs; package store implements it. A change of a
+// service is written with its Announcement, which the Publisher (the
+// federation) queues for partners; AnnouncePending sends at start what a
+// crash left unannounced.
 //
 // Imports: the standard library and text libraries only. This package
 // knows nothing of HTTP, Badger or ActivityPub.

@@ -18,6 +18,17 @@ import (
 	"github.com/maillage/maillage/federation"
 )
 
+// newCanary serves on loopback and counts the requests that reach it.
+func newCanary(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var hits atomic.Int64
+	canary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(canary.Close)
+	return canary, &hits
+}
+
 // A node on the internet (private addresses not allowed) cannot be made
 // to reach its own machine or private network: not through a partner
 // request by handle (WebFinger) or by actor URL, not through an incoming
@@ -25,12 +36,7 @@ import (
 // types a cloud metadata address. A canary server on loopback counts what
 // reaches it: nothing must.
 func TestNoRequestToPrivateAddresses(t *testing.T) {
-	var hits atomic.Int64
-	canary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.WriteHeader(http.StatusOK)
-	}))
-	defer canary.Close()
+	canary, hits := newCanary(t)
 	host := strings.TrimPrefix(canary.URL, "http://")
 
 	a := nodetest.Start(t, 1, nodetest.Options{Configure: func(c *node.Config) { c.AllowPrivate = false }})[0]
@@ -74,12 +80,7 @@ func TestNoRequestToPrivateAddresses(t *testing.T) {
 // whose follow the node takes cannot make it request anything but the
 // actor and key it must verify.
 func TestPeerLinksNeverFetched(t *testing.T) {
-	var hits atomic.Int64
-	canary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.WriteHeader(http.StatusOK)
-	}))
-	defer canary.Close()
+	canary, hits := newCanary(t)
 	a := nodetest.Start(t, 1, nodetest.Options{})[0]
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -27,9 +27,8 @@ func newPair(t *testing.T) *pair {
 	return &pair{a: a, b: b, bSvc: bSvc, local: referral.Local{Policy: a.target.Policy, Partner: true}}
 }
 
-func incoming(out *referral.Outgoing) referral.Incoming {
-	r := out.Referral
-	return referral.Incoming{ID: r.ID, Sender: r.Sender, Recipient: r.Recipient, Service: r.Service, Consent: r.Consent, Sealed: out.Sealed}
+func incoming(r *referral.Referral) referral.Incoming {
+	return referral.Incoming{ID: r.ID, Sender: r.Sender, Recipient: r.Recipient, Service: r.Service, Consent: r.Consent, Sealed: r.Outbox.Offer}
 }
 
 func TestClosedLoop(t *testing.T) {
@@ -92,7 +91,7 @@ func TestReceiveRefusals(t *testing.T) {
 			if err != nil {
 				panic(err)
 			}
-			in.Sealed = other.Sealed
+			in.Sealed = other.Outbox.Offer
 		}, "cannot be opened"},
 		{"consent summary incomplete", func(p *pair, in *referral.Incoming) { in.Consent.Method = "" }, "incomplete"},
 	}
@@ -127,7 +126,7 @@ func TestWithdrawalErasesOnBothSides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := out.Referral.ID
+	id := out.ID
 	if _, err := p.bSvc.Receive(p.a.ctx, incoming(out), p.local); err != nil {
 		t.Fatal(err)
 	}
@@ -188,9 +187,9 @@ func TestSweepExpiresAndErases(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, to := range []referral.State{referral.Accepted, referral.InProgress} {
-		p.bSvc.Transition(p.a.ctx, done.Referral.ID, to, referral.Recipient, "b", "")
+		p.bSvc.Transition(p.a.ctx, done.ID, to, referral.Recipient, "b", "")
 	}
-	p.bSvc.Transition(p.a.ctx, done.Referral.ID, referral.Failed, referral.Recipient, "b", "resident-unreachable")
+	p.bSvc.Transition(p.a.ctx, done.ID, referral.Failed, referral.Recipient, "b", "resident-unreachable")
 	timing := referral.Timing{}
 
 	now = t0.Add(29 * 24 * time.Hour)
@@ -207,7 +206,7 @@ func TestSweepExpiresAndErases(t *testing.T) {
 	if len(d.Expire) != 2 {
 		t.Errorf("expired on A = %v", d.Expire)
 	}
-	r, _ := p.a.st.Referral(p.a.ctx, unanswered.Referral.ID)
+	r, _ := p.a.st.Referral(p.a.ctx, unanswered.ID)
 	if r.State != referral.Expired || r.Sealed != nil || r.Erasure == nil || r.Erasure.Why != "expired" {
 		t.Errorf("expired referral = %+v", r)
 	}
@@ -219,7 +218,7 @@ func TestSweepExpiresAndErases(t *testing.T) {
 	if d, _ := p.bSvc.Sweep(p.a.ctx, timing); len(d.Erase) != 1 {
 		t.Errorf("B's sweep after 180 days = %+v", d)
 	}
-	rb, _ := p.b.st.Referral(p.a.ctx, done.Referral.ID)
+	rb, _ := p.b.st.Referral(p.a.ctx, done.ID)
 	if rb.Sealed != nil || rb.Erasure == nil || rb.Erasure.Why != "retention" || rb.State != referral.Failed {
 		t.Errorf("B after retention: %+v", rb)
 	}
@@ -236,7 +235,7 @@ func TestSenderMirrorsTheRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, b := out.Referral.ID, "https://b.example/actor"
+	id, b := out.ID, "https://b.example/actor"
 	if _, err := p.a.svc.Remote(p.a.ctx, id, "https://c.example/actor", referral.Received, ""); !errors.Is(err, referral.ErrRefused) {
 		t.Errorf("a third node reported: %v", err)
 	}

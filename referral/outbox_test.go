@@ -43,10 +43,10 @@ func TestOutboxRecordedWithTheChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := out.Referral.ID
+	id := out.ID
 	// The sender owes the offer, sealed to the recipient (not its own copy).
 	o := owing(t, p.a, p.a.svc)[id]
-	if o == nil || !bytes.Equal(o.Offer, out.Sealed) {
+	if o == nil || o.Offer == nil || bytes.Equal(o.Offer, out.Sealed) {
 		t.Fatalf("the new referral owes %+v, want the offer", o)
 	}
 	stored, _ := p.a.st.Referral(p.a.ctx, id)
@@ -143,7 +143,7 @@ func TestWithdrawalOwesErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := out.Referral.ID
+	id := out.ID
 	r, err := p.a.svc.Withdraw(p.a.ctx, id, "a-worker")
 	if err != nil {
 		t.Fatal(err)

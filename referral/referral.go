@@ -78,8 +78,9 @@ type Outbox struct {
 	// Offer is the resident's data sealed to the recipient, kept on the
 	// sender's side until the offer is queued (nil once erased).
 	Offer Sealed `json:"offer,omitempty"`
-	// Status is the length of the history whose last state the
-	// recipient's side owes the sender (0: none).
+	// Status is the length of the history whose last state this node
+	// owes the other (0: none): each of the recipient's steps, the
+	// sender's cancellation.
 	Status int `json:"status,omitempty"`
 	// Erasure is, on the sender's side, a request for the recipient to
 	// erase its copy, and on the recipient's, the acknowledgement that it
@@ -171,20 +172,14 @@ type Service struct {
 	Now   func() time.Time
 }
 
-// Outgoing is a new referral and the payload sealed to its recipient,
-// for the federation layer to deliver.
-type Outgoing struct {
-	Referral *Referral
-	Sealed   Sealed
-}
-
 // Create records a referral from a worker's request: it checks the
 // target takes referrals from this node, that the consent is complete,
 // active and covers the recipient, the service and every category of the
 // resident's data, and that the data is only what the service needs; then
 // seals the data to the recipient (and a copy to this node), and records
-// the consent, the referral (requested) and the audit entries.
-func (s *Service) Create(ctx context.Context, t Target, req Request) (*Outgoing, error) {
+// the consent, the referral (requested) and the audit entries. The offer
+// to deliver, sealed to the recipient, is in the referral's Outbox.
+func (s *Service) Create(ctx context.Context, t Target, req Request) (*Referral, error) {
 	now := s.Now()
 	var p []string
 	switch {
@@ -253,7 +248,7 @@ func (s *Service) Create(ctx context.Context, t Target, req Request) (*Outgoing,
 	if err := s.Store.AddReferral(ctx, r, w); err != nil {
 		return nil, err
 	}
-	return &Outgoing{Referral: r, Sealed: out}, nil
+	return r, nil
 }
 
 // Summary is what of c travels with a referral.

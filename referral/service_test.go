@@ -77,17 +77,16 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) create() (*referral.Outgoing, error) {
+func (f *fixture) create() (*referral.Referral, error) {
 	return f.svc.Create(f.ctx, f.target, referral.Request{Resident: f.resident, Consent: f.consent, Worker: "worker-1"})
 }
 
 func TestCreateSealsOnlyWhatIsConsented(t *testing.T) {
 	f := newFixture(t)
-	out, err := f.create()
+	r, err := f.create()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := out.Referral
 	if r.State != referral.Requested || r.Side != referral.Sender || !strings.HasPrefix(r.ID, "https://a.example/referrals/") {
 		t.Errorf("referral = %+v", r)
 	}
@@ -96,7 +95,7 @@ func TestCreateSealsOnlyWhatIsConsented(t *testing.T) {
 	}
 	// The recipient opens what it was sent, with the right binding only.
 	bind := referral.Binding{Referral: r.ID, Sender: "https://a.example/actor", Recipient: "https://b.example/actor"}
-	pt, err := f.theirs.Open(out.Sealed, bind)
+	pt, err := f.theirs.Open(r.Outbox.Offer, bind)
 	if err != nil || !bytes.Contains(pt, []byte(marker)) {
 		t.Fatalf("recipient opens %q, %v", pt, err)
 	}
@@ -113,7 +112,7 @@ func TestCreateSealsOnlyWhatIsConsented(t *testing.T) {
 	// Nothing in clear: the stored referral, the audit log, the consent,
 	// and the raw files of the (encrypted) store.
 	stored, _ := f.st.Referral(f.ctx, r.ID)
-	for what, v := range map[string]any{"referral": stored, "audit": audit, "outgoing": out} {
+	for what, v := range map[string]any{"referral": stored, "audit": audit, "created": r} {
 		b, _ := json.Marshal(v)
 		if bytes.Contains(b, []byte(marker)) {
 			t.Errorf("%s holds the resident's name in clear", what)
@@ -186,7 +185,7 @@ func TestTransitionsBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := out.Referral.ID
+	id := out.ID
 	// The sender's node cannot accept its own referral.
 	if _, err := f.svc.Transition(f.ctx, id, referral.Received, referral.Recipient, "worker-1", ""); !errors.Is(err, referral.ErrTransition) {
 		t.Errorf("recipient transition on the sender's node: %v", err)

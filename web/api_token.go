@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -117,11 +116,7 @@ func (s *Server) setUserDisabled(disabled bool) apiHandler {
 
 // deleteUser deletes a disabled account (not the caller's own).
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, caller *account.User) error {
-	id := pathVar(r, "id")
-	if id == caller.ID {
-		return fmt.Errorf("an admin cannot delete their own account: %w", errForbidden)
-	}
-	if err := s.Accounts.DeleteUser(r.Context(), id); err != nil {
+	if err := s.Accounts.DeleteUser(r.Context(), pathVar(r, "id"), caller.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -53,7 +53,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusUnauthorized, err.Error()
 	case errors.Is(err, account.ErrThrottled):
 		return http.StatusTooManyRequests, account.ErrThrottled.Error()
-	case errors.Is(err, errForbidden), errors.Is(err, errBadSetupCode):
+	case errors.Is(err, errForbidden), errors.Is(err, errBadSetupCode), errors.Is(err, account.ErrOwnAccount):
 		return http.StatusForbidden, err.Error()
 	case errors.Is(err, errMediaType):
 		return http.StatusUnsupportedMediaType, err.Error()

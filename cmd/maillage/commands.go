@@ -291,8 +291,11 @@ func userCommand(verb string) command {
 				})
 			}
 		}
-	case "disable", "enable":
+	case "disable", "enable", "delete":
 		cmd.summary = verb + " a staff account (disabling revokes its tokens and sessions at once)"
+		if verb == "delete" {
+			cmd.summary = "delete a disabled staff account: its email, name and password are erased; the audit log keeps its id"
+		}
 		cmd.define = func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
 			data := dataFlag(fs)
 			email := fs.String("email", "", "email of the user")
@@ -301,33 +304,19 @@ func userCommand(verb string) command {
 					return usagef("--email is required")
 				}
 				return withAccounts(ctx, *data, func(a *account.Accounts) error {
-					u, err := a.SetDisabled(ctx, *email, verb == "disable")
+					var u *account.User
+					var err error
+					if verb == "delete" {
+						if u, err = a.UserByEmail(ctx, *email); err == nil {
+							err = a.DeleteUser(ctx, u.ID, "")
+						}
+					} else {
+						u, err = a.SetDisabled(ctx, *email, verb == "disable")
+					}
 					if err != nil {
 						return err
 					}
 					fmt.Fprintf(c.stdout, "%sd %s\n", verb, u.Email)
-					return nil
-				})
-			}
-		}
-	case "delete":
-		cmd.summary = "delete a disabled staff account: its email, name and password are erased; the audit log keeps its id"
-		cmd.define = func(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
-			data := dataFlag(fs)
-			email := fs.String("email", "", "email of the user")
-			return func(ctx context.Context, c *cli, args []string) error {
-				if *email == "" {
-					return usagef("--email is required")
-				}
-				return withAccounts(ctx, *data, func(a *account.Accounts) error {
-					u, err := a.UserByEmail(ctx, *email)
-					if err != nil {
-						return err
-					}
-					if err := a.DeleteUser(ctx, u.ID); err != nil {
-						return err
-					}
-					fmt.Fprintf(c.stdout, "deleted %s (id %s)\n", u.Email, u.ID)
 					return nil
 				})
 			}

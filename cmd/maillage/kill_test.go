@@ -80,10 +80,7 @@ func TestKillsDuringImportAndBackup(t *testing.T) {
 		t.Skip("kills of real processes")
 	}
 	// CI kills 10 imports and 10 backups; LOADTEST=1, 25 of each.
-	runs := 10
-	if os.Getenv("LOADTEST") != "" {
-		runs = 25
-	}
+	runs := loadtest(10, 25)
 	root := t.TempDir()
 	// The source: a node with generated services, exported as NDJSON.
 	src := filepath.Join(root, "source")

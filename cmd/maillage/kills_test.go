@@ -24,11 +24,14 @@ import (
 // acceptance of each referral that survived; LOADTEST=1 kills 25, 25
 // and 25 plus.
 
-func killRounds() int {
+func killRounds() int { return loadtest(12, 25) }
+
+// loadtest is ci, or heavy when LOADTEST is set (runs by hand).
+func loadtest(ci, heavy int) int {
 	if os.Getenv("LOADTEST") != "" {
-		return 25
+		return heavy
 	}
-	return 12
+	return ci
 }
 
 // processNode makes a node in a temporary directory, to be run with
@@ -62,6 +65,27 @@ func (p *processNode) start(t *testing.T) {
 func (p *processNode) kill() {
 	p.s.cmd.Process.Kill()
 	<-p.s.done
+}
+
+// killDuring sends a request, kills p with SIGKILL at a random moment
+// within max, waits for the request to end (the node may die under it:
+// no answer is fine) and restarts p.
+func (p *processNode) killDuring(t *testing.T, rng *rand.Rand, max time.Duration, method, path, body string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequest(method, "http://"+p.addr+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+p.token)
+		req.Header.Set("Content-Type", "application/json")
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	time.Sleep(time.Duration(rng.Int64N(int64(max))))
+	p.kill()
+	<-done
+	p.start(t)
 }
 
 func (p *processNode) do(t *testing.T, method, path, body string) (int, []byte) {
@@ -305,10 +329,7 @@ func TestKillsDuringInboxBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills of real processes")
 	}
-	perSender := 40
-	if os.Getenv("LOADTEST") != "" {
-		perSender = 250
-	}
+	perSender := loadtest(40, 250)
 	senders := nodetest.Start(t, 4, nodetest.Options{Configure: func(c *node.Config) { c.FirstRetry = 200 * time.Millisecond }})
 	r := newProcessNode(t, "receiver")
 	for _, s := range senders {
@@ -397,31 +418,16 @@ func TestKillsDuringReferrals(t *testing.T) {
 		}
 		return m
 	}
-	// during runs call, then kills p at a random moment within max; it
-	// waits for call to end (the node may die under it) and restarts p.
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
 	kills := 0
-	during := func(p *processNode, max time.Duration, method, path, body string) {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			req, _ := http.NewRequest(method, "http://"+p.addr+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+p.token)
-			req.Header.Set("Content-Type", "application/json")
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				res.Body.Close()
-			}
-		}()
-		time.Sleep(time.Duration(rng.Int64N(int64(max))))
-		p.kill()
+	during := func(p *processNode, method, path, body string) {
+		p.killDuring(t, rng, 30*time.Millisecond, method, path, body)
 		kills++
-		<-done
-		p.start(t)
 	}
 	rounds := killRounds() - killRounds()/6 // 10 in CI, 21 with LOADTEST
 	for i := range rounds {
 		given := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
-		during(a, 30*time.Millisecond, "POST", "/api/v1/referrals", `{"service": "`+svc.ID+`", "resident": {"name": "Résident `+fmt.Sprint(i)+`"},
+		during(a, "POST", "/api/v1/referrals", `{"service": "`+svc.ID+`", "resident": {"name": "Résident `+fmt.Sprint(i)+`"},
 		  "consent": {"method": "on-screen", "categories": ["identity"], "notice_version": "2026-11",
 		  "notice_hash": "`+strings.Repeat("ab", 32)+`", "notice_lang": "fr", "given_at": "`+given+`"}}`)
 	}
@@ -447,7 +453,7 @@ func TestKillsDuringReferrals(t *testing.T) {
 		if r.State != "received" {
 			t.Fatalf("referral %s is %s on the recipient, want received", r.ID, r.State)
 		}
-		during(b, 30*time.Millisecond, "POST", "/api/v1/referrals/"+r.ID+"/transition", `{"to": "accepted"}`)
+		during(b, "POST", "/api/v1/referrals/"+r.ID+"/transition", `{"to": "accepted"}`)
 		if referrals(b, "received")[uri].State != "accepted" {
 			if code, body := b.do(t, "POST", "/api/v1/referrals/"+r.ID+"/transition", `{"to": "accepted"}`); code != 200 {
 				t.Fatalf("accept again after the restart: %d %s", code, body)

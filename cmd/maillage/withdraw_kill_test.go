@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,32 +24,14 @@ func TestKillsDuringWithdrawal(t *testing.T) {
 	}
 	b := nodetest.Start(t, 1, nodetest.Options{})[0]
 	tb := b.AdminToken()
-	dir := filepath.Join(t.TempDir(), "sender")
-	addr := freeAddr(t)
-	if _, stderr, code := runCLI(t, nil, "init", "--data", dir, "--url", "http://"+addr, "--name", "Expéditeur", "--handle", "sender",
-		"--admin-email", "admin@sender.test", "--admin-password", "correct-horse-battery"); code != 0 {
-		t.Fatalf("init: %s", stderr)
-	}
-	start := func() *server {
-		return startServeAt(t, &server{addr: addr, done: make(chan struct{})}, dir, "--allow-private-network")
-	}
-	a := start()
-	tok := a.token(t, "admin@sender.test", "correct-horse-battery")
-	if code, body := a.do(t, "POST", "/api/v1/partners", tok, fmt.Sprintf(`{"actor": "@%s@%s"}`, b.Name, b.Addr)); code != 202 {
-		t.Fatalf("partner request: %d %s", code, body)
-	}
-	var rels struct{ Partners []struct{ ID, State string } }
-	waitFor(t, "B sees the request", 15*time.Second, func() bool {
-		b.Do("GET", "/api/v1/partners", tb, nil).JSON(t, &rels)
-		return len(rels.Partners) == 1 && rels.Partners[0].State == "pending"
-	})
-	b.Do("POST", "/api/v1/partners/"+rels.Partners[0].ID+"/accept", tb, nil)
+	a := newProcessNode(t, "sender")
+	a.follows(t, b)
 	r := b.Do("POST", "/api/v1/services", tb, `{"name": "Permanence logement", "status": "active",
 	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity"]}}`)
 	var svc struct{ ID string }
 	r.JSON(t, &svc)
 	waitFor(t, "A replicates B's service", 15*time.Second, func() bool {
-		_, body := a.do(t, "GET", "/api/v1/network/services", "", "")
+		_, body := a.do(t, "GET", "/api/v1/network/services", "")
 		return strings.Contains(string(body), svc.ID)
 	})
 
@@ -61,7 +41,7 @@ func TestKillsDuringWithdrawal(t *testing.T) {
 	killedMidway := 0
 	for i := range runs {
 		given := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
-		code, body := a.do(t, "POST", "/api/v1/referrals", tok, `{"service": "`+svc.ID+`", "resident": {"name": "Résidente `+fmt.Sprint(i)+`"},
+		code, body := a.do(t, "POST", "/api/v1/referrals", `{"service": "`+svc.ID+`", "resident": {"name": "Résidente `+fmt.Sprint(i)+`"},
 		  "consent": {"method": "on-screen", "categories": ["identity"], "notice_version": "2026-11",
 		  "notice_hash": "`+strings.Repeat("ab", 32)+`", "notice_lang": "fr", "given_at": "`+given+`"}}`)
 		if code != 201 {
@@ -76,23 +56,8 @@ func TestKillsDuringWithdrawal(t *testing.T) {
 			return l.Total == i+1
 		})
 		// Withdraw, and kill the sender at a random moment around it.
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			// The node may die under it: no answer is fine.
-			req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/referrals/"+ref.ID+"/withdraw", nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				res.Body.Close()
-			}
-		}()
-		time.Sleep(time.Duration(rng.Int64N(int64(20 * time.Millisecond))))
-		a.cmd.Process.Kill()
-		<-a.done
-		<-done
-		a = start()
-		tok = a.token(t, "admin@sender.test", "correct-horse-battery")
-		_, body = a.do(t, "GET", "/api/v1/referrals/"+ref.ID, tok, "")
+		a.killDuring(t, rng, 20*time.Millisecond, "POST", "/api/v1/referrals/"+ref.ID+"/withdraw", "")
+		_, body = a.do(t, "GET", "/api/v1/referrals/"+ref.ID, "")
 		var view struct {
 			State    string
 			Resident map[string]any
@@ -100,7 +65,7 @@ func TestKillsDuringWithdrawal(t *testing.T) {
 		json.Unmarshal(body, &view)
 		if view.State != "cancelled" {
 			killedMidway++
-			if code, body := a.do(t, "POST", "/api/v1/referrals/"+ref.ID+"/withdraw", tok, ""); code != 200 {
+			if code, body := a.do(t, "POST", "/api/v1/referrals/"+ref.ID+"/withdraw", ""); code != 200 {
 				t.Fatalf("withdraw again after the restart: %d %s", code, body)
 			}
 		} else if view.Resident != nil {
@@ -127,11 +92,11 @@ func TestKillsDuringWithdrawal(t *testing.T) {
 	// The sender's audit log records each withdrawal, its cancellation
 	// and its erasure exactly once: they are one write with the
 	// withdrawal, so a kill keeps all of them or none.
-	_, audit := a.do(t, "GET", "/api/v1/audit", tok, "")
+	_, audit := a.do(t, "GET", "/api/v1/audit", "")
 	for _, line := range []string{`"action":"withdrawn"`, `"detail":"requested → cancelled"|"detail":"→ cancelled"`, `"action":"erased","referral":"[^"]*","detail":"withdrawn"`} {
 		if n := len(regexp.MustCompile(line).FindAll(audit, -1)); n != runs {
 			t.Errorf("the sender's audit log has %d lines matching %s, want %d (one for each withdrawal)", n, line, runs)
 		}
 	}
-	a.stop(t)
+	a.s.stop(t)
 }

@@ -128,10 +128,13 @@ func (a *Accounts) SetDisabled(ctx context.Context, email string, disabled bool)
 	return u, nil
 }
 
-// DeleteUser deletes a disabled account: its email, name and password
-// hash are gone; the audit log keeps its id, which names no one once the
-// account is deleted.
-func (a *Accounts) DeleteUser(ctx context.Context, id string) error {
+// DeleteUser deletes a disabled account other than the caller's (by):
+// its email, name and password hash are gone; the audit log keeps its id,
+// which names no one once the account is deleted.
+func (a *Accounts) DeleteUser(ctx context.Context, id, by string) error {
+	if id == by {
+		return ErrOwnAccount
+	}
 	u, err := a.st.User(ctx, id)
 	if err != nil {
 		return err

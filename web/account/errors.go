@@ -20,6 +20,8 @@ var (
 	// ErrMustDisable refuses to delete an enabled account: disabling it
 	// first is the confirmation, and ends its sessions and tokens.
 	ErrMustDisable error = conflict("disable the account before deleting it")
+	// ErrOwnAccount refuses to delete the caller's own account.
+	ErrOwnAccount = errors.New("an admin cannot delete their own account")
 )
 
 // conflict is an ErrConflict whose reason can be shown.

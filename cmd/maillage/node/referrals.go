@@ -94,12 +94,12 @@ func (n *Node) Refer(ctx context.Context, service string, req referral.Request) 
 	if err != nil {
 		return nil, err
 	}
-	out, err := n.Referrals.Create(ctx, referral.Target{Service: ps.URI, Recipient: ps.Actor, Policy: ps.Service.Referral,
+	r, err := n.Referrals.Create(ctx, referral.Target{Service: ps.URI, Recipient: ps.Actor, Policy: ps.Service.Referral,
 		SealingKey: key, Partner: partner}, req)
 	if err != nil {
 		return nil, err
 	}
-	return out.Referral, n.deliver(ctx, out.Referral)
+	return r, n.deliver(ctx, r)
 }
 
 // MoveReferral makes a transition on this node's side and, on the
@@ -141,24 +141,20 @@ func (n *Node) deliver(ctx context.Context, r *referral.Referral) error {
 	if o.Empty() {
 		return nil
 	}
+	var err error
 	switch {
 	case o.Offer != nil:
-		if err := n.Fed.SendReferral(ctx, r, o.Offer); err != nil {
-			return err
-		}
+		err = n.Fed.SendReferral(ctx, r, o.Offer)
 	case o.Erasure && r.Side == referral.Sender:
-		if err := n.Fed.SendErasure(ctx, r); err != nil {
-			return err
-		}
+		err = n.Fed.SendErasure(ctx, r)
 	case o.Erasure:
-		if err := n.Fed.SendReferralStatus(ctx, r, true); err != nil {
-			return err
-		}
+		err = n.Fed.SendReferralStatus(ctx, r, true)
 	}
-	if o.Status != 0 {
-		if err := n.Fed.SendReferralStatus(ctx, r, false); err != nil {
-			return err
-		}
+	if err == nil && o.Status != 0 {
+		err = n.Fed.SendReferralStatus(ctx, r, false)
+	}
+	if err != nil {
+		return err
 	}
 	return n.Referrals.Delivered(ctx, r.ID, *o)
 }
