@@ -24,6 +24,34 @@ type Activity struct {
 	Published string          `json:"published,omitempty"`
 }
 
+// UnmarshalJSON reads an activity in any of the shapes ActivityStreams
+// allows: to and cc as one IRI or a list, actor as an IRI or an embedded
+// actor, type as a list, object as one value or a list of one. An object
+// of several values is refused: no handler applies part of an activity.
+func (a *Activity) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Context   any             `json:"@context"`
+		ID        oneIRI          `json:"id"`
+		Type      asType          `json:"type"`
+		Actor     oneIRI          `json:"actor"`
+		Object    json.RawMessage `json:"object"`
+		Target    oneIRI          `json:"target"`
+		To        iriList         `json:"to"`
+		Cc        iriList         `json:"cc"`
+		Published oneString       `json:"published"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	obj, err := singleObject(w.Object)
+	if err != nil {
+		return err
+	}
+	*a = Activity{Context: w.Context, ID: string(w.ID), Type: string(w.Type), Actor: string(w.Actor), Object: obj,
+		Target: string(w.Target), To: w.To, Cc: w.Cc, Published: string(w.Published)}
+	return nil
+}
+
 // errNotActivity is returned for a document that is no activity.
 var errNotActivity = errors.New("federation: not an activity")
 
@@ -38,17 +66,7 @@ func parseActivity(data []byte) (*Activity, error) {
 	}
 	var a Activity
 	if err := json.Unmarshal(data, &a); err != nil {
-		// actor given as an embedded object: accept its id.
-		var loose struct {
-			ID     string          `json:"id"`
-			Type   string          `json:"type"`
-			Actor  json.RawMessage `json:"actor"`
-			Object json.RawMessage `json:"object"`
-		}
-		if json.Unmarshal(data, &loose) != nil {
-			return nil, errNotActivity
-		}
-		a = Activity{ID: loose.ID, Type: loose.Type, Actor: idOf(loose.Actor), Object: loose.Object}
+		return nil, fmt.Errorf("%w: %v", errNotActivity, err)
 	}
 	t := vocab.ActivityVocabularyType(a.Type)
 	if !vocab.ActivityTypes.Contains(t) && !vocab.IntransitiveActivityTypes.Contains(t) {
@@ -60,28 +78,23 @@ func parseActivity(data []byte) (*Activity, error) {
 	return &a, nil
 }
 
-// idOf returns the id of a raw object or IRI.
+// idOf returns the id of a raw object or IRI (of the only entry of a
+// list of one).
 func idOf(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
+	one, err := singleObject(raw)
+	if err != nil {
+		return ""
 	}
-	var o struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(raw, &o) == nil {
-		return o.ID
-	}
-	return ""
+	return refOf(one)
 }
 
 // typeOf returns the type of a raw object, "" for an IRI.
 func typeOf(raw json.RawMessage) string {
 	var o struct {
-		Type string `json:"type"`
+		Type asType `json:"type"`
 	}
-	if json.Unmarshal(raw, &o) == nil {
-		return o.Type
+	if one, err := singleObject(raw); err == nil && json.Unmarshal(one, &o) == nil {
+		return string(o.Type)
 	}
 	return ""
 }
@@ -96,6 +109,7 @@ var (
 	typeUpdate = string(vocab.UpdateType)
 	typeDelete = string(vocab.DeleteType)
 	typePage   = string(vocab.PageType)
+	typeNote   = string(vocab.NoteType)
 )
 
 func mustJSON(v any) json.RawMessage {

@@ -27,6 +27,8 @@ var ldContext = []any{
 		"PropertyValue":             "schema:PropertyValue",
 		"value":                     "schema:value",
 		"NeedsReport":               "maillage:NeedsReport",
+		"toot":                      "http://joinmastodon.org/ns#",
+		"featured":                  map[string]any{"@id": "toot:featured", "@type": "@id"},
 		"counts":                    "maillage:counts",
 	},
 }
@@ -46,6 +48,7 @@ type ActorDoc struct {
 	Outbox                    string      `json:"outbox,omitempty"`
 	Followers                 string      `json:"followers,omitempty"`
 	Following                 string      `json:"following,omitempty"`
+	Featured                  string      `json:"featured,omitempty"`
 	ManuallyApprovesFollowers bool        `json:"manuallyApprovesFollowers"`
 	Discoverable              bool        `json:"discoverable,omitempty"`
 	Endpoints                 *Endpoints  `json:"endpoints,omitempty"`
@@ -54,6 +57,36 @@ type ActorDoc struct {
 	// Attachment holds profile fields, as Mastodon shows them; Maillage
 	// writes the association's enterprise number there.
 	Attachment Attachments `json:"attachment,omitempty"`
+}
+
+// UnmarshalJSON reads a peer's actor whatever the shape of its type (a
+// list), url (a Link, a list) and publicKey (a list: the first counts).
+func (a *ActorDoc) UnmarshalJSON(data []byte) error {
+	type plain ActorDoc
+	var w struct {
+		plain
+		Type      asType       `json:"type"`
+		URL       oneIRI       `json:"url"`
+		Name      oneString    `json:"name"`
+		Summary   oneString    `json:"summary"`
+		Inbox     oneIRI       `json:"inbox"`
+		Outbox    oneIRI       `json:"outbox"`
+		Followers oneIRI       `json:"followers"`
+		Following oneIRI       `json:"following"`
+		Featured  oneIRI       `json:"featured"`
+		PublicKey many[KeyDoc] `json:"publicKey"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*a = ActorDoc(w.plain)
+	a.Type, a.URL, a.Name, a.Summary = string(w.Type), string(w.URL), string(w.Name), string(w.Summary)
+	a.Inbox, a.Outbox, a.Followers, a.Following, a.Featured = string(w.Inbox), string(w.Outbox), string(w.Followers), string(w.Following), string(w.Featured)
+	a.PublicKey = nil
+	if len(w.PublicKey) > 0 {
+		a.PublicKey = &w.PublicKey[0]
+	}
+	return nil
 }
 
 // PropertyValue is a named profile field.
@@ -161,12 +194,13 @@ func (f *Federator) Actor(ctx context.Context) (*ActorDoc, error) {
 		Type:                      "Organization",
 		PreferredUsername:         f.o.Handle,
 		Name:                      org.Name.In("fr"),
-		Summary:                   org.Description.In("fr"),
+		Summary:                   textHTML(org.Description.In("fr")),
 		URL:                       f.base + "/",
 		Inbox:                     f.base + "/inbox",
 		Outbox:                    f.base + "/outbox",
 		Followers:                 f.base + "/followers",
 		Following:                 f.base + "/following",
+		Featured:                  f.base + "/featured",
 		ManuallyApprovesFollowers: true,
 		Discoverable:              true,
 		Endpoints:                 &Endpoints{SharedInbox: f.base + "/inbox"},

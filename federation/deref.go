@@ -161,6 +161,13 @@ func (c *Client) Get(ctx context.Context, u string, fresh bool) ([]byte, error) 
 	return body, nil
 }
 
+// GetJRD fetches a WebFinger document (RFC 7033), never from the cache.
+// Servers answer 406 to a WebFinger request that asks for
+// ActivityStreams, so this one asks for JRD.
+func (c *Client) GetJRD(ctx context.Context, u string) ([]byte, error) {
+	return c.do(ctx, http.MethodGet, u, nil, "application/jrd+json, application/json;q=0.9")
+}
+
 // Forget drops u from the cache.
 func (c *Client) Forget(u string) {
 	c.mu.Lock()

@@ -232,22 +232,41 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 	return nil
 }
 
+// onUndo ends a follow of us. The Follow comes embedded (Mastodon,
+// GoToSocial, Maillage) or by its id alone; an Undo of anything else
+// (a Like, an Announce) concerns nothing the node keeps.
 func (f *Federator) onUndo(ctx context.Context, a *Activity) error {
 	var inner Activity
-	if err := json.Unmarshal(a.Object, &inner); err != nil || inner.Type != typeFollow {
+	if err := json.Unmarshal(a.Object, &inner); err != nil {
+		inner = Activity{ID: idOf(a.Object)}
+		if inner.ID == "" {
+			return refuse(http.StatusBadRequest, "payload", errors.New("undo of an object that is neither an activity nor its id"))
+		}
+	}
+	if inner.Type != "" && inner.Type != typeFollow {
 		return nil
 	}
-	if inner.Actor != a.Actor {
+	if inner.Actor != "" && inner.Actor != a.Actor {
 		return refuse(http.StatusForbidden, "key owner", errors.New("undo of another actor's follow"))
+	}
+	if inner.Type == typeFollow && idOf(inner.Object) != f.actorID {
+		return refuse(http.StatusBadRequest, "payload", errors.New("undo of a follow of another actor"))
 	}
 	f.relMu.Lock()
 	defer f.relMu.Unlock()
 	r, err := f.o.Store.Relation(ctx, a.Actor)
 	if errors.Is(err, directory.ErrNotFound) {
-		return nil
+		return nil // no follow of theirs to end: already as asked
 	}
 	if err != nil {
 		return err
+	}
+	if inner.Type == "" && (inner.ID == "" || inner.ID != r.TheirFollow) {
+		return nil // an id that is not their follow: nothing of ours
+	}
+	if r.Kind == KindSubscriber && r.Ours == StateNone {
+		// A person who unfollows is forgotten: nothing of them is kept.
+		return f.removeRelation(ctx, r.Actor)
 	}
 	if r.IsPartner() {
 		r.EndedAt = f.now().UTC()
@@ -265,7 +284,7 @@ func (f *Federator) onUpsert(ctx context.Context, a *Activity) (outcome, error) 
 	if typeOf(a.Object) == typeNeedsReport {
 		return f.onNeedsReport(ctx, a)
 	}
-	if typeOf(a.Object) != typePage {
+	if !isServiceType(typeOf(a.Object)) {
 		return appliedUnrecorded, nil // not a service: nothing Maillage keeps
 	}
 	r, err := f.cachedRelation(ctx, a.Actor)

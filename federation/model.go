@@ -53,13 +53,17 @@ type Relation struct {
 	EndedAt time.Time `json:"ended_at,omitzero"`
 }
 
-// State summarises the relation for people: partner when both follows are
-// accepted, pending when their follow awaits our approval, requested when
+// State summarises the relation for people: partner when both follows
+// between two associations are accepted, subscriber for a person
+// following us, pending when their follow awaits our approval, requested when
 // ours awaits theirs, following/follower for one-way relations.
 func (r *Relation) State() string {
 	switch {
-	case r.Ours == StateAccepted && r.Theirs == StateAccepted:
+	case r.Ours == StateAccepted && r.Theirs == StateAccepted && r.Kind == KindAssociation:
 		return "partner"
+	case r.Kind == KindSubscriber && r.Theirs == StateAccepted:
+		// A person is never a partner, whatever was asked of them.
+		return "subscriber"
 	case r.Theirs == StateRequested:
 		return "pending"
 	case r.Ours == StateRequested:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -16,6 +17,58 @@ var (
 	ErrState    = errors.New("federation: not possible in the relation's current state")
 )
 
+// Why an actor could not be used, as ActorError.Kind.
+const (
+	ActorInvalid        = "invalid"         // neither @handle@host nor an actor URL
+	ActorNotFound       = "not-found"       // its server knows no such account
+	ActorUnreachable    = "unreachable"     // its server did not answer usefully
+	ActorNotAssociation = "not-association" // a person or a bot, not a Maillage association
+	ActorSelf           = "self"            // this node's own actor
+	ActorBlocked        = "blocked"         // its host is on the blocklist
+)
+
+// ActorError says why an actor could not be resolved or asked for a
+// partnership, in words an admin can act on; it is an ErrBadActor.
+type ActorError struct {
+	Kind  string
+	Who   string // as the admin wrote it
+	cause error
+}
+
+func (e *ActorError) Error() string {
+	switch e.Kind {
+	case ActorInvalid:
+		return fmt.Sprintf("%q is not a network address: write @name@server (or the actor's URL)", e.Who)
+	case ActorNotFound:
+		return fmt.Sprintf("no account %s: its server does not know it; check the spelling", e.Who)
+	case ActorUnreachable:
+		return fmt.Sprintf("the server of %s did not answer as a fediverse server; check the address or try again later", e.Who)
+	case ActorNotAssociation:
+		return fmt.Sprintf("%s is a fediverse account, not an association's Maillage node: partnerships and referrals are between associations; this account can follow the association instead", e.Who)
+	case ActorSelf:
+		return "this is the node's own address: a node cannot partner with itself"
+	case ActorBlocked:
+		return fmt.Sprintf("the server of %s is on the blocklist", e.Who)
+	}
+	return "the actor cannot be used"
+}
+
+// Unwrap lets errors.Is find ErrBadActor and the cause.
+func (e *ActorError) Unwrap() []error { return []error{ErrBadActor, e.cause} }
+
+func actorError(kind, who string, cause error) error {
+	return &ActorError{Kind: kind, Who: who, cause: cause}
+}
+
+// fetchFailure classifies why fetching a peer's document failed.
+func fetchFailure(who string, err error) error {
+	var se *StatusError
+	if errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusGone) {
+		return actorError(ActorNotFound, who, err)
+	}
+	return actorError(ActorUnreachable, who, err)
+}
+
 // activityID returns a new id for an activity of ours.
 func (f *Federator) activityID() string { return f.base + "/activities/" + directory.NewID() }
 
@@ -26,37 +79,46 @@ func (f *Federator) Resolve(ctx context.Context, who string) (*ActorDoc, error) 
 	if strings.HasPrefix(who, "http://") || strings.HasPrefix(who, "https://") {
 		a, err := f.FetchActor(ctx, who, true)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadActor, err)
+			return nil, fetchFailure(who, err)
 		}
 		return a, nil
 	}
 	handle, host, ok := strings.Cut(strings.TrimPrefix(who, "@"), "@")
-	if !ok || handle == "" || host == "" || strings.ContainsAny(host, "/?#@ ") {
-		return nil, fmt.Errorf("%w: %q is neither @handle@host nor an actor URL", ErrBadActor, who)
+	if !ok || handle == "" || host == "" || strings.ContainsAny(host, "/?#@ ") || len(who) > 300 {
+		return nil, actorError(ActorInvalid, who, nil)
 	}
+	who = "@" + handle + "@" + host
 	iri, err := f.webfinger(ctx, handle, host)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadActor, err)
+		return nil, fetchFailure(who, err)
 	}
 	a, err := f.FetchActor(ctx, iri, true)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadActor, err)
+		return nil, fetchFailure(who, err)
 	}
 	return a, nil
 }
 
+// IsAssociation reports whether an actor is a Maillage association: an
+// Organization that publishes a sealing key. Only associations become
+// partners and exchange referrals; anyone else may follow.
+func (a *ActorDoc) IsAssociation() bool { return a.Type == "Organization" && a.SealingKey != nil }
+
 // Follow asks actor to become a partner: our Follow, which its admin
-// approves.
+// approves. Only an association can be asked.
 func (f *Federator) Follow(ctx context.Context, who string) (*Relation, error) {
 	a, err := f.Resolve(ctx, who)
 	if err != nil {
 		return nil, err
 	}
 	if a.ID == f.actorID {
-		return nil, fmt.Errorf("%w: a node cannot partner with itself", ErrBadActor)
+		return nil, actorError(ActorSelf, who, nil)
 	}
 	if f.isBlocked(hostOf(a.ID)) {
-		return nil, fmt.Errorf("%w: %s is blocked", ErrBadActor, hostOf(a.ID))
+		return nil, actorError(ActorBlocked, who, nil)
+	}
+	if !a.IsAssociation() {
+		return nil, actorError(ActorNotAssociation, strings.TrimSpace(who), fmt.Errorf("actor of type %q", a.Type))
 	}
 	f.relMu.Lock()
 	defer f.relMu.Unlock()
@@ -105,7 +167,7 @@ func (f *Federator) relationFor(ctx context.Context, a *ActorDoc) (*Relation, er
 		r.SharedInbox = a.Endpoints.SharedInbox
 	}
 	r.Kind = KindSubscriber
-	if a.Type == "Organization" && a.SealingKey != nil {
+	if a.IsAssociation() {
 		r.Kind = KindAssociation
 	}
 	return r, nil

@@ -129,7 +129,7 @@ func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
 	f.log.Info("backfill started", "partner", actor)
 	err := f.walkCollection(ctx, outbox, 200, func(raw json.RawMessage) error {
 		var a Activity
-		if json.Unmarshal(raw, &a) != nil || (a.Type != typeCreate && a.Type != typeUpdate) || typeOf(a.Object) != typePage {
+		if json.Unmarshal(raw, &a) != nil || (a.Type != typeCreate && a.Type != typeUpdate) || !isServiceType(typeOf(a.Object)) {
 			return nil
 		}
 		if a.Actor != actor {
@@ -228,7 +228,7 @@ func (f *Federator) webfinger(ctx context.Context, handle, host string) (string,
 		scheme = "http" // closed networks and tests run without TLS
 	}
 	u := scheme + "://" + host + "/.well-known/webfinger?resource=" + url.QueryEscape("acct:"+handle+"@"+host)
-	data, err := f.client.Get(ctx, u, true)
+	data, err := f.client.GetJRD(ctx, u)
 	if err != nil {
 		return "", err
 	}

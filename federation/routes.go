@@ -12,22 +12,34 @@ import (
 )
 
 // Handler serves the federation endpoints; any other request, and a
-// browser asking for an actor or service page, goes to fallback.
-func (f *Federator) Handler(fallback http.Handler) http.Handler {
+// browser asking for an actor or service page, goes to fallback. observe
+// wraps each endpoint under its route's name, for the request log and
+// metrics (nil: none).
+func (f *Federator) Handler(fallback http.Handler, observe func(route string, h http.Handler) http.Handler) http.Handler {
+	if observe == nil {
+		observe = func(_ string, h http.Handler) http.Handler { return h }
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/webfinger", f.serveWebFinger)
-	mux.HandleFunc("GET /.well-known/nodeinfo", f.serveNodeInfoLinks)
-	mux.HandleFunc("GET /nodeinfo/2.1", f.serveNodeInfo)
-	mux.Handle("GET /actor", f.negotiate(fallback, f.serveActor))
-	mux.HandleFunc("POST /inbox", f.inbox)
-	mux.HandleFunc("POST /actor/inbox", f.inbox)
-	mux.HandleFunc("GET /outbox", f.serveOutbox)
-	mux.HandleFunc("GET /followers", f.serveFollowers)
-	mux.HandleFunc("GET /following", f.serveFollowing)
-	mux.Handle("GET /services/{id}", f.negotiate(fallback, f.serveService))
+	handle := func(pattern, route string, h http.HandlerFunc) { mux.Handle(pattern, observe(route, h)) }
+	handle("GET /.well-known/webfinger", "federation-webfinger", f.serveWebFinger)
+	handle("GET /.well-known/nodeinfo", "federation-nodeinfo-links", f.serveNodeInfoLinks)
+	handle("GET /nodeinfo/2.1", "federation-nodeinfo", f.serveNodeInfo)
+	mux.Handle("GET /actor", f.negotiate(fallback, observe("federation-actor", http.HandlerFunc(f.serveActor))))
+	handle("POST /inbox", "federation-inbox", f.inbox)
+	handle("POST /actor/inbox", "federation-inbox", f.inbox)
+	handle("GET /outbox", "federation-outbox", f.serveOutbox)
+	handle("GET /followers", "federation-followers", f.serveFollowers)
+	handle("GET /following", "federation-following", f.serveFollowing)
+	handle("GET /featured", "federation-featured", f.serveFeatured)
+	mux.Handle("GET /services/{id}", f.negotiate(fallback, observe("federation-service", http.HandlerFunc(f.serveService))))
 	mux.Handle("/", fallback)
 	return mux
 }
+
+// SignerHost is the host of the key that signed r, read from its
+// Signature header without verifying it: which server a request says it
+// comes from, for logs. "" when unsigned.
+func SignerHost(r *http.Request) string { return hostOf(keyIDOf(r.Header.Get("Signature"))) }
 
 // wantsAS reports whether the client asks for ActivityStreams.
 func wantsAS(r *http.Request) bool {
@@ -35,10 +47,10 @@ func wantsAS(r *http.Request) bool {
 	return strings.Contains(acc, "application/activity+json") || strings.Contains(acc, "application/ld+json")
 }
 
-func (f *Federator) negotiate(fallback http.Handler, as http.HandlerFunc) http.Handler {
+func (f *Federator) negotiate(fallback http.Handler, as http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wantsAS(r) {
-			as(w, r)
+			as.ServeHTTP(w, r)
 			return
 		}
 		// Browsers get the page of the actor or service at the same URL.
@@ -193,6 +205,13 @@ func (f *Federator) serveFollowing(w http.ResponseWriter, r *http.Request) {
 	}
 	writeAS(w, map[string]any{"@context": ldContext, "id": f.base + "/following", "type": "OrderedCollection",
 		"totalItems": len(items), "orderedItems": items})
+}
+
+// serveFeatured is the collection of pinned posts Mastodon and GoToSocial
+// ask for: services are not pinned, so it is empty.
+func (f *Federator) serveFeatured(w http.ResponseWriter, r *http.Request) {
+	writeAS(w, map[string]any{"@context": ldContext, "id": f.base + "/featured", "type": "OrderedCollection",
+		"totalItems": 0, "orderedItems": []any{}})
 }
 
 func (f *Federator) serveService(w http.ResponseWriter, r *http.Request) {

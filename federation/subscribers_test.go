@@ -129,3 +129,72 @@ func TestSubscribersSharedInboxAndActorDelete(t *testing.T) {
 		t.Errorf("blocklist = %v", bl.Hosts)
 	}
 }
+
+// A person unfollows in any of the shapes servers send: GoToSocial's Undo
+// with "to" as one string (the Follow inside it too), an Undo naming the
+// Follow by its id only. Either way the node forgets the person and
+// delivers nothing more to it. An Undo that cannot be read is refused,
+// not acknowledged, and changes nothing.
+func TestUnfollowInEveryShape(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	tok := n.AdminToken()
+	fs := newFakeServer(t, "lea", "sam", "noa")
+	node := actorOf(n)
+	post := func(user string, doc map[string]any) int {
+		p := fs.peer(user)
+		b, _ := json.Marshal(doc)
+		return p.post(t, n.URL+"/inbox", b, b, time.Now(), p.key, nil)
+	}
+	for _, u := range []string{"lea", "sam", "noa"} {
+		actor := fs.peer(u).actor
+		// GoToSocial's Follow: "to" is one string, "object" a list of one.
+		if got := post(u, map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": actor + "/follow/1",
+			"type": "Follow", "actor": actor, "object": []string{node}, "to": node}); got != http.StatusAccepted {
+			t.Fatalf("%s follows: %d", u, got)
+		}
+	}
+	if rels := relations(t, n, tok); len(rels) != 3 {
+		t.Fatalf("relations = %+v, want three subscribers", rels)
+	}
+
+	lea, sam, noa := fs.peer("lea").actor, fs.peer("sam").actor, fs.peer("noa").actor
+	refused := []map[string]any{
+		{"id": noa + "/undo/1", "type": "Undo", "actor": noa, "object": 42},
+		{"id": noa + "/undo/2", "type": "Undo", "actor": noa, "object": []string{noa + "/follow/1", noa + "/follow/2"}},
+		{"id": noa + "/undo/3", "type": "Undo", "actor": noa, "object": map[string]any{"id": noa + "/follow/1", "type": "Follow", "actor": noa, "object": "https://elsewhere.example/actor"}},
+	}
+	for i, doc := range refused {
+		if got := post("noa", doc); got != http.StatusBadRequest {
+			t.Errorf("unreadable undo %d answered %d, want 400", i, got)
+		}
+	}
+	if got := post("lea", map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": lea + "/follow/1#Undo", "type": "Undo",
+		"actor": lea, "to": node, "object": map[string]any{"id": lea + "/follow/1", "type": "Follow", "actor": lea, "object": node, "to": node}}); got != http.StatusAccepted {
+		t.Fatalf("lea's undo: %d", got)
+	}
+	if got := post("sam", map[string]any{"id": sam + "/undo/1", "type": "Undo", "actor": sam, "object": sam + "/follow/1"}); got != http.StatusAccepted {
+		t.Fatalf("sam's undo by id: %d", got)
+	}
+	rels := relations(t, n, tok)
+	if len(rels) != 1 || rels[0].Actor != noa || rels[0].State != "subscriber" {
+		t.Fatalf("after two unfollows and three unreadable undos: %+v, want noa alone, still a subscriber", rels)
+	}
+
+	// Noa leaves too, the Mastodon way; then nobody gets announcements.
+	if got := post("noa", map[string]any{"id": noa + "#follows/1/undo", "type": "Undo", "actor": noa,
+		"object": map[string]any{"id": noa + "/follow/1", "type": "Follow", "actor": noa, "object": node}}); got != http.StatusAccepted {
+		t.Fatalf("noa's undo: %d", got)
+	}
+	if rels := relations(t, n, tok); len(rels) != 0 {
+		t.Fatalf("after every unfollow: %+v, want no relation left", rels)
+	}
+	queued := deliveriesQueued(t, n)
+	createService(t, n, tok, "Après les départs")
+	time.Sleep(500 * time.Millisecond)
+	if got := fs.count("/shared", "Create") + fs.count("/users/lea/inbox", "Create") + fs.count("/users/sam/inbox", "Create"); got != 0 {
+		t.Errorf("former followers got %d announcements", got)
+	}
+	if q := deliveriesQueued(t, n); q != queued {
+		t.Errorf("%v deliveries queued with no follower", q-queued)
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -501,6 +502,9 @@ func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageDa
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
 		d.Problem = p.T("partner request failed")
+		if slices.Contains(partnerErrorKinds, e) {
+			d.Problem = p.T("partner error " + e)
+		}
 	}
 	// Every association the node knows: itself, its relations, and the
 	// providers of replicated services.
@@ -561,12 +565,22 @@ func (s *Server) knownAssociations(ctx context.Context, lang directory.Lang, rel
 func (s *Server) requestPartnerPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
 	if _, err := s.Network.Follow(r.Context(), strings.TrimSpace(r.PostFormValue("handle"))); err != nil {
 		s.log.InfoContext(r.Context(), "partner request refused", "err", err)
-		http.Redirect(w, r, "/admin/partners?error=1", http.StatusSeeOther)
+		kind := "1"
+		var ae *federation.ActorError
+		if errors.As(err, &ae) {
+			kind = ae.Kind
+		}
+		http.Redirect(w, r, "/admin/partners?error="+url.QueryEscape(kind), http.StatusSeeOther)
 		return "", 0, nil
 	}
 	http.Redirect(w, r, "/admin/partners", http.StatusSeeOther)
 	return "", 0, nil
 }
+
+// partnerErrorKinds are the reasons a partnership request is refused
+// that the partners page explains, each in its own words.
+var partnerErrorKinds = []string{federation.ActorInvalid, federation.ActorNotFound, federation.ActorUnreachable,
+	federation.ActorNotAssociation, federation.ActorSelf, federation.ActorBlocked}
 
 func (s *Server) partnerPageAction(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
 	id := pathVar(r, "id")

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/web/account"
 )
 
@@ -46,7 +47,24 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // observe logs every request and counts it in the metrics. The log line
 // names the route, never the raw path or query, and never a header value:
 // paths carry ids and queries may carry what a resident searched for.
-func (s *Server) observe(next http.Handler) http.Handler {
+func (s *Server) observe(next http.Handler) http.Handler { return s.observeAs(next, false) }
+
+// Observed logs and counts the requests of a handler served outside the
+// router (the federation endpoints) under the route's name, as observe
+// does for the pages and the API. Their log lines also say which server
+// asked: the host of the request's signing key, or the client's address
+// when the request is unsigned (WebFinger, NodeInfo). Bodies and
+// signatures are never logged.
+func (s *Server) Observed(route string, h http.Handler) http.Handler {
+	return s.observeAs(s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slot, ok := r.Context().Value(routeKey{}).(*string); ok {
+			*slot = route
+		}
+		h.ServeHTTP(w, r)
+	})), true)
+}
+
+func (s *Server) observeAs(next http.Handler, peer bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.Now()
 		id := requestID()
@@ -60,9 +78,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		route := routeName(r)
 		d := s.Now().Sub(start)
 		s.Metrics.observe(route, r.Method, sw.code, d)
-		s.log.LogAttrs(r.Context(), levelFor(sw.code), "http",
-			slog.String("id", id), slog.String("method", r.Method), slog.String("route", route),
-			slog.Int("status", sw.code), slog.Duration("duration", d), slog.Int64("bytes", sw.bytes))
+		attrs := []slog.Attr{slog.String("id", id), slog.String("method", r.Method), slog.String("route", route),
+			slog.Int("status", sw.code), slog.Duration("duration", d), slog.Int64("bytes", sw.bytes)}
+		if peer {
+			if host := federation.SignerHost(r); host != "" {
+				attrs = append(attrs, slog.String("peer", host))
+			} else {
+				attrs = append(attrs, slog.String("remote", s.clientAddr(r)))
+			}
+		}
+		s.log.LogAttrs(r.Context(), levelFor(sw.code), "http", attrs...)
 	})
 }
 

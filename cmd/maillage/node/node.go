@@ -216,7 +216,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.handler = n.Fed.Handler(n.Web)
+	n.handler = n.Fed.Handler(n.Web, n.Web.Observed)
 	return n, nil
 }
 
