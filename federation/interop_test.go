@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -78,7 +80,7 @@ func TestOurActorHasWhatOthersRequire(t *testing.T) {
 	b, _ := json.Marshal(a)
 	var doc map[string]any
 	json.Unmarshal(b, &doc)
-	for _, k := range []string{"@context", "id", "type", "preferredUsername", "inbox", "outbox", "followers", "following", "publicKey", "endpoints", "url", "name", "manuallyApprovesFollowers"} {
+	for _, k := range []string{"@context", "id", "type", "preferredUsername", "inbox", "outbox", "followers", "following", "publicKey", "endpoints", "url", "name", "manuallyApprovesFollowers", "featured"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("actor lacks %q", k)
 		}
@@ -86,6 +88,18 @@ func TestOurActorHasWhatOthersRequire(t *testing.T) {
 	ctx, _ := doc["@context"].([]any)
 	if len(ctx) < 2 || ctx[0] != "https://www.w3.org/ns/activitystreams" || ctx[1] != "https://w3id.org/security/v1" {
 		t.Errorf("@context = %v", doc["@context"])
+	}
+	// Peers ask for the featured collection: it is served, empty.
+	rec := httptest.NewRecorder()
+	f.Handler(http.NotFoundHandler(), nil).ServeHTTP(rec, httptest.NewRequest("GET", "/featured", nil))
+	var featured struct {
+		ID         string `json:"id"`
+		Type       string `json:"type"`
+		TotalItems *int   `json:"totalItems"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &featured); err != nil || rec.Code != 200 || featured.ID != doc["featured"] ||
+		featured.Type != "OrderedCollection" || featured.TotalItems == nil || *featured.TotalItems != 0 {
+		t.Errorf("featured: %d %s", rec.Code, rec.Body)
 	}
 	// Read back the way we read others': it round-trips.
 	back, err := parseActor(b, "https://maison.example.be/actor")

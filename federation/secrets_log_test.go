@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -121,6 +122,15 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		if bytes.Contains(out, []byte(s)) {
 			t.Errorf("the logs hold %s", what)
 		}
+	}
+	// The federation requests are in the request log, each with the
+	// server that signed it, and without their bodies or signatures.
+	inbox := regexp.MustCompile(`(?m)^.*route=federation-inbox status=202 .*peer=127\.0\.0\.\d+:\d+.*$`).FindAll(out, -1)
+	if len(inbox) < 3 {
+		t.Errorf("%d inbox requests logged, want the partnership's and the referral's", len(inbox))
+	}
+	if bytes.Contains(out, []byte(`(request-target)`)) || bytes.Contains(out, []byte("Permanence logement")) {
+		t.Error("the logs hold a signature header or an activity's body")
 	}
 	// A token's signature alone would do harm too.
 	for _, tok := range []string{ta, tb, tw} {

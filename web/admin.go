@@ -378,6 +378,7 @@ type partnersAdmin struct {
 	Partners    []partnerRow
 	Suggestions []partnerRow
 	Problem     string
+	Handle      string // what the admin asked for, kept after a refusal
 	// Twins are associations the node knows under two addresses with
 	// names that say the same: perhaps one association seen twice.
 	Twins []twinPair
@@ -505,6 +506,9 @@ func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageDa
 		if slices.Contains(partnerErrorKinds, e) {
 			d.Problem = p.T("partner error " + e)
 		}
+		if h := r.URL.Query().Get("handle"); len(h) <= 300 {
+			d.Handle = h
+		}
 	}
 	// Every association the node knows: itself, its relations, and the
 	// providers of replicated services.
@@ -570,7 +574,8 @@ func (s *Server) requestPartnerPage(w http.ResponseWriter, r *http.Request, p *p
 		if errors.As(err, &ae) {
 			kind = ae.Kind
 		}
-		http.Redirect(w, r, "/admin/partners?error="+url.QueryEscape(kind), http.StatusSeeOther)
+		q := url.Values{"error": {kind}, "handle": {r.PostFormValue("handle")}}
+		http.Redirect(w, r, "/admin/partners?"+q.Encode(), http.StatusSeeOther)
 		return "", 0, nil
 	}
 	http.Redirect(w, r, "/admin/partners", http.StatusSeeOther)
