@@ -31,7 +31,7 @@ const (
 // NeedsReport is a node's unmet-need counts as it shares them.
 type NeedsReport struct {
 	ID           string                `json:"id"`
-	Type         string                `json:"type"`
+	Type         asType                `json:"type"`
 	AttributedTo string                `json:"attributedTo"`
 	Updated      time.Time             `json:"updated"`
 	Counts       []directory.NeedCount `json:"counts"`

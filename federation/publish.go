@@ -159,11 +159,11 @@ func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
 func (f *Federator) walkCollection(ctx context.Context, iri string, maxPages int, fn func(json.RawMessage) error) error {
 	host := hostOf(iri)
 	type page struct {
-		Type         string            `json:"type"`
-		First        json.RawMessage   `json:"first"`
-		Next         json.RawMessage   `json:"next"`
-		Items        []json.RawMessage `json:"items"`
-		OrderedItems []json.RawMessage `json:"orderedItems"`
+		Type         string                `json:"type"`
+		First        json.RawMessage       `json:"first"`
+		Next         json.RawMessage       `json:"next"`
+		Items        many[json.RawMessage] `json:"items"`
+		OrderedItems many[json.RawMessage] `json:"orderedItems"`
 	}
 	next := iri
 	visited := map[string]bool{}

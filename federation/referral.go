@@ -35,9 +35,9 @@ const maxSealed = 256 << 10
 // recipient.
 type ReferralObject struct {
 	ID           string                  `json:"id"`
-	Type         string                  `json:"type"`
+	Type         asType                  `json:"type"`
 	AttributedTo string                  `json:"attributedTo"`
-	To           []string                `json:"to"`
+	To           iriList                 `json:"to"`
 	Service      string                  `json:"service"`
 	Consent      referral.ConsentSummary `json:"consent"`
 	Sealed       []byte                  `json:"sealed"` // base64 in JSON
@@ -46,7 +46,7 @@ type ReferralObject struct {
 // ReferralStatus is what travels back from the recipient: a state, a
 // reason or outcome code, or that its copy was erased. Never notes.
 type ReferralStatus struct {
-	Type     string         `json:"type"`
+	Type     asType         `json:"type"`
 	Referral string         `json:"referral"`
 	State    referral.State `json:"state,omitempty"`
 	Reason   string         `json:"reason,omitempty"`
@@ -55,7 +55,7 @@ type ReferralStatus struct {
 
 // ReferralErasure asks the recipient to erase a referral's data.
 type ReferralErasure struct {
-	Type     string `json:"type"`
+	Type     asType `json:"type"`
 	Referral string `json:"referral"`
 }
 
