@@ -15,9 +15,9 @@ import (
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
 )
 
-// hsdsSchemas is the official HSDS 3.0 schema directory beside the
-// repository (see ../shared/hsds/README.md).
-const hsdsSchemas = "../../shared/hsds/schema"
+// hsdsSchemas is the official HSDS 3.0 schema directory, kept in the
+// repository with its licence (directory/testdata/hsds/README.md).
+const hsdsSchemas = "../directory/testdata/hsds/schema"
 
 func compileSchema(t *testing.T, rel string) *jsonschema.Schema {
 	t.Helper()
@@ -26,7 +26,7 @@ func compileSchema(t *testing.T, rel string) *jsonschema.Schema {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("HSDS schema %s not found beside the repository: %v", rel, err)
+		t.Fatalf("HSDS schema %s not found in the repository: %v", rel, err)
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()

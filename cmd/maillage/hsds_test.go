@@ -20,8 +20,9 @@ import (
 	"github.com/maillage/maillage/web/account"
 )
 
-// hsdsDir is the official HSDS 3.0 reference beside the repository.
-const hsdsDir = "../../../shared/hsds"
+// hsdsDir is the official HSDS 3.0 reference, kept in the repository with
+// its licence (directory/testdata/hsds/README.md).
+const hsdsDir = "../../directory/testdata/hsds"
 
 var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
@@ -141,6 +142,9 @@ func TestImportOfficialExamples(t *testing.T) {
 		{"taxonomy_term_list.json", 0, true, []string{"refused: contents[0]: " + taxonomy}},
 	}
 	examples, _ := filepath.Glob(filepath.Join(hsdsDir, "examples", "*.json"))
+	if len(examples) == 0 {
+		t.Fatalf("no HSDS examples in %s: the fixtures are missing from the repository", hsdsDir)
+	}
 	if len(examples) != len(tests) {
 		t.Errorf("%d examples in %s, %d tested: add the new ones", len(examples), hsdsDir, len(tests))
 	}
