@@ -170,6 +170,7 @@ func serveCommand() command {
 			if err != nil {
 				return err
 			}
+			logBuild(logger)
 			if *tokenTTL < time.Minute || *tokenTTL > 24*time.Hour {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}

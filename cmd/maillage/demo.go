@@ -103,6 +103,7 @@ func runDemo(ctx context.Context, c *cli, dir string, addrs []string) error {
 	if err != nil {
 		return err
 	}
+	logBuild(logger)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	nodes := make([]*node.Node, len(dirs))

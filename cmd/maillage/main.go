@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -75,7 +76,10 @@ func commands() []command {
 		configReferenceCommand(),
 		{name: "version", summary: "print the version", define: func(*flag.FlagSet) func(context.Context, *cli, []string) error {
 			return func(_ context.Context, c *cli, _ []string) error {
-				fmt.Fprintln(c.stdout, "maillage", version)
+				fmt.Fprintln(c.stdout, "maillage", version, runtime.Version())
+				if w := goWarning(runtime.Version()); w != "" {
+					fmt.Fprintln(c.stderr, "warning:", w)
+				}
 				return nil
 			}
 		}},
