@@ -252,7 +252,7 @@ func (c *Catalog) checkService(ctx context.Context, s *Service) error {
 			continue // already reported by Validate
 		}
 		if _, err := c.st.Location(ctx, id); err != nil {
-			p.Add(fmt.Sprintf("service_at_locations[%d].location_id", i), "no location %s on this node", id)
+			p.Rule(fmt.Sprintf("service_at_locations[%d].location_id", i), CodeUnknownLocation, "no location %s on this node", id)
 		}
 	}
 	return p.Err()

@@ -209,10 +209,27 @@ type PartnerNeeds struct {
 // PartnerService is another node's service as this node replicated it,
 // stored once under its ActivityPub id whatever path it arrived by.
 type PartnerService struct {
-	URI      string    `json:"uri"`      // ActivityPub id of the service
-	Actor    string    `json:"actor"`    // the association that offers it
-	Provider string    `json:"provider"` // that association's name
-	Service  *Service  `json:"service"`
-	Points   []Point   `json:"points,omitempty"` // where it is delivered
-	Received time.Time `json:"received"`
+	URI      string `json:"uri"`      // ActivityPub id of the service
+	Actor    string `json:"actor"`    // the association that offers it
+	Provider string `json:"provider"` // that association's name
+	// ProviderNames is its name in each language it gives; services
+	// stored before it have none and show Provider.
+	ProviderNames Text     `json:"provider_names,omitempty"`
+	Service       *Service `json:"service"`
+	Points        []Point  `json:"points,omitempty"` // where it is delivered
+	// Places are the partner's locations of the service as it published
+	// them (name, address, access), shown on the service's page. Records
+	// stored before places travelled have none; their Points still serve
+	// search and the map.
+	Places   []Location `json:"places,omitempty"`
+	Received time.Time  `json:"received"`
+}
+
+// ProviderIn returns the providing association's name in lang, else its
+// main name.
+func (ps *PartnerService) ProviderIn(lang Lang) string {
+	if v := ps.ProviderNames[lang]; v != "" {
+		return v
+	}
+	return ps.Provider
 }

@@ -28,7 +28,7 @@ const (
 func (s *Service) Validate(tax *Taxonomy) Problems {
 	var p Problems
 	if s.ID != "" && !IsUUID(s.ID) {
-		p.Add("id", "must be a UUID in lower case")
+		p.Rule("id", CodeUUID, "must be a UUID in lower case")
 	}
 	checkText(&p, "name", s.Name, maxName, true)
 	checkText(&p, "alternate_name", s.AlternateName, maxName, false)
@@ -39,41 +39,41 @@ func (s *Service) Validate(tax *Taxonomy) Problems {
 	checkText(&p, "interpretation_services", s.Interpretation, maxShortText, false)
 	checkURL(&p, "url", s.URL)
 	if len(s.Complements) > maxComplements {
-		p.Add("complements", "lists more than %d services", maxComplements)
+		p.Rule("complements", CodeTooMany, "lists more than %d services", maxComplements)
 	}
 	seenComplement := map[string]bool{}
 	for i, c := range s.Complements {
 		field := fmt.Sprintf("complements[%d]", i)
 		if u, err := url.Parse(c.URI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(c.URI) > 2048 {
-			p.Add(field+".uri", "must be the http(s) id of a service")
+			p.Rule(field+".uri", CodeURL, "must be the http(s) id of a service")
 		}
 		if seenComplement[c.URI] {
-			p.Add(field+".uri", "is listed twice")
+			p.Rule(field+".uri", CodeDuplicate, "is listed twice")
 		}
 		seenComplement[c.URI] = true
 		if utf8.RuneCountInString(c.Note) > maxShortText {
-			p.Add(field+".note", "is longer than %d characters", maxShortText)
+			p.Rule(field+".note", CodeTooLong, "is longer than %d characters", maxShortText)
 		}
 	}
 	checkEmail(&p, "email", s.Email)
 	switch s.Status {
 	case StatusActive, StatusInactive, StatusDefunct, StatusTempClosed:
 	default:
-		p.Add("status", "must be one of active, inactive, defunct, temporarily closed")
+		p.Rule("status", CodeChoice, "must be one of active, inactive, defunct, temporarily closed")
 	}
 	checkPhones(&p, "phones", s.Phones)
-	checkList(&p, "categories", s.Categories, func(c string) bool { _, ok := tax.Category(c); return ok }, "is not a category of the taxonomy")
-	checkList(&p, "audiences", s.Audiences, tax.IsAudience, "is not an audience of the taxonomy")
-	checkList(&p, "languages", s.Languages, isLanguageCode, "is not a two-letter ISO 639-1 language code")
+	checkList(&p, "categories", s.Categories, func(c string) bool { _, ok := tax.Category(c); return ok }, CodeTaxonomy, "is not a category of the taxonomy")
+	checkList(&p, "audiences", s.Audiences, tax.IsAudience, CodeTaxonomy, "is not an audience of the taxonomy")
+	checkList(&p, "languages", s.Languages, isLanguageCode, CodeLanguageCode, "is not a two-letter ISO 639-1 language code")
 	if s.Fee != "" && !tax.IsFee(s.Fee) {
-		p.Add("fee", "%q is not a fee kind of the taxonomy", s.Fee)
+		p.Rule("fee", CodeTaxonomy, "%q is not a fee kind of the taxonomy", s.Fee)
 	}
 	checkAge(&p, "minimum_age", s.MinimumAge)
 	checkAge(&p, "maximum_age", s.MaximumAge)
 	if s.MinimumAge != nil && s.MaximumAge != nil && *s.MinimumAge > *s.MaximumAge {
-		p.Add("maximum_age", "is below minimum_age")
+		p.Rule("maximum_age", CodeAgeOrder, "is below minimum_age")
 	}
-	checkList(&p, "service_at_locations", s.Locations, IsUUID, "has a location_id that is not a UUID")
+	checkList(&p, "service_at_locations", s.Locations, IsUUID, CodeUUID, "has a location_id that is not a UUID")
 	s.Schedule.validate(&p, "schedules")
 	s.Area.validate(&p, "service_areas")
 	if s.Referral != nil {
@@ -84,44 +84,44 @@ func (s *Service) Validate(tax *Taxonomy) Problems {
 
 func (r *ReferralPolicy) validate(p *Problems, field string) {
 	if r.From != FromPartners && r.From != FromNetwork {
-		p.Add(field+".from", "must be %q or %q", FromPartners, FromNetwork)
+		p.Rule(field+".from", CodeChoice, "must be %q or %q", FromPartners, FromNetwork)
 	}
 	seen := map[DataCategory]bool{}
 	for i, c := range r.Categories {
 		if !slices.Contains(DataCategories, c) {
-			p.Add(fmt.Sprintf("%s.categories[%d]", field, i), "%q is not a data category (identity, contact, situation, documents, special)", c)
+			p.Rule(fmt.Sprintf("%s.categories[%d]", field, i), CodeDataCategory, "%q is not a data category (identity, contact, situation, documents, special)", c)
 		}
 		if seen[c] {
-			p.Add(fmt.Sprintf("%s.categories[%d]", field, i), "%q is listed twice", c)
+			p.Rule(fmt.Sprintf("%s.categories[%d]", field, i), CodeDuplicate, "%q is listed twice", c)
 		}
 		seen[c] = true
 	}
 	if utf8.RuneCountInString(r.Note) > maxShortText {
-		p.Add(field+".note", "is longer than %d characters", maxShortText)
+		p.Rule(field+".note", CodeTooLong, "is longer than %d characters", maxShortText)
 	}
 }
 
 func (s Schedule) validate(p *Problems, field string) {
 	if len(s.Weekly) > maxSlots {
-		p.Add(field, "has more than %d weekly slots", maxSlots)
+		p.Rule(field, CodeTooMany, "has more than %d weekly slots", maxSlots)
 	}
 	for i, sl := range s.Weekly {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if sl.Day < time.Sunday || sl.Day > time.Saturday {
-			p.Add(f+".byday", "is not a day of the week")
+			p.Rule(f+".byday", CodeDay, "is not a day of the week")
 		}
 		checkSpan(p, f, Span{sl.Opens, sl.Closes})
 	}
 	if len(s.Exceptions) > maxExceptions {
-		p.Add(field, "has more than %d exceptions", maxExceptions)
+		p.Rule(field, CodeTooMany, "has more than %d exceptions", maxExceptions)
 	}
 	for i, e := range s.Exceptions {
 		f := fmt.Sprintf("%s[%d]", field, len(s.Weekly)+i)
 		if _, err := time.Parse(time.DateOnly, e.Date); err != nil {
-			p.Add(f+".valid_from", "%q is not a date (YYYY-MM-DD)", e.Date)
+			p.Rule(f+".valid_from", CodeDate, "%q is not a date (YYYY-MM-DD)", e.Date)
 		}
 		if e.Closed && len(e.Hours) > 0 {
-			p.Add(f, "cannot be both closed and open")
+			p.Rule(f, CodeClosedAndOpen, "cannot be both closed and open")
 		}
 		for _, h := range e.Hours {
 			checkSpan(p, f, h)
@@ -133,24 +133,24 @@ func (s Schedule) validate(p *Problems, field string) {
 
 func checkSpan(p *Problems, field string, s Span) {
 	if s.Opens < 0 || s.Closes > 24*60 {
-		p.Add(field+".opens_at", "is not a time of day")
+		p.Rule(field+".opens_at", CodeTime, "is not a time of day")
 	}
 	if s.Opens >= s.Closes {
-		p.Add(field+".closes_at", "must be after opens_at")
+		p.Rule(field+".closes_at", CodeClosesAfter, "must be after opens_at")
 	}
 }
 
 var postcodeBE = regexp.MustCompile(`^[1-9][0-9]{3}$`)
 
 func (a ServiceArea) validate(p *Problems, field string) {
-	checkList(p, field+".postcodes", a.Postcodes, postcodeBE.MatchString, "is not a Belgian postcode (4 digits)")
+	checkList(p, field+".postcodes", a.Postcodes, postcodeBE.MatchString, CodePostcode, "is not a Belgian postcode (4 digits)")
 	checkList(p, field+".communes", a.Communes, func(c string) bool {
 		return c != "" && utf8.RuneCountInString(c) <= maxName
-	}, "is not a commune name")
+	}, CodeCommune, "is not a commune name")
 	if r := a.Radius; r != nil {
 		checkPoint(p, field+".radius", r.Center)
 		if !(r.Km > 0 && r.Km <= 500) {
-			p.Add(field+".radius", "radius must be between 0 and 500 km")
+			p.Rule(field+".radius", CodeRadius, "radius must be between 0 and 500 km")
 		}
 	}
 	checkText(p, field+".description", a.Description, maxShortText, false)
@@ -160,7 +160,7 @@ func (a ServiceArea) validate(p *Problems, field string) {
 func (l *Location) Validate() Problems {
 	var p Problems
 	if l.ID != "" && !IsUUID(l.ID) {
-		p.Add("id", "must be a UUID in lower case")
+		p.Rule("id", CodeUUID, "must be a UUID in lower case")
 	}
 	checkText(&p, "name", l.Name, maxName, true)
 	checkText(&p, "description", l.Description, maxDescription, false)
@@ -168,17 +168,17 @@ func (l *Location) Validate() Problems {
 	checkText(&p, "transportation", l.Transportation, maxShortText, false)
 	a := l.Address
 	if strings.TrimSpace(a.Street) == "" && l.Point == nil {
-		p.Add("addresses[0].address_1", "is required unless the location has coordinates")
+		p.Rule("addresses[0].address_1", CodeAddressOrPoint, "is required unless the location has coordinates")
 	}
 	if len(a.Country) != 2 || strings.ToUpper(a.Country) != a.Country {
-		p.Add("addresses[0].country", "must be an ISO 3166-1 alpha-2 code such as BE")
+		p.Rule("addresses[0].country", CodeCountry, "must be an ISO 3166-1 alpha-2 code such as BE")
 	}
 	if a.Country == "BE" && a.Postcode != "" && !postcodeBE.MatchString(a.Postcode) {
-		p.Add("addresses[0].postal_code", "%q is not a Belgian postcode (4 digits)", a.Postcode)
+		p.Rule("addresses[0].postal_code", CodePostcode, "%q is not a Belgian postcode (4 digits)", a.Postcode)
 	}
 	for _, f := range []struct{ name, v string }{{"address_1", a.Street}, {"postal_code", a.Postcode}, {"city", a.City}, {"region", a.Region}} {
 		if utf8.RuneCountInString(f.v) > maxName {
-			p.Add("addresses[0]."+f.name, "is longer than %d characters", maxName)
+			p.Rule("addresses[0]."+f.name, CodeTooLong, "is longer than %d characters", maxName)
 		}
 	}
 	if l.Point != nil {
@@ -198,14 +198,14 @@ func (o *Organization) Validate() Problems {
 	for i, id := range o.Identifiers {
 		f := fmt.Sprintf("organization_identifiers[%d]", i)
 		if id.Scheme == "" || id.Value == "" {
-			p.Add(f, "needs identifier_scheme and identifier")
+			p.Rule(f, CodeIdentifier, "needs identifier_scheme and identifier")
 		}
 		if id.Scheme == SchemeBCE && !ValidBCE(id.Value) {
-			p.Add(f+".identifier", "%q is not a valid BCE/KBO enterprise number", id.Value)
+			p.Rule(f+".identifier", CodeBCE, "%q is not a valid BCE/KBO enterprise number", id.Value)
 		}
 	}
 	if utf8.RuneCountInString(o.LegalStatus) > maxName {
-		p.Add("legal_status", "is longer than %d characters", maxName)
+		p.Rule("legal_status", CodeTooLong, "is longer than %d characters", maxName)
 	}
 	return p
 }
@@ -256,19 +256,19 @@ func (o *Organization) BCE() string {
 
 func checkText(p *Problems, field string, t Text, max int, required bool) {
 	if required && t.IsEmpty() {
-		p.Add(field, "is required in at least one of fr, nl, en")
+		p.Rule(field, CodeRequired, "is required in at least one of fr, nl, en")
 	}
 	for _, l := range Langs {
 		v := t[l]
 		if !utf8.ValidString(v) {
-			p.Add(textField(field, l, t), "is not valid UTF-8")
+			p.Rule(textField(field, l, t), CodeNotUTF8, "is not valid UTF-8")
 		} else if utf8.RuneCountInString(v) > max {
-			p.Add(textField(field, l, t), "is longer than %d characters", max)
+			p.Rule(textField(field, l, t), CodeTooLong, "is longer than %d characters", max)
 		}
 	}
 	for l := range t {
 		if !slices.Contains(Langs, l) {
-			p.Add(field, "language %q is not one of fr, nl, en", l)
+			p.Rule(field, CodeTextLanguage, "language %q is not one of fr, nl, en", l)
 		}
 	}
 }
@@ -288,7 +288,7 @@ func checkURL(p *Problems, field, v string) {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > 2000 {
-		p.Add(field, "must be an absolute http or https URL")
+		p.Rule(field, CodeURL, "must be an absolute http or https URL")
 	}
 }
 
@@ -298,7 +298,7 @@ func checkEmail(p *Problems, field, v string) {
 	}
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || len(v) > 254 {
-		p.Add(field, "%q is not an email address", v)
+		p.Rule(field, CodeEmail, "%q is not an email address", v)
 	}
 }
 
@@ -306,29 +306,29 @@ var phoneChars = regexp.MustCompile(`^\+?[0-9][0-9 ./()-]{2,30}$`)
 
 func checkPhones(p *Problems, field string, phones []Phone) {
 	if len(phones) > maxPhones {
-		p.Add(field, "has more than %d phones", maxPhones)
+		p.Rule(field, CodeTooMany, "has more than %d phones", maxPhones)
 	}
 	for i, ph := range phones {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if !phoneChars.MatchString(ph.Number) {
-			p.Add(f+".number", "%q is not a phone number", ph.Number)
+			p.Rule(f+".number", CodePhone, "%q is not a phone number", ph.Number)
 		}
 		checkText(p, f+".description", ph.Description, maxShortText, false)
 	}
 }
 
-func checkList(p *Problems, field string, list []string, ok func(string) bool, msg string) {
+func checkList(p *Problems, field string, list []string, ok func(string) bool, code Code, msg string) {
 	if len(list) > maxList {
-		p.Add(field, "has more than %d entries", maxList)
+		p.Rule(field, CodeTooMany, "has more than %d entries", maxList)
 		return
 	}
 	seen := map[string]bool{}
 	for i, v := range list {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if !ok(v) {
-			p.Add(f, "%q %s", v, msg)
+			p.Rule(f, code, "%q %s", v, msg)
 		} else if seen[v] {
-			p.Add(f, "%q is listed twice", v)
+			p.Rule(f, CodeDuplicate, "%q is listed twice", v)
 		}
 		seen[v] = true
 	}
@@ -336,7 +336,7 @@ func checkList(p *Problems, field string, list []string, ok func(string) bool, m
 
 func checkAge(p *Problems, field string, age *int) {
 	if age != nil && (*age < 0 || *age > 130) {
-		p.Add(field, "must be between 0 and 130")
+		p.Rule(field, CodeAge, "must be between 0 and 130")
 	}
 }
 
@@ -345,10 +345,10 @@ func checkPoint(p *Problems, prefix string, pt Point) {
 		prefix += "."
 	}
 	if !(pt.Lat >= -90 && pt.Lat <= 90) {
-		p.Add(prefix+"latitude", "%v is outside -90..90", pt.Lat)
+		p.Rule(prefix+"latitude", CodeCoordinates, "%v is outside -90..90", pt.Lat)
 	}
 	if !(pt.Lon >= -180 && pt.Lon <= 180) {
-		p.Add(prefix+"longitude", "%v is outside -180..180", pt.Lon)
+		p.Rule(prefix+"longitude", CodeCoordinates, "%v is outside -180..180", pt.Lon)
 	}
 }
 

@@ -30,6 +30,14 @@ var ldContext = []any{
 		"toot":                      "http://joinmastodon.org/ns#",
 		"featured":                  map[string]any{"@id": "toot:featured", "@type": "@id"},
 		"counts":                    "maillage:counts",
+		"address":                   "schema:address",
+		"PostalAddress":             "schema:PostalAddress",
+		"streetAddress":             "schema:streetAddress",
+		"postalCode":                "schema:postalCode",
+		"addressLocality":           "schema:addressLocality",
+		"addressCountry":            "schema:addressCountry",
+		"wheelchairAccessible":      "maillage:wheelchairAccessible",
+		"accessibilityMap":          map[string]any{"@id": "maillage:accessibility", "@container": "@language"},
 	},
 }
 
@@ -37,12 +45,17 @@ var ldContext = []any{
 // (Maillage node, Mastodon or GoToSocial account). Reading ignores what it
 // does not need.
 type ActorDoc struct {
-	Context                   any         `json:"@context,omitempty"`
-	ID                        string      `json:"id"`
-	Type                      string      `json:"type"`
-	PreferredUsername         string      `json:"preferredUsername"`
-	Name                      string      `json:"name,omitempty"`
-	Summary                   string      `json:"summary,omitempty"`
+	Context           any    `json:"@context,omitempty"`
+	ID                string `json:"id"`
+	Type              string `json:"type"`
+	PreferredUsername string `json:"preferredUsername"`
+	Name              string `json:"name,omitempty"`
+	Summary           string `json:"summary,omitempty"`
+	// NameMap and SummaryMap carry the association's name and
+	// description in each language it writes them in, the main one
+	// (French when it has it) first, as Name and Summary do.
+	NameMap                   LangMap     `json:"nameMap,omitempty"`
+	SummaryMap                LangMap     `json:"summaryMap,omitempty"`
 	URL                       string      `json:"url,omitempty"`
 	Inbox                     string      `json:"inbox"`
 	Outbox                    string      `json:"outbox,omitempty"`
@@ -195,6 +208,8 @@ func (f *Federator) Actor(ctx context.Context) (*ActorDoc, error) {
 		PreferredUsername:         f.o.Handle,
 		Name:                      org.Name.In("fr"),
 		Summary:                   textHTML(org.Description.In("fr")),
+		NameMap:                   langMap(org.Name, func(s string) string { return s }),
+		SummaryMap:                langMap(org.Description, textHTML),
 		URL:                       f.base + "/",
 		Inbox:                     f.base + "/inbox",
 		Outbox:                    f.base + "/outbox",
@@ -239,14 +254,68 @@ func parseActor(data []byte, fetchedFrom string) (*ActorDoc, error) {
 	if a.Endpoints != nil && a.Endpoints.SharedInbox != "" && (!validIRI(a.Endpoints.SharedInbox) || hostOf(a.Endpoints.SharedInbox) != hostOf(a.ID)) {
 		a.Endpoints.SharedInbox = ""
 	}
-	if len(a.Name) > 500 {
-		cut := 500
-		for cut > 0 && !utf8.RuneStart(a.Name[cut]) {
-			cut-- // not inside a character: the name stays UTF-8
-		}
-		a.Name = a.Name[:cut]
-	}
+	a.Name = cutUTF8(a.Name, maxActorName)
+	a.NameMap = knownLangs(a.NameMap, maxActorName)
+	a.SummaryMap = knownLangs(a.SummaryMap, maxActorSummary)
 	return &a, nil
+}
+
+// Bounds of what a peer's actor may say of itself, in bytes: longer
+// texts are cut, not refused, so that a verbose profile still partners.
+const (
+	maxActorName    = 500
+	maxActorSummary = 5000
+)
+
+// cutUTF8 cuts s to at most n bytes, never inside a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// knownLangs keeps the languages of a peer's map that pages are written
+// in (fr, nl, en; "nl-BE" counts as nl), one value each, cut to n bytes.
+func knownLangs(m LangMap, n int) LangMap {
+	var out LangMap
+	for _, v := range m {
+		l, ok := directory.ParseLang(v.Lang)
+		text := strings.TrimSpace(cutUTF8(v.Value, n))
+		if !ok || text == "" || out.Get(string(l)) != "" {
+			continue
+		}
+		out = append(out, LangValue{Lang: string(l), Value: text})
+	}
+	return out
+}
+
+// langMap writes t as a language map, French first then the other
+// languages in their usual order, each value through conv.
+func langMap(t directory.Text, conv func(string) string) LangMap {
+	var m LangMap
+	for _, l := range directory.Langs {
+		if v := strings.TrimSpace(t[l]); v != "" {
+			m = append(m, LangValue{Lang: string(l), Value: conv(v)})
+		}
+	}
+	return m
+}
+
+// Names returns the actor's name in each language its nameMap gives;
+// none for an actor that writes only a plain name (Mastodon), whose
+// Name then stands for every language.
+func (a *ActorDoc) Names() directory.Text {
+	t := directory.Text{}
+	for _, v := range a.NameMap {
+		if l, ok := directory.ParseLang(v.Lang); ok {
+			t.Set(l, v.Value)
+		}
+	}
+	return t
 }
 
 // FetchActor dereferences an actor IRI.

@@ -80,14 +80,6 @@ type Tag struct {
 	Href string `json:"href,omitempty"`
 }
 
-// Place is where a service is delivered.
-type Place struct {
-	Type      string  `json:"type"`
-	Name      string  `json:"name"`
-	Latitude  float64 `json:"latitude,omitempty"`
-	Longitude float64 `json:"longitude,omitempty"`
-}
-
 // servicePage converts a local service. A service never edited has no
 // updated (a fediverse server would show it as edited); an edited one
 // has its updated to the nanosecond: the version partners order a
@@ -118,9 +110,7 @@ func (f *Federator) servicePage(s *directory.Service, locs map[string]*directory
 	for _, id := range s.Locations {
 		if l := locs[id]; l != nil {
 			places = append(places, l)
-			if l.Point != nil {
-				p.Location = append(p.Location, Place{Type: "Place", Name: l.Name.In(lang), Latitude: l.Point.Lat, Longitude: l.Point.Lon})
-			}
+			p.Location = append(p.Location, placeOf(l, lang))
 		}
 	}
 	for _, l := range append([]directory.Lang{lang}, directory.Langs...) {
@@ -195,10 +185,13 @@ func (f *Federator) partnerService(raw json.RawMessage, actor string, provider s
 		s.Created = t
 	}
 	ps := &directory.PartnerService{URI: p.ID, Actor: actor, Provider: provider, Service: s, Received: f.now().UTC()}
-	for _, pl := range p.Location {
-		pt := directory.Point{Lat: pl.Latitude, Lon: pl.Longitude}
-		if pt.Lat >= -90 && pt.Lat <= 90 && pt.Lon >= -180 && pt.Lon <= 180 && pt != (directory.Point{}) && len(ps.Points) < 20 {
-			ps.Points = append(ps.Points, pt)
+	// The places are shown on the service's page; their positions also
+	// serve search by distance and the map, as Points did before places
+	// travelled whole.
+	ps.Places = partnerPlaces(p.Location, s.Name.Primary())
+	for _, l := range ps.Places {
+		if l.Point != nil {
+			ps.Points = append(ps.Points, *l.Point)
 		}
 	}
 	return ps, nil

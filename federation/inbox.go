@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"time"
@@ -226,8 +227,8 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 	}
 	if r.Ours == StateAccepted && r.Kind == KindAssociation && r.Outbox != "" {
 		outbox := r.Outbox
-		actor, name := r.Actor, r.Name
-		f.spawn(func(ctx context.Context) { f.backfill(ctx, actor, name, outbox) })
+		actor, name, names := r.Actor, r.Name, maps.Clone(r.Names)
+		f.spawn(func(ctx context.Context) { f.backfill(ctx, actor, name, names, outbox) })
 	}
 	return nil
 }
@@ -298,6 +299,7 @@ func (f *Federator) onUpsert(ctx context.Context, a *Activity) (outcome, error) 
 	if err != nil {
 		return appliedNot, refuse(http.StatusBadRequest, "payload", err)
 	}
+	ps.ProviderNames = maps.Clone(r.Names)
 	applied, err := f.o.Store.ApplyPartnerService(ctx, ps, a.ID, seenTTL)
 	if err != nil || !applied {
 		return appliedNot, err

@@ -32,10 +32,13 @@ const (
 // Relation is what this node and one remote actor are to each other. A
 // partnership is a mutual follow: both sides accepted.
 type Relation struct {
-	ID     string `json:"id"`
-	Actor  string `json:"actor"`
-	Name   string `json:"name"`
-	Handle string `json:"handle,omitempty"`
+	ID    string `json:"id"`
+	Actor string `json:"actor"`
+	Name  string `json:"name"`
+	// Names is the name in each language the actor gives (nameMap);
+	// relations stored before it have none and show Name.
+	Names  directory.Text `json:"names,omitempty"`
+	Handle string         `json:"handle,omitempty"`
 	// Identifiers are the legal identifiers its actor states (BCE/KBO).
 	Identifiers []directory.Identifier `json:"identifiers,omitempty"`
 	Kind        string                 `json:"kind"`
@@ -79,6 +82,14 @@ func (r *Relation) State() string {
 		return "rejected"
 	}
 	return "none"
+}
+
+// NameIn returns the actor's name in lang, else its main name.
+func (r *Relation) NameIn(lang directory.Lang) string {
+	if v := r.Names[lang]; v != "" {
+		return v
+	}
+	return r.Name
 }
 
 // IsPartner reports whether both sides follow each other.

@@ -157,6 +157,7 @@ func (f *Federator) relationFor(ctx context.Context, a *ActorDoc) (*Relation, er
 	if r.Name == "" {
 		r.Name = a.PreferredUsername
 	}
+	r.Names = a.Names()
 	r.Handle = "@" + a.PreferredUsername + "@" + hostOf(a.ID)
 	r.Identifiers = a.Identifiers()
 	r.Inbox = a.Inbox
@@ -309,6 +310,10 @@ func (f *Federator) dropServicesOf(ctx context.Context, actor string) error {
 	}
 	return nil
 }
+
+// EndGrace is how long a former partner's services stay in the replica
+// after the partnership ends, for pages that tell the admin before.
+func (f *Federator) EndGrace() time.Duration { return f.o.EndGrace }
 
 // SweepNow runs the upkeep at once (tests, admin).
 func (f *Federator) SweepNow(ctx context.Context) { f.sweepEnded(ctx) }

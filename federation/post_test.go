@@ -68,7 +68,7 @@ func TestServicePostShape(t *testing.T) {
 		"<p>Colis alimentaire.</p>",
 		"Où\u00a0: Maison Midi, Rue Brogniez 50, 1070 Anderlecht",
 		"Quand\u00a0: lun. 09:00–12:00 · mer. 14:00–18:00",
-		`<a href="https://maison.example.be/search?category=equipement-et-alimentation--alimentation" class="mention hashtag" rel="tag">#<span>Alimentation</span></a>`,
+		`<a href="https://maison.example.be/search?category=equipement-et-alimentation--alimentation" class="mention hashtag" rel="tag">#<span>AideAlimentaire</span></a>`,
 	} {
 		if !strings.Contains(fr, want) {
 			t.Errorf("French post lacks %q:\n%s", want, fr)
@@ -83,7 +83,7 @@ func TestServicePostShape(t *testing.T) {
 			t.Errorf("Dutch post lacks %q:\n%s", want, nl)
 		}
 	}
-	if len(p.Tag) != 1 || p.Tag[0].Name != "#Alimentation" || p.Tag[0].Href == "" {
+	if len(p.Tag) != 1 || p.Tag[0].Name != "#AideAlimentaire" || p.Tag[0].Href == "" {
 		t.Errorf("tags %+v", p.Tag)
 	}
 

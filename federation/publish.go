@@ -122,7 +122,7 @@ func perSecond(n int, d time.Duration) int {
 
 // backfill copies a new partner's services from its outbox, logging how
 // far it has gone every few seconds.
-func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
+func (f *Federator) backfill(ctx context.Context, actor, name string, names directory.Text, outbox string) {
 	n := 0
 	start := time.Now()
 	last := start
@@ -140,6 +140,7 @@ func (f *Federator) backfill(ctx context.Context, actor, name, outbox string) {
 			f.log.Info("backfill skipped a service", "partner", actor, "err", err)
 			return nil
 		}
+		ps.ProviderNames = names
 		n++
 		if now := time.Now(); now.Sub(last) >= progressEvery {
 			last = now

@@ -160,7 +160,7 @@ func TestReferralAPI(t *testing.T) {
 	if resp.Status != 201 {
 		t.Fatalf("refer: %d %s", resp.Status, resp.Body)
 	}
-	var created struct{ ID, URI, State string }
+	var created struct{ ID, Reference, URI, State string }
 	resp.JSON(t, &created)
 	if created.State != "requested" {
 		t.Errorf("created = %+v", created)
@@ -201,7 +201,7 @@ func TestReferralAPI(t *testing.T) {
 	// collected.
 	rec := a.Do("GET", "/api/v1/referrals/"+created.ID+"/receipt?lang=nl", ta, nil)
 	page := string(rec.Body)
-	for _, want := range []string{"Bewijs van toestemming", created.ID, "Association node2", "Permanence logement", "Identiteit", "Contactgegevens", "intrekken"} {
+	for _, want := range []string{"Bewijs van toestemming", created.Reference, "Association node2", "Permanence logement", "identiteit", "contactgegevens", "intrekken"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("receipt lacks %q", want)
 		}
@@ -211,7 +211,7 @@ func TestReferralAPI(t *testing.T) {
 	}
 	pdf := a.Do("GET", "/api/v1/referrals/"+created.ID+"/receipt?lang=fr&format=pdf", ta, nil)
 	if pdf.Status != 200 || pdf.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) ||
-		!bytes.Contains(pdf.Body, []byte("consentement")) || !bytes.Contains(pdf.Body, []byte(created.ID)) || bytes.Contains(pdf.Body, []byte(marker)) {
+		!bytes.Contains(pdf.Body, []byte("consentement")) || created.Reference == "" || !bytes.Contains(pdf.Body, []byte(created.Reference)) || bytes.Contains(pdf.Body, []byte(marker)) {
 		t.Errorf("PDF receipt: %d %s, %d bytes", pdf.Status, pdf.Header.Get("Content-Type"), len(pdf.Body))
 	}
 	if resp := a.Do("GET", "/api/v1/referrals/"+created.ID+"/receipt?format=doc", ta, nil); resp.Status != 400 {

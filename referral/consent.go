@@ -51,6 +51,8 @@ type Consent struct {
 	GivenAt     time.Time `json:"given_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
 	CollectedBy string    `json:"collected_by"` // the worker's account id
+	// Reference is the referral's short name on the resident's receipt.
+	Reference string `json:"reference,omitempty"`
 }
 
 // Withdrawal is the event of a resident withdrawing a consent.
@@ -69,10 +71,19 @@ const maxClockSkew = 5 * time.Minute
 // Problems returns what is wrong with the record itself, each as a short
 // sentence naming the field; none for a complete record.
 func (c *Consent) Problems(now time.Time) []string {
-	var p []string
+	var out []string
+	for _, p := range c.check(now) {
+		out = append(out, p.Message)
+	}
+	return out
+}
+
+// check returns what is wrong with the record itself, with field and code.
+func (c *Consent) check(now time.Time) directory.Problems {
+	var p directory.Problems
 	need := func(v, field string) {
 		if strings.TrimSpace(v) == "" {
-			p = append(p, field+" is required")
+			p.Rule(field, CodeConsentRecord, "%s is required", field)
 		}
 	}
 	need(c.ID, "consent.id")
@@ -83,41 +94,41 @@ func (c *Consent) Problems(now time.Time) []string {
 	need(c.NoticeVersion, "consent.notice_version")
 	need(c.CollectedBy, "consent.collected_by")
 	if len(c.NoticeHash) != 64 || strings.Trim(c.NoticeHash, "0123456789abcdef") != "" {
-		p = append(p, "consent.notice_hash must be the SHA-256 of the notice, in lower-case hex")
+		p.Rule("consent.notice_hash", CodeConsentRecord, "consent.notice_hash must be the SHA-256 of the notice, in lower-case hex")
 	}
 	if !slices.Contains(directory.Langs, directory.Lang(c.NoticeLang)) {
-		p = append(p, "consent.notice_lang must be fr, nl or en")
+		p.Rule("consent.notice_lang", CodeConsentRecord, "consent.notice_lang must be fr, nl or en")
 	}
 	if !slices.Contains(Methods, c.Method) {
-		p = append(p, fmt.Sprintf("consent.method must be one of %v", Methods))
+		p.Rule("consent.method", CodeMethod, "consent.method must be one of %v", Methods)
 	}
 	if c.Method == VerbalAttested && strings.TrimSpace(c.Attestation) == "" {
-		p = append(p, "consent.attestation is required when consent was given verbally")
+		p.Rule("consent.attestation", CodeAttestation, "consent.attestation is required when consent was given verbally")
 	}
 	if len(c.Categories) == 0 {
-		p = append(p, "consent.categories must name at least one data category")
+		p.Rule("consent.categories", CodeCategories, "consent.categories must name at least one data category")
 	}
 	for _, cat := range c.Categories {
 		if !slices.Contains(directory.DataCategories, cat) {
-			p = append(p, fmt.Sprintf("consent.categories: unknown category %q", cat))
+			p.Rule("consent.categories", CodeCategories, "consent.categories: unknown category %q", cat)
 		}
 	}
 	if slices.Contains(c.Categories, directory.DataSpecial) && !c.Special {
-		p = append(p, "consent.categories: special-category data needs its own explicit flag (special_categories)")
+		p.Rule("special_categories", CodeSpecialFlag, "consent.categories: special-category data needs its own explicit flag (special_categories)")
 	}
 	switch {
 	case c.GivenAt.IsZero():
-		p = append(p, "consent.given_at is required")
+		p.Rule("consent.given_at", CodeConsentRecord, "consent.given_at is required")
 	case c.GivenAt.After(now.Add(maxClockSkew)):
-		p = append(p, "consent.given_at is in the future")
+		p.Rule("consent.given_at", CodeGivenInFuture, "consent.given_at is in the future")
 	}
 	switch {
 	case c.ExpiresAt.IsZero():
-		p = append(p, "consent.expires_at is required")
+		p.Rule("consent.expires_at", CodeConsentRecord, "consent.expires_at is required")
 	case !c.GivenAt.IsZero() && !c.ExpiresAt.After(c.GivenAt):
-		p = append(p, "consent.expires_at must be after given_at")
+		p.Rule("consent.expires_at", CodeExpiry, "consent.expires_at must be after given_at")
 	case !c.GivenAt.IsZero() && c.ExpiresAt.Sub(c.GivenAt) > MaxConsentDays*24*time.Hour:
-		p = append(p, fmt.Sprintf("consent.expires_at is more than %d days after given_at", MaxConsentDays))
+		p.Rule("consent.expires_at", CodeExpiry, "consent.expires_at is more than %d days after given_at", MaxConsentDays)
 	}
 	return p
 }
@@ -129,28 +140,38 @@ func (c *Consent) Allows(recipient, service string, cats []directory.DataCategor
 	if c == nil {
 		return fmt.Errorf("%w: none recorded", ErrConsent)
 	}
-	p := c.Problems(now)
+	p := c.allows(recipient, service, cats, withdrawals, now)
+	if len(p) > 0 {
+		msgs := make([]string, len(p))
+		for i, x := range p {
+			msgs[i] = x.Message
+		}
+		return fmt.Errorf("%w: %s", ErrConsent, strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// allows lists, with field and code, why c does not allow the referral.
+func (c *Consent) allows(recipient, service string, cats []directory.DataCategory, withdrawals []Withdrawal, now time.Time) directory.Problems {
+	p := c.check(now)
 	for _, w := range withdrawals {
 		if w.Consent == c.ID {
-			p = append(p, "consent was withdrawn on "+w.At.Format(time.DateOnly))
+			p.Rule("consent", CodeWithdrawn, "consent was withdrawn on %s", w.At.Format(time.DateOnly))
 		}
 	}
 	if !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt) {
-		p = append(p, "consent expired on "+c.ExpiresAt.Format(time.DateOnly))
+		p.Rule("consent.expires_at", CodeExpired, "consent expired on %s", c.ExpiresAt.Format(time.DateOnly))
 	}
 	if c.Recipient != recipient {
-		p = append(p, "consent names another recipient")
+		p.Rule("consent.recipient", CodeOtherRecipient, "consent names another recipient")
 	}
 	if c.Service != service {
-		p = append(p, "consent names another service")
+		p.Rule("consent.service", CodeOtherRecipient, "consent names another service")
 	}
 	for _, cat := range cats {
 		if !slices.Contains(c.Categories, cat) {
-			p = append(p, fmt.Sprintf("consent does not cover %s data", cat))
+			p.Rule("consent.categories", CodeNotCovered, "consent does not cover %s data", cat)
 		}
 	}
-	if len(p) > 0 {
-		return fmt.Errorf("%w: %s", ErrConsent, strings.Join(p, "; "))
-	}
-	return nil
+	return p
 }

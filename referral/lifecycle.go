@@ -56,6 +56,12 @@ func (s *Service) Receive(ctx context.Context, in Incoming, l Local) (*Referral,
 	if c.GivenAt.IsZero() || c.GivenAt.After(now.Add(maxClockSkew)) || c.ID == "" || !slices.Contains(Methods, c.Method) || c.NoticeVersion == "" {
 		p = append(p, "the consent summary is incomplete")
 	}
+	if c.Reference != "" && !referenceShape.MatchString(c.Reference) {
+		p = append(p, "the consent's reference is not a short reference (2 to 4 capitals, a dash, a number)")
+	}
+	if c.NoticeLang != "" && !slices.Contains(directory.Langs, directory.Lang(c.NoticeLang)) {
+		p = append(p, "the consent's notice_lang is not fr, nl or en")
+	}
 	var res Resident
 	pt, err := s.Keys.Open(in.Sealed, Binding{Referral: in.ID, Sender: in.Sender, Recipient: in.Recipient})
 	if err != nil {

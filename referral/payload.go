@@ -47,55 +47,77 @@ var ErrResident = errors.New("referral: resident data")
 // allow-list and any value of the wrong shape or size; every problem is
 // listed.
 func ParseResident(raw json.RawMessage) (Resident, error) {
+	out, p := parseResident(raw)
+	if len(p) > 0 {
+		msgs := make([]string, len(p))
+		for i, x := range p {
+			msgs[i] = x.Message
+		}
+		return nil, fmt.Errorf("%w: %s", ErrResident, strings.Join(msgs, "; "))
+	}
+	return out, nil
+}
+
+// parseResident is ParseResident with each problem's field and code.
+func parseResident(raw json.RawMessage) (Resident, directory.Problems) {
+	var p directory.Problems
 	var in map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&in); err != nil || in == nil {
-		return nil, fmt.Errorf("%w: resident must be a JSON object", ErrResident)
+		p.Rule("resident", CodeResidentShape, "resident must be a JSON object")
+		return nil, p
 	}
-	var p []string
 	out := Resident{}
 	for name, v := range in {
-		cat, ok := residentFields[name]
-		if !ok {
-			p = append(p, fmt.Sprintf("resident.%s is not a field a referral may carry", name))
-			continue
-		}
-		if cat == directory.DataDocuments {
-			var docs []string
-			if err := json.Unmarshal(v, &docs); err != nil {
-				p = append(p, fmt.Sprintf("resident.%s must be a list of document names", name))
-				continue
-			}
-			if len(docs) > maxDocuments {
-				p = append(p, fmt.Sprintf("resident.%s lists more than %d documents", name, maxDocuments))
-				continue
-			}
-			if bad := slices.IndexFunc(docs, func(d string) bool { return !okText(d) || strings.TrimSpace(d) == "" }); bad >= 0 {
-				p = append(p, fmt.Sprintf("resident.%s[%d] must be a non-empty name of at most %d bytes", name, bad, maxFieldBytes))
-				continue
-			}
-			if len(docs) > 0 {
-				out[name] = docs
-			}
-			continue
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil || !okText(s) {
-			p = append(p, fmt.Sprintf("resident.%s must be text of at most %d bytes", name, maxFieldBytes))
-			continue
-		}
-		if strings.TrimSpace(s) != "" {
-			out[name] = s
+		if pr, ok := readResidentField(out, name, v); !ok {
+			p = append(p, pr)
 		}
 	}
 	if len(p) > 0 {
-		sort.Strings(p)
-		return nil, fmt.Errorf("%w: %s", ErrResident, strings.Join(p, "; "))
+		sort.Slice(p, func(i, j int) bool { return p[i].Message < p[j].Message })
+		return nil, p
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no data about the resident", ErrResident)
+		p.Rule("resident", CodeResidentEmpty, "no data about the resident")
 	}
-	return out, nil
+	return out, p
+}
+
+// readResidentField puts the field name of value v into out, or says
+// what is wrong with it (naming the field, never echoing the value).
+func readResidentField(out Resident, name string, v json.RawMessage) (directory.Problem, bool) {
+	field := "resident." + name
+	bad := func(code directory.Code, format string, args ...any) (directory.Problem, bool) {
+		return directory.Problem{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}, false
+	}
+	cat, ok := residentFields[name]
+	if !ok {
+		return bad(CodeResidentField, "%s is not a field a referral may carry", field)
+	}
+	if cat == directory.DataDocuments {
+		var docs []string
+		if err := json.Unmarshal(v, &docs); err != nil {
+			return bad(CodeResidentValue, "%s must be a list of document names", field)
+		}
+		if len(docs) > maxDocuments {
+			return bad(CodeResidentValue, "%s lists more than %d documents", field, maxDocuments)
+		}
+		if i := slices.IndexFunc(docs, func(d string) bool { return !okText(d) || strings.TrimSpace(d) == "" }); i >= 0 {
+			return bad(CodeResidentValue, "%s[%d] must be a non-empty name of at most %d bytes", field, i, maxFieldBytes)
+		}
+		if len(docs) > 0 {
+			out[name] = docs
+		}
+		return directory.Problem{}, true
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil || !okText(s) {
+		return bad(CodeResidentValue, "%s must be text of at most %d bytes", field, maxFieldBytes)
+	}
+	if strings.TrimSpace(s) != "" {
+		out[name] = s
+	}
+	return directory.Problem{}, true
 }
 
 func okText(s string) bool { return len(s) <= maxFieldBytes && utf8.ValidString(s) }

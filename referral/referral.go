@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/maillage/maillage/directory"
@@ -50,6 +51,13 @@ type ConsentSummary struct {
 	NoticeVersion string                   `json:"notice_version"`
 	GivenAt       time.Time                `json:"given_at"`
 	ExpiresAt     time.Time                `json:"expires_at"`
+	// Reference is the sender's short name of the referral, printed on
+	// the resident's receipt and read out over the phone (MQM-12); it
+	// travels so that both nodes speak of it the same way.
+	Reference string `json:"reference,omitempty"`
+	// NoticeLang is the language of the notice the resident read, the
+	// language of their receipt.
+	NoticeLang string `json:"notice_lang,omitempty"`
 }
 
 // Event is one transition, timestamped on the node that records it.
@@ -144,6 +152,9 @@ type Request struct {
 	Consent  ConsentInput
 	Special  bool // the resident's data includes special-category data, consented explicitly
 	Worker   string
+	// Association is the sending association's name: its initials start
+	// the referral's short reference.
+	Association string
 }
 
 // ConsentInput is the consent as the worker records it.
@@ -170,6 +181,9 @@ type Service struct {
 	Actor string // this node's actor
 	Base  string // this node's base URL, for referral ids
 	Now   func() time.Time
+	// refs serialises the choice of a new short reference with the
+	// referral that takes it, so that two referrals never share one.
+	refs sync.Mutex
 }
 
 // Create records a referral from a worker's request: it checks the
@@ -181,30 +195,30 @@ type Service struct {
 // to deliver, sealed to the recipient, is in the referral's Outbox.
 func (s *Service) Create(ctx context.Context, t Target, req Request) (*Referral, error) {
 	now := s.Now()
-	var p []string
+	var p directory.Problems
 	switch {
 	case t.Policy == nil || !t.Policy.Accepts:
-		p = append(p, "the service does not accept referrals")
+		p.Rule("service", CodeNotAccepting, "the service does not accept referrals")
 	case t.Policy.From != directory.FromNetwork && !t.Partner:
-		p = append(p, "the service accepts referrals from its partners only")
+		p.Rule("service", CodePartnersOnly, "the service accepts referrals from its partners only")
 	}
 	if len(t.SealingKey) == 0 {
-		p = append(p, "the recipient publishes no sealing key")
+		p.Rule("service", CodeNoSealingKey, "the recipient publishes no sealing key")
 	}
-	resident, err := ParseResident(req.Resident)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRefused, strings.TrimPrefix(err.Error(), ErrResident.Error()+": "))
+	resident, rp := parseResident(req.Resident)
+	if len(rp) > 0 {
+		return nil, refuse(rp)
 	}
 	cats := resident.Categories()
 	if t.Policy != nil {
 		for _, c := range cats {
 			if !slices.Contains(t.Policy.Categories, c) {
-				p = append(p, fmt.Sprintf("the service does not need %s data: leave it out", c))
+				p.Rule("resident", CodeNotNeeded, "the service does not need %s data: leave it out", c)
 			}
 		}
 	}
 	if slices.Contains(cats, directory.DataSpecial) && !req.Special {
-		p = append(p, "special-category data needs special_categories set to true")
+		p.Rule("special_categories", CodeSpecialFlag, "special-category data needs special_categories set to true")
 	}
 	id := s.Base + "/referrals/" + directory.NewID()
 	c := &Consent{
@@ -219,15 +233,13 @@ func (s *Service) Create(ctx context.Context, t Target, req Request) (*Referral,
 	if c.ExpiresAt.IsZero() && !c.GivenAt.IsZero() {
 		c.ExpiresAt = c.GivenAt.Add(DefaultConsentDays * 24 * time.Hour)
 	}
-	if err := c.Allows(t.Recipient, t.Service, cats, nil, now); err != nil {
-		p = append(p, strings.TrimPrefix(err.Error(), ErrConsent.Error()+": "))
-	}
-	if len(p) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrRefused, strings.Join(p, "; "))
+	p = append(p, c.allows(t.Recipient, t.Service, cats, nil, now)...)
+	if err := refuse(p); err != nil {
+		return nil, err
 	}
 	payload, err := resident.Payload(c.Categories)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+		return nil, Refused("consent.categories", CodeNothingToSend, strings.TrimPrefix(err.Error(), ErrResident.Error()+": "))
 	}
 	bind := Binding{Referral: id, Sender: s.Actor, Recipient: t.Recipient}
 	out, err := Seal(t.SealingKey, bind, payload)
@@ -240,21 +252,35 @@ func (s *Service) Create(ctx context.Context, t Target, req Request) (*Referral,
 	}
 	r := &Referral{
 		ID: id, Side: Sender, Sender: s.Actor, Recipient: t.Recipient, Service: t.Service, State: Requested,
-		Consent: c.Summary(), Sealed: own, CreatedBy: req.Worker, Created: now, Updated: now,
+		Sealed: own, CreatedBy: req.Worker, Created: now, Updated: now,
 		History: []Event{{At: now, To: Draft, By: Sender}, {At: now, From: Draft, To: Requested, By: Sender}},
 		Outbox:  &Outbox{Offer: out},
 	}
-	w := Writes{Consent: c, Audit: []AuditEntry{entry(now, req.Worker, "created", id, "requested")}}
-	if err := s.Store.AddReferral(ctx, r, w); err != nil {
+	if err := s.addWithReference(ctx, r, c, req); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
+// addWithReference gives r and its consent the next short reference of
+// this node and records them.
+func (s *Service) addWithReference(ctx context.Context, r *Referral, c *Consent, req Request) error {
+	s.refs.Lock()
+	defer s.refs.Unlock()
+	ref, err := s.nextReference(ctx, ReferencePrefix(req.Association))
+	if err != nil {
+		return err
+	}
+	c.Reference = ref
+	r.Consent = c.Summary()
+	w := Writes{Consent: c, Audit: []AuditEntry{entry(r.Created, req.Worker, "created", r.ID, "requested")}}
+	return s.Store.AddReferral(ctx, r, w)
+}
+
 // Summary is what of c travels with a referral.
 func (c *Consent) Summary() ConsentSummary {
 	return ConsentSummary{ID: c.ID, Method: c.Method, Categories: slices.Clone(c.Categories), Special: c.Special,
-		NoticeVersion: c.NoticeVersion, GivenAt: c.GivenAt, ExpiresAt: c.ExpiresAt}
+		NoticeVersion: c.NoticeVersion, GivenAt: c.GivenAt, ExpiresAt: c.ExpiresAt, Reference: c.Reference, NoticeLang: c.NoticeLang}
 }
 
 // Open returns the resident's data of a referral to an authorised worker

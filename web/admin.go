@@ -163,13 +163,18 @@ func (s *Server) newServiceForm(r *http.Request, p *pageData, sv *directory.Serv
 		g := optionGroup{Label: p.Local(top.Labels)}
 		g.Options = append(g.Options, option{Value: top.Code, Label: p.Local(top.Labels), Checked: slices.Contains(sv.Categories, top.Code)})
 		for _, t := range tax.Terms {
-			if t.Parent == top.Code {
+			// A hidden term is offered only to a service already filed
+			// under it, so that saving the form does not drop it.
+			if t.Parent == top.Code && (!t.Hidden || slices.Contains(sv.Categories, t.Code)) {
 				g.Options = append(g.Options, option{Value: t.Code, Label: p.Local(t.Labels), Checked: slices.Contains(sv.Categories, t.Code)})
 			}
 		}
 		f.Categories = append(f.Categories, g)
 	}
 	for _, a := range tax.Audiences {
+		if a.Hidden && !slices.Contains(sv.Audiences, a.Code) {
+			continue
+		}
 		f.Audiences = append(f.Audiences, option{Value: a.Code, Label: p.Local(a.Labels), Checked: slices.Contains(sv.Audiences, a.Code)})
 	}
 	for _, fee := range tax.Fees {
@@ -251,24 +256,6 @@ func serviceFromForm(r *http.Request, sv *directory.Service) []string {
 		}
 		sv.Schedule.Weekly = append(sv.Schedule.Weekly, directory.Slot{Day: time.Weekday(d), Opens: o, Closes: c})
 	}
-	dates, closed, eo, ec := r.PostForm["exc_date"], r.PostForm["exc_closed"], r.PostForm["exc_opens"], r.PostForm["exc_closes"]
-	sv.Schedule.Exceptions = nil
-	for i, date := range dates {
-		if strings.TrimSpace(date) == "" {
-			continue
-		}
-		e := directory.Exception{Date: date, Closed: slices.Contains(closed, date)}
-		if !e.Closed && i < len(eo) && i < len(ec) && eo[i] != "" {
-			o, err1 := directory.ParseClock(eo[i])
-			c, err2 := directory.ParseClock(ec[i])
-			if err1 != nil || err2 != nil {
-				problems = append(problems, fmt.Sprintf("exception %s: %s–%s", date, eo[i], ec[i]))
-				continue
-			}
-			e.Hours = []directory.Span{{Opens: o, Closes: c}}
-		}
-		sv.Schedule.Exceptions = append(sv.Schedule.Exceptions, e)
-	}
 	pol := &directory.ReferralPolicy{Accepts: r.PostFormValue("accepts") == "yes", From: r.PostFormValue("from")}
 	for _, c := range r.PostForm["data"] {
 		pol.Categories = append(pol.Categories, directory.DataCategory(c))
@@ -316,6 +303,9 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData
 		*sv = *cur
 	}
 	problems := serviceFromForm(r, sv)
+	var excProblems []string
+	sv.Schedule.Exceptions, excProblems = exceptionsFromForm(r.PostForm, p)
+	problems = append(problems, excProblems...)
 	// Services the author says this one complements: kept with the note,
 	// and no longer offered as look-alikes.
 	note := strings.TrimSpace(r.PostFormValue("complement_note"))
@@ -344,7 +334,7 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData
 		} else {
 			_, err = s.Catalog.UpdateService(r.Context(), sv)
 		}
-		if problems, err = formProblems(err); err != nil {
+		if problems, err = formProblems(p, err); err != nil {
 			return "", 0, err
 		}
 	}
@@ -379,6 +369,7 @@ type partnersAdmin struct {
 	Suggestions []partnerRow
 	Problem     string
 	Handle      string // what the admin asked for, kept after a refusal
+	Ended       string // which relation the admin just ended
 	// Twins are associations the node knows under two addresses with
 	// names that say the same: perhaps one association seen twice.
 	Twins []twinPair
@@ -487,7 +478,8 @@ func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageDa
 		return "", 0, err
 	}
 	for _, rel := range rels {
-		row := partnerRow{ID: rel.ID, Name: rel.Name, Handle: rel.Handle, Key: rel.State(), State: p.T("relation " + rel.State())}
+		row := partnerRow{ID: rel.ID, Name: rel.NameIn(p.Lang), Handle: rel.Handle}
+		row.Key, row.State = s.relationLabel(p, rel)
 		switch rel.State() {
 		case "pending":
 			row.Actions = []string{"accept", "decline"}
@@ -496,6 +488,7 @@ func (s *Server) adminPartners(w http.ResponseWriter, r *http.Request, p *pageDa
 		}
 		d.Partners = append(d.Partners, row)
 	}
+	d.Ended = s.endedNote(r, p, rels)
 	if pop, err := s.Network.PartnersOfPartners(r.Context()); err == nil {
 		for _, x := range pop {
 			d.Suggestions = append(d.Suggestions, partnerRow{Name: actorHost(x.Actor), Handle: x.Actor, State: p.T("suggested via", len(x.Via))})
@@ -551,7 +544,7 @@ func (s *Server) knownAssociations(ctx context.Context, lang directory.Lang, rel
 		add(self)
 	}
 	for _, rel := range rels {
-		row := partnerRow{Name: rel.Name, Handle: rel.Actor}
+		row := partnerRow{Name: rel.NameIn(lang), Handle: rel.Actor}
 		for _, id := range rel.Identifiers {
 			if id.Scheme == directory.SchemeBCE {
 				row.BCE = id.Value
@@ -560,7 +553,7 @@ func (s *Server) knownAssociations(ctx context.Context, lang directory.Lang, rel
 		add(row)
 	}
 	err := s.Network.PartnerServices(ctx, func(ps *directory.PartnerService) error {
-		add(partnerRow{Name: ps.Provider, Handle: ps.Actor, Points: ps.Points})
+		add(partnerRow{Name: ps.ProviderIn(lang), Handle: ps.Actor, Points: ps.Points})
 		return nil
 	})
 	return known, err
@@ -596,7 +589,7 @@ func (s *Server) partnerPageAction(w http.ResponseWriter, r *http.Request, p *pa
 	case "decline":
 		_, err = s.Network.Decline(r.Context(), id)
 	case "end":
-		_, err = s.Network.End(r.Context(), id)
+		return s.endPartnerPage(w, r, p)
 	default:
 		return "", 0, directory.ErrNotFound
 	}
@@ -625,28 +618,14 @@ func (s *Server) blockPage(w http.ResponseWriter, r *http.Request, p *pageData) 
 	return "", 0, nil
 }
 
-type auditRow struct {
-	At, Who, Action, Referral, Detail string
-}
-
 func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
 	if s.Referrals == nil {
 		return "", 0, errNotReady
 	}
-	users := map[string]string{}
-	if us, err := s.Accounts.Users(r.Context()); err == nil {
-		for _, u := range us {
-			users[u.ID] = u.Email
-		}
-	}
+	names := s.auditNames(r, p)
 	var rows []auditRow
-	loc := brussels()
 	err := s.Referrals.ForEachAudit(r.Context(), func(e *referral.AuditEntry) error {
-		who := e.Who
-		if email, ok := users[who]; ok {
-			who = email
-		}
-		rows = append(rows, auditRow{At: p.DateTime(e.At.In(loc)), Who: who, Action: e.Action, Referral: referral.Handle(e.Referral), Detail: e.Detail})
+		rows = append(rows, names.row(p, e))
 		return nil
 	})
 	if err != nil {
@@ -712,7 +691,7 @@ func (s *Server) saveOrg(w http.ResponseWriter, r *http.Request, p *pageData) (s
 		o.Identifiers = append(o.Identifiers, directory.Identifier{Scheme: directory.SchemeBCE, Value: bce})
 	}
 	_, err = s.Catalog.UpdateOrganization(r.Context(), o)
-	problems, err := formProblems(err)
+	problems, err := formProblems(p, err)
 	if err != nil {
 		return "", 0, err
 	}

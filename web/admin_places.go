@@ -95,7 +95,7 @@ func (s *Server) saveLocation(w http.ResponseWriter, r *http.Request, p *pageDat
 		} else {
 			_, err = s.Catalog.UpdateLocation(r.Context(), l)
 		}
-		if problems, err = formProblems(err); err != nil {
+		if problems, err = formProblems(p, err); err != nil {
 			return "", 0, err
 		}
 	}

@@ -30,9 +30,10 @@ type Referrals interface {
 }
 
 type referralView struct {
-	ID            string                  `json:"id"`  // this node's handle
-	URI           string                  `json:"uri"` // the referral's ActivityPub id
-	Box           string                  `json:"box"` // sent or received
+	ID            string                  `json:"id"`        // this node's handle
+	Reference     string                  `json:"reference"` // the short one people read out
+	URI           string                  `json:"uri"`       // the referral's ActivityPub id
+	Box           string                  `json:"box"`       // sent or received
 	Sender        string                  `json:"sender"`
 	Recipient     string                  `json:"recipient"`
 	Service       string                  `json:"service"`
@@ -52,7 +53,7 @@ func viewReferral(r *referral.Referral) referralView {
 	if r.Side == referral.Recipient {
 		box = "received"
 	}
-	return referralView{ID: referral.Handle(r.ID), URI: r.ID, Box: box, Sender: r.Sender, Recipient: r.Recipient, Service: r.Service,
+	return referralView{ID: referral.Handle(r.ID), Reference: r.Reference(), URI: r.ID, Box: box, Sender: r.Sender, Recipient: r.Recipient, Service: r.Service,
 		State: r.State, Reason: r.Reason, Consent: r.Consent, History: r.History, Erasure: r.Erasure, RemoteErasure: r.RemoteErasure,
 		Created: r.Created, Updated: r.Updated}
 }
@@ -87,11 +88,11 @@ func (s *Server) createReferral(w http.ResponseWriter, r *http.Request, u *accou
 		return p
 	}
 	ref, err := s.Referrals.Refer(r.Context(), req.Service, referral.Request{Resident: req.Resident, Consent: req.Consent,
-		Special: req.SpecialCategories, Worker: u.ID})
+		Special: req.SpecialCategories, Worker: u.ID, Association: s.associationName(r)})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": referral.Handle(ref.ID), "uri": ref.ID, "state": ref.State})
+	writeJSON(w, http.StatusCreated, map[string]any{"id": referral.Handle(ref.ID), "reference": ref.Reference(), "uri": ref.ID, "state": ref.State})
 	return nil
 }
 
@@ -251,18 +252,38 @@ func (s *Server) dueReferrals(w http.ResponseWriter, r *http.Request, _ *account
 }
 
 type receiptData struct {
-	Reference, Sender, Recipient, Service string
-	Categories                            []string
-	Method                                string
-	Given, Until, Notice                  string
-	Withdrawn                             bool
+	Reference, Handle, Sender, Recipient, Service string
+	Categories                                    []string // message keys, in the resident's words
+	Method                                        string
+	Given, Until, Notice                          string
+	Withdrawn                                     bool
+	Contact                                       receiptContact
+}
+
+// receiptContact is how the resident reaches the association that
+// collected their consent, to withdraw it.
+type receiptContact struct {
+	Phone, Email, Address, Website string
+}
+
+// lines are the contact's parts that are given, labelled in l, for the
+// PDF.
+func (c receiptContact) lines(l directory.Lang) []string {
+	var out []string
+	for _, f := range []struct{ key, v string }{{"receipt phone", c.Phone}, {"receipt email", c.Email}, {"receipt address", c.Address}, {"receipt website", c.Website}} {
+		if f.v != "" {
+			out = append(out, translate(l, "receipt contact line", translate(l, f.key), f.v))
+		}
+	}
+	return out
 }
 
 // receipt is the printable consent receipt of a referral sent from this
-// node, in the resident's language (?lang=fr|nl|en): what is shared, with
-// whom, why, until when, how to withdraw. It holds no personal data: the
-// reference links it to the referral.
-func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *account.User) error {
+// node, in the resident's language (the notice's, or ?lang=fr|nl|en):
+// what is shared, with whom, why, until when, how to withdraw and whom to
+// call. It holds no personal data: the reference links it to the
+// referral.
+func (s *Server) receipt(w http.ResponseWriter, r *http.Request, u *account.User) error {
 	ref, err := s.referralAt(r)
 	if err != nil {
 		return err
@@ -270,38 +291,62 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *account.User
 	if ref.Side != referral.Sender {
 		return directory.ErrNotFound // receipts are given where consent was collected
 	}
-	p := pageData{Lang: requestLang(r)}
-	if o, err := s.Catalog.Organization(r.Context()); err == nil {
-		p.Node = o.Name.In(p.Lang)
+	p := newPageData(r, s.Now())
+	if l, ok := directory.ParseLang(ref.Consent.NoticeLang); ok && r.URL.Query().Get("lang") == "" {
+		p.Lang = l
 	}
-	d := receiptData{Reference: referral.Handle(ref.ID), Sender: p.Node, Recipient: ref.Recipient, Method: string(ref.Consent.Method),
-		Given: ref.Consent.GivenAt.Format("2006-01-02"), Until: ref.Consent.ExpiresAt.Format("2006-01-02"), Notice: ref.Consent.NoticeVersion,
-		Withdrawn: ref.State == referral.Cancelled && ref.Erasure != nil}
-	if s.Network != nil {
-		s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
-			if ps.URI == ref.Service {
-				d.Recipient = ps.Provider
-				if ps.Service != nil {
-					d.Service = ps.Service.Name.In(p.Lang)
-				}
-			}
-			return nil
-		})
-	}
-	for _, c := range ref.Consent.Categories {
-		d.Categories = append(d.Categories, string(c))
-	}
+	p.User = u
+	d := s.receiptData(r, p, ref)
 	switch r.URL.Query().Get("format") {
 	case "", "html":
-		p.Title, p.Data = translate(p.Lang, "receipt title"), d
-		return s.pages.render(w, r, "receipt", http.StatusOK, p, "")
+		p.CSRF = s.csrfToken(w, r)
+		p.Title, p.Data, p.Nav = p.T("receipt title"), d, "referrals"
+		return s.pages.render(w, r, "receipt", http.StatusOK, *p, "")
 	case "pdf":
 		return receiptPDF(w, p.Lang, d)
 	default:
 		var pr directory.Problems
-		pr.Add("format", "must be html or pdf")
+		pr.Rule("format", directory.CodeChoice, "must be html or pdf")
 		return pr
 	}
+}
+
+// receiptData gathers what the receipt says, in p's language.
+func (s *Server) receiptData(r *http.Request, p *pageData, ref *referral.Referral) receiptData {
+	loc := brussels()
+	d := receiptData{Reference: ref.Reference(), Handle: referral.Handle(ref.ID), Recipient: s.partnerNames(r, p)(ref.Recipient),
+		Method: string(ref.Consent.Method), Given: p.Date(ref.Consent.GivenAt.In(loc)), Until: p.Date(ref.Consent.ExpiresAt.In(loc)),
+		Notice: ref.Consent.NoticeVersion, Withdrawn: ref.State == referral.Cancelled && ref.Erasure != nil}
+	if o, err := s.Catalog.Organization(r.Context()); err == nil {
+		p.Node = o.Name.In(p.Lang)
+		d.Contact = s.contactOf(r, o)
+	}
+	d.Sender = p.Node
+	if s.Network != nil {
+		if ps, err := s.Network.PartnerService(r.Context(), ref.Service); err == nil && ps.Service != nil {
+			d.Service = ps.Service.Name.In(p.Lang)
+		}
+	}
+	for _, c := range ref.Consent.Categories {
+		d.Categories = append(d.Categories, "receipt cat "+string(c))
+	}
+	return d
+}
+
+// contactOf is the association's phone, e-mail, website and the address
+// of its first place with a street.
+func (s *Server) contactOf(r *http.Request, o *directory.Organization) receiptContact {
+	c := receiptContact{Email: o.Email, Website: o.Website}
+	if len(o.Phones) > 0 {
+		c.Phone = o.Phones[0].Number
+	}
+	s.Catalog.ForEachLocation(r.Context(), func(l *directory.Location) error {
+		if a := l.Address; c.Address == "" && a.Street != "" {
+			c.Address = strings.TrimSpace(a.Street + ", " + strings.TrimSpace(a.Postcode+" "+a.City))
+		}
+		return nil
+	})
+	return c
 }
 
 // receiptPDF writes the receipt as a one-page PDF, in the same words as
@@ -345,8 +390,15 @@ func receiptPDF(w http.ResponseWriter, l directory.Lang, d receiptData) error {
 	pdf.SetFont("Helvetica", "B", 13)
 	pdf.MultiCell(0, 8, tr(t("receipt withdraw title")), "", "L", false)
 	pdf.SetFont("Helvetica", "", 11)
-	pdf.MultiCell(0, 6, tr(t("receipt withdraw")+" "+d.Sender+" — "+t("receipt reference")+" "+d.Reference+"."), "", "L", false)
+	pdf.MultiCell(0, 6, tr(translate(l, "receipt withdraw how", d.Sender, d.Reference)), "", "L", false)
+	pdf.SetFont("Helvetica", "B", 11)
+	pdf.MultiCell(0, 6, tr(d.Sender), "", "L", false)
+	pdf.SetFont("Helvetica", "", 11)
+	for _, line := range d.Contact.lines(l) {
+		pdf.MultiCell(0, 6, tr(line), "", "L", false)
+	}
 	if d.Withdrawn {
+		pdf.Ln(2)
 		pdf.SetFont("Helvetica", "B", 11)
 		pdf.MultiCell(0, 6, tr(t("receipt withdrawn")), "", "L", false)
 	}

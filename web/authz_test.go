@@ -22,7 +22,7 @@ const (
 // routeAccess says who may use each route, by name. A route missing here
 // fails the test: a new route is added to the matrix when it is added.
 var routeAccess = map[string]access{
-	"healthz": open, "readyz": open, "metrics": open, "static": open,
+	"healthz": open, "readyz": open, "metrics": open, "static": open, "favicon": open,
 	"token": open, "token-revoke": staff, "taxonomy": open, "organization": open, "organization-update": adminOnly,
 	"services": open, "service-create": adminOnly, "services-similar": staff, "services-similar-post": staff,
 	"service": open, "service-update": adminOnly, "service-delete": adminOnly,
@@ -42,7 +42,7 @@ var routeAccess = map[string]access{
 	"admin-service-edit": adminOnly, "admin-service-save": adminOnly, "admin-locations-page": adminOnly, "admin-location-new": adminOnly,
 	"admin-location-create": adminOnly, "admin-location-edit": adminOnly, "admin-location-save": adminOnly,
 	"admin-organization": adminOnly, "admin-organization-save": adminOnly, "admin-partners-page": adminOnly,
-	"admin-partner-request": adminOnly, "admin-partner-action": adminOnly, "admin-users-page": adminOnly, "admin-user-add": adminOnly,
+	"admin-partner-request": adminOnly, "admin-partner-action": adminOnly, "admin-partner-end": adminOnly, "admin-users-page": adminOnly, "admin-user-add": adminOnly,
 	"admin-user-disabled": adminOnly, "admin-blocklist-page": adminOnly, "admin-block": adminOnly, "admin-audit-page": adminOnly,
 	"login": open, "login-post": open, "logout": open,
 }

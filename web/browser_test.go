@@ -314,7 +314,7 @@ func TestBrowserResidentSearchesInDutch(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#q")),
 		chromedp.WaitVisible(chromedp.CSS("#results")),
 	)
-	if total := text(t, ctx, "#results"); total != "1 diensten gevonden" {
+	if total := text(t, ctx, "#results"); total != "1 dienst gevonden" {
 		t.Errorf("results heading = %q", total)
 	}
 	if u := get(t, ctx, "read the address", chromedp.Location()); !strings.Contains(u, "/search?q=voedselhulp") {
@@ -461,13 +461,13 @@ func TestBrowserReferralBetweenTwoNodes(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("form.refer")))
 	// Only what the service asks for is asked: identity and contact,
 	// not the situation or health.
-	fields := get(t, wa, "read the form's fields", chromedp.Evaluate[[]string](`[...document.querySelectorAll("form.refer [name]")].map(e => e.name).filter(n => !["csrf","service","notice_lang","method","attestation","agreed"].includes(n))`))
+	fields := get(t, wa, "read the form's fields", chromedp.Evaluate[[]string](`[...document.querySelectorAll("form.refer [name]")].map(e => e.name).filter(n => !["csrf","service","notice_lang","notice_switch","method","attestation","agreed"].includes(n))`))
 	if strings.Join(fields, ",") != "name,birth_date,phone,email,address,preferred_language" {
 		t.Errorf("the form asks for %v", fields)
 	}
 	checkAccessibility(t, wa, axe, "refer form (fr)")
 	// The notice in Dutch, the resident's language.
-	do(t, wa, "show the notice in Dutch", chromedp.Click(chromedp.CSS(`.notice-langs a[lang="nl"]`)), chromedp.WaitVisible(chromedp.CSS(`blockquote.notice[lang="nl"]`)))
+	do(t, wa, "show the notice in Dutch", chromedp.Click(chromedp.CSS(`button[name=notice_switch][value="nl"]`)), chromedp.WaitVisible(chromedp.CSS(`blockquote.notice[lang="nl"]`)))
 	if notice := text(t, wa, "blockquote.notice"); !strings.Contains(notice, "Aide au logement") || !strings.Contains(notice, "versleuteld") {
 		t.Errorf("the Dutch notice reads %q", notice)
 	}
@@ -502,7 +502,7 @@ func TestBrowserReferralBetweenTwoNodes(t *testing.T) {
 		t.Errorf("B's inbox heading = %q", h)
 	}
 	checkAccessibility(t, wb, axe, "referrals (nl)")
-	do(t, wb, "open the referral", chromedp.Click(chromedp.CSS("table.inbox a")), chromedp.WaitVisible(chromedp.CSS("#state")))
+	do(t, wb, "open the referral", chromedp.Click(chromedp.CSS(".inbox a")), chromedp.WaitVisible(chromedp.CSS("#state")))
 	if got := get(t, wb, "page text", chromedp.Text(chromedp.CSS("main"))); strings.Contains(got, "Testmarker") {
 		t.Error("the resident's data shows before it is asked for")
 	}
@@ -540,7 +540,7 @@ func TestBrowserReferralBetweenTwoNodes(t *testing.T) {
 		do(t, wa, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#erasure")))
 		return strings.Contains(text(t, wa, "#erasure"), "effacées chez le partenaire le")
 	})
-	do(t, wb, "B's page", chromedp.Navigate(b.URL+"/referrals"), chromedp.Click(chromedp.CSS("table.inbox a")))
+	do(t, wb, "B's page", chromedp.Navigate(b.URL+"/referrals"), chromedp.Click(chromedp.CSS(".inbox a")))
 	waitText(t, wb, "#state", "geannuleerd")
 	if st, page := text(t, wb, "#state"), get(t, wb, "page text", chromedp.Text(chromedp.CSS("main"))); st != "geannuleerd" ||
 		!strings.Contains(page, "De gegevens zijn gewist.") || strings.Contains(page, "Testmarker") {
@@ -651,7 +651,7 @@ func TestBrowserAdminCreatesService(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#name_fr"), "Service mal réglé"),
 		js(`(() => { document.querySelector('input[name=slot_opens]').value = "18:00"; document.querySelector('input[name=slot_closes]').value = "09:00"; })()`),
 		chromedp.Submit(chromedp.CSS("#name_fr")), chromedp.WaitVisible(chromedp.CSS(".error")))
-	if e := text(t, ctx, ".error"); !strings.Contains(e, "schedule") {
+	if e := text(t, ctx, ".error"); !strings.Contains(e, "Heure de fermeture (ligne 1)") {
 		t.Errorf("the bad slot reads %q", e)
 	}
 	var all struct{ Total int }
@@ -736,7 +736,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	}))
 	do(t, ctx, "search from the home page", chromedp.Navigate(n.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#q")),
 		chromedp.SendKeys(chromedp.CSS("#q"), "food"), chromedp.SendKeys(chromedp.CSS("#q"), "\r"), chromedp.WaitVisible(chromedp.CSS("#results")))
-	if got := text(t, ctx, "#results"); got != "1 services found" {
+	if got := text(t, ctx, "#results"); got != "1 service found" {
 		t.Errorf("results = %q", got)
 	}
 	if n := len(get(t, ctx, "map markers", chromedp.Nodes(chromedp.CSS(".leaflet-marker-icon"), chromedp.AtLeast(0)))); n != 0 {

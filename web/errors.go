@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/federation"
@@ -27,10 +28,48 @@ var (
 	errNotFoundRoute = fmt.Errorf("no such endpoint: %w", directory.ErrNotFound)
 )
 
-// apiError is the JSON body of every error answer.
+// apiError is the JSON body of every error answer: a stable code for
+// programs (errorCode), a text for people reading the raw answer, and
+// what is wrong field by field.
 type apiError struct {
+	Code     string             `json:"code"`
 	Error    string             `json:"error"`
 	Problems directory.Problems `json:"problems,omitempty"`
+}
+
+// errorCode is the stable code of an error answer, one per status: the
+// text beside it may change, the code does not.
+func errorCode(status int, problems bool) string {
+	if problems {
+		return "invalid"
+	}
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusGone:
+		return "erased"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "media_type"
+	case http.StatusTooManyRequests:
+		return "throttled"
+	case http.StatusServiceUnavailable:
+		return "not_ready"
+	case http.StatusInsufficientStorage:
+		return "storage_full"
+	}
+	return "internal"
 }
 
 // statusOf maps an error to its HTTP status and the message safe to show
@@ -89,13 +128,16 @@ func conflictText(err error) string {
 	return "the record already exists or is in use"
 }
 
-// writeError answers an API request with err.
+// writeError answers a request with err: JSON for programs, and the
+// error page in the reader's language for a browser that asked for a
+// page (an unknown path, a link to an API answer).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := statusOf(err)
 	body := apiError{Error: msg}
 	if p, ok := directory.AsProblems(err); ok {
 		body.Problems = p
 	}
+	body.Code = errorCode(code, body.Problems != nil)
 	switch {
 	case code == http.StatusServiceUnavailable:
 		// Expected while the node starts (search index loading): the
@@ -107,7 +149,35 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", strconv.Itoa(60))
 	}
+	if wantsPage(r) {
+		s.errorPage(w, r, code)
+		return
+	}
 	writeJSON(w, code, body)
+}
+
+// wantsPage reports whether r comes from a browser navigating to a page,
+// not from a program: it accepts HTML and is outside the APIs.
+func wantsPage(r *http.Request) bool {
+	for _, prefix := range []string{"/api/", "/hsds/", "/.well-known/", "/nodeinfo/"} {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			return false
+		}
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// errorPage renders the error page for status in the reader's language,
+// with the header of a logged-in user.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int) {
+	p := newPageData(r, s.Now())
+	p.User, _ = s.authenticate(r)
+	p.CSRF = s.csrfToken(w, r)
+	if o, err := s.Catalog.Organization(r.Context()); err == nil {
+		p.Node = o.Name.In(p.Lang)
+	}
+	p.Title, p.Error = p.T("error title"), p.T(errorMessage(status))
+	s.renderPage(w, r, "error", status, p)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

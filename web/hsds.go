@@ -270,7 +270,7 @@ func (s *Server) hsdsTerms(w http.ResponseWriter, r *http.Request, _ *account.Us
 	var all []directory.HSDSTaxonomyTerm
 	for _, t := range append(append([]directory.Term{}, tax.Categories...), tax.Terms...) {
 		wt := enc.Term(t, enc.Lang)
-		if search != "" && !strings.Contains(directory.Fold(strings.Join(t.Labels.All(), " ")), search) {
+		if search != "" && !strings.Contains(directory.Fold(strings.Join(t.Names(), " ")), search) {
 			continue
 		}
 		all = append(all, wt)

@@ -228,6 +228,8 @@ type networkPage struct {
 	Thanks    bool
 	Clusters  [][]clusterMember
 	Pairs     string
+	// NoOne are the themes no service of the network offers anywhere.
+	NoOne []localText
 }
 
 type clusterMember struct {
@@ -248,7 +250,8 @@ type coverageCell struct {
 
 type gapRow struct {
 	Theme localText
-	Areas string
+	Areas string // postcodes without it
+	Near  string // the neighbouring postcodes that have it
 }
 
 type needRow struct {
@@ -281,21 +284,19 @@ func (s *Server) networkView(w http.ResponseWriter, r *http.Request, p *pageData
 	d := networkPage{Areas: cov.Areas, Total: p.Num(cov.Total), Outside: p.Num(cov.Outside), Thanks: r.URL.Query().Get("thanks") == "1"}
 	for ti, theme := range cov.Themes {
 		row := coverageRow{Theme: label(theme)}
-		var missing []string
-		for ai, area := range cov.Areas {
-			n := cov.Providers[ti][ai]
+		for _, n := range cov.Providers[ti] {
 			row.Cells = append(row.Cells, coverageCell{Providers: n, Class: heatClass(n)})
-			if n == 0 {
-				missing = append(missing, area)
-			}
 		}
 		d.Rows = append(d.Rows, row)
-		if len(missing) > 0 {
-			d.Gaps = append(d.Gaps, gapRow{Theme: label(theme), Areas: strings.Join(missing, ", ")})
+		switch missing, near := gapsNear(cov.Areas, cov.Providers[ti]); {
+		case len(near) == 0 && len(missing) > 0:
+			d.NoOne = append(d.NoOne, label(theme))
+		case len(missing) > 0:
+			d.Gaps = append(d.Gaps, gapRow{Theme: label(theme), Areas: strings.Join(missing, ", "), Near: strings.Join(near, ", ")})
 		}
 		d.Themes = append(d.Themes, categoryTile{Code: theme, Label: label(theme)})
 	}
-	d.Chart = coverageChart(cov, p)
+	d.Chart = coverageChart(cov, p, d.Rows)
 	d.Pairs = p.Num(cov.Pairs)
 	for _, c := range cov.Clusters {
 		var ms []clusterMember
@@ -342,6 +343,47 @@ func (s *Server) signalNeedPage(w http.ResponseWriter, r *http.Request, p *pageD
 	return "", 0, nil
 }
 
+// neighbourDistance is how close two postcode areas' centres are for one
+// to be next to the other: in Brussels, the few communes around.
+const neighbourDistance = 3000 // metres
+
+// gapsNear returns, for one theme, the postcodes without any provider
+// that lie next to a postcode with one, and those postcodes. A postcode
+// far from any offer is not listed: the table shows it, and a gap next
+// to an offer is the one a partner can most easily close. When nobody
+// offers the theme anywhere, every postcode is missing and none near.
+func gapsNear(areas []string, providers []int) (missing, near []string) {
+	if !slices.ContainsFunc(providers, func(n int) bool { return n > 0 }) {
+		return areas, nil
+	}
+	var nearSet []string
+	for ai, area := range areas {
+		if providers[ai] > 0 {
+			continue
+		}
+		c, ok := search.PostcodeCentre(area)
+		if !ok {
+			continue
+		}
+		found := false
+		for bi, other := range areas {
+			oc, ok := search.PostcodeCentre(other)
+			if providers[bi] == 0 || !ok || directory.Distance(c, oc) > neighbourDistance {
+				continue
+			}
+			found = true
+			if !slices.Contains(nearSet, other) {
+				nearSet = append(nearSet, other)
+			}
+		}
+		if found {
+			missing = append(missing, area)
+		}
+	}
+	slices.Sort(nearSet)
+	return missing, nearSet
+}
+
 func heatClass(n int) string {
 	switch {
 	case n == 0:
@@ -356,10 +398,11 @@ func heatClass(n int) string {
 }
 
 // coverageChart draws the coverage as an SVG heat map, on the server:
-// one row per theme, one column per area, darker with more providers. Its
-// text alternative is the table beside it.
-func coverageChart(cov *search.Coverage, p *pageData) template.HTML {
-	const cell, left, top = 22, 8, 40
+// one row per theme, labelled on the left, one column per area, darker
+// with more providers. Its text alternative is the table beside it.
+func coverageChart(cov *search.Coverage, p *pageData, rows []coverageRow) template.HTML {
+	const cell, top, labelChars = 22, 40, 26
+	left := 8 + 6*labelChars // room for a label of labelChars at font size 10
 	colours := map[string]string{"heat0": "#f3f4f6", "heat1": "#c6dbef", "heat2": "#6baed6", "heat3": "#08519c"}
 	width, height := left+cell*len(cov.Areas)+8, top+cell*len(cov.Themes)+8
 	var b strings.Builder
@@ -370,6 +413,11 @@ func coverageChart(cov *search.Coverage, p *pageData) template.HTML {
 			left+ai*cell+cell/2, top-4, left+ai*cell+cell/2, top-4, area)
 	}
 	for ti := range cov.Themes {
+		if ti < len(rows) {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="10" text-anchor="end" fill="#1b1b1b" class="theme-label"%s><title>%s</title>%s</text>`,
+				left-6, top+ti*cell+cell/2+4, langAttr(rows[ti].Theme, p.Lang),
+				template.HTMLEscapeString(rows[ti].Theme.Text), template.HTMLEscapeString(shorten(rows[ti].Theme.Text, labelChars)))
+		}
 		for ai := range cov.Areas {
 			n := cov.Providers[ti][ai]
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff"><title>%d</title></rect>`,
@@ -378,4 +426,23 @@ func coverageChart(cov *search.Coverage, p *pageData) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built here from numbers and escaped text only
+}
+
+// langAttr is the lang attribute of a label found in another language
+// than the page's.
+func langAttr(t localText, page directory.Lang) string {
+	if t.Lang == "" || t.Lang == page {
+		return ""
+	}
+	return ` lang="` + template.HTMLEscapeString(string(t.Lang)) + `"`
+}
+
+// shorten cuts a label to n characters with an ellipsis; the full label
+// is the text's title and the table's row header.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
 }

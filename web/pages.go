@@ -22,7 +22,7 @@ var templateFS embed.FS
 // defining "content", rendered inside templates/layout.html.
 var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error",
 	"refer", "notice", "referrals", "referral",
-	"admin", "admin-services", "service-form", "admin-partners", "admin-users", "admin-blocklist", "admin-audit", "org-form", "admin-locations", "location-form", "network"}
+	"admin", "admin-services", "service-form", "admin-partners", "partner-end", "admin-users", "admin-blocklist", "admin-audit", "org-form", "admin-locations", "location-form", "network"}
 
 const sessionCookie = "maillage_session"
 
@@ -207,14 +207,19 @@ func (s *Server) page(h pageHandler) http.HandlerFunc {
 			return // the handler answered itself (a redirect)
 		}
 		if err != nil {
-			code, p.Error = statusOf(err)
+			// The reader sees the status in their language, never the
+			// error's English text (statusOf's is for the API).
+			code, _ = statusOf(err)
+			p.Error = p.T(errorMessage(code))
+			if lines, _ := formProblems(p, err); len(lines) > 0 {
+				p.Error = strings.Join(lines, " ")
+			}
 			if code >= 500 {
 				s.log.ErrorContext(r.Context(), "page failed", "route", routeName(r), "err", err)
 			}
 			if name == "" {
 				name = "error"
 				p.Title = p.T("error title")
-				p.Error = p.T(errorMessage(code))
 			}
 		}
 		if p.Title == "" {
@@ -231,8 +236,15 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name string,
 	}
 }
 
+// loginPage is what the login form shows again: where to go after, and
+// the e-mail typed, kept after a failed attempt (never the password).
+type loginPage struct {
+	Next  string
+	Email string
+}
+
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	p.Nav, p.Data = "login", safeNext(r.URL.Query().Get("next"))
+	p.Nav, p.Data = "login", loginPage{Next: safeNext(r.URL.Query().Get("next"))}
 	return "login", http.StatusOK, nil
 }
 
@@ -245,6 +257,16 @@ func safeNext(next string) string {
 	return next
 }
 
+// keptEmail is the e-mail to show again in the form: trimmed, and not
+// an arbitrary amount of text sent back.
+func keptEmail(email string) string {
+	email = strings.TrimSpace(email)
+	if len(email) > 320 {
+		return ""
+	}
+	return email
+}
+
 // login checks the form and starts a new session. A fresh session id is
 // issued at every login, so a planted cookie cannot be fixed on a user.
 func (s *Server) login(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
@@ -252,7 +274,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, p *pageData) (str
 	if err := r.ParseForm(); err != nil {
 		return "login", http.StatusBadRequest, nil
 	}
-	p.Data = safeNext(r.PostForm.Get("next"))
+	p.Nav, p.Data = "login", loginPage{Next: safeNext(r.PostForm.Get("next")), Email: keptEmail(r.PostForm.Get("email"))}
 	u, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), s.clientAddr(r))
 	switch {
 	case errors.Is(err, account.ErrThrottled):
@@ -292,18 +314,4 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *pageData) (st
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, s.urlFor("home"), http.StatusSeeOther)
 	return "", 0, nil
-}
-
-// formProblems splits an error from the domain into the lines a form shows
-// (one per field, from directory.Problems) and any other error.
-func formProblems(err error) ([]string, error) {
-	pr, ok := directory.AsProblems(err)
-	if !ok {
-		return nil, err
-	}
-	lines := make([]string, 0, len(pr))
-	for _, x := range pr {
-		lines = append(lines, x.Field+": "+x.Message)
-	}
-	return lines, nil
 }

@@ -75,8 +75,8 @@ func TestBrowserPartnerRequestExplained(t *testing.T) {
 		{"lea.example", "invalid"},
 	}
 	want := map[string]map[string]string{
-		"fr": {"not-association": "pas le nœud Maillage d’une association", "not-found": "Aucun compte à cette adresse", "invalid": "Ce n’est pas une adresse du réseau"},
-		"nl": {"not-association": "geen Maillage-knooppunt van een vereniging", "not-found": "Geen account op dit adres", "invalid": "Dit is geen netwerkadres"},
+		"fr": {"not-association": "pas une association sur Maillage", "not-found": "Aucun compte à cette adresse", "invalid": "Ce n’est pas une adresse du réseau"},
+		"nl": {"not-association": "geen vereniging op Maillage", "not-found": "Geen account op dit adres", "invalid": "Dit is geen netwerkadres"},
 	}
 	for _, lang := range []string{"fr", "nl"} {
 		ctx := browser(t, lang)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
@@ -63,7 +64,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, p *pageData) (stri
 		return "", 0, err
 	}
 	d := homePage{Description: p.Local(o.Description)}
-	for _, c := range s.Catalog.Taxonomy().Categories {
+	for _, c := range s.Catalog.Taxonomy().Themes() {
 		d.Categories = append(d.Categories, categoryTile{Code: c.Code, Label: p.Local(c.Labels)})
 	}
 	d.Local, err = s.Catalog.CountServices(r.Context())
@@ -106,6 +107,23 @@ type searchPage struct {
 	Page       int
 	Pages      int
 	Searched   bool
+	// Folded is set once the person searched (the address has criteria):
+	// the form folds under a summary so that the results come first.
+	Folded bool
+	// TotalText is the count in words, with each language's plural.
+	TotalText string
+	// Criteria are the active criteria in words, shown above the folded
+	// form once a search ran.
+	Criteria []string
+	// Suggestions are the ways out of a search that found nothing:
+	// further, without a filter, another spelling.
+	Suggestions []suggestion
+}
+
+// suggestion is a link to another search.
+type suggestion struct {
+	Text string
+	URL  string
 }
 
 // searchPage runs the same search as the API, from the same parameters:
@@ -116,7 +134,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 	d := searchPage{Query: v, Text: v.Get("q"), Category: v.Get("category"), Postcode: v.Get("postcode"), Radius: v.Get("radius_km")}
 	d.OpenNow, _ = strconv.ParseBool(v.Get("open_now"))
 	d.Referrals, _ = strconv.ParseBool(v.Get("referrals"))
-	for _, c := range s.Catalog.Taxonomy().Categories {
+	for _, c := range s.Catalog.Taxonomy().Themes() {
 		d.Categories = append(d.Categories, categoryTile{Code: c.Code, Label: p.Local(c.Labels)})
 	}
 	p.Nav, p.Title, p.Data = "search", p.T("search title"), &d
@@ -154,6 +172,12 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 	}
 	d.Searched, d.Total, d.Page = true, res.Total, q.Page
 	d.Pages = (res.Total + q.PerPage - 1) / q.PerPage
+	d.Folded = len(v) > 0
+	d.TotalText = resultsInWords(p, res.Total)
+	d.Criteria = criteriaInWords(p, &d)
+	if res.Total == 0 {
+		d.Suggestions = s.noResultSuggestions(p, &d)
+	}
 	tax := s.Catalog.Taxonomy()
 	p.Map = s.newMap()
 	for i, h := range res.Hits {
@@ -197,6 +221,167 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 		d.Next = page(q.Page + 1)
 	}
 	return "search", http.StatusOK, nil
+}
+
+// resultsInWords says how many services a search found, with the plural
+// of the page's language: French counts 0 and 1 as singular, Dutch and
+// English only 1. The catalogue holds plain strings, so the rule is here
+// rather than in golang.org/x/text's plural tables; nothing found has
+// its own sentence.
+func resultsInWords(p *pageData, n int) string {
+	switch {
+	case n == 0:
+		return p.T("search total none")
+	case singular(p.Lang, n):
+		return p.T("search total one", n)
+	}
+	return p.T("search total other", n)
+}
+
+// singular reports whether a count of n takes the singular in l.
+func singular(l directory.Lang, n int) bool {
+	if l == directory.FR {
+		return n == 0 || n == 1
+	}
+	return n == 1
+}
+
+// criteriaInWords lists what a search asked for, as the folded form's
+// summary: the words, theme, postcode, distance and checked options.
+func criteriaInWords(p *pageData, d *searchPage) []string {
+	var out []string
+	if t := strings.TrimSpace(d.Text); t != "" {
+		out = append(out, p.T("search quoted", t))
+	}
+	if c := d.categoryLabel(); c != "" {
+		out = append(out, c)
+	}
+	if d.Postcode != "" {
+		out = append(out, p.T("search around", d.Postcode, strconv.Itoa(d.radiusKm())))
+	}
+	if d.OpenNow {
+		out = append(out, p.T("search open now"))
+	}
+	if d.Referrals {
+		out = append(out, p.T("search referrals"))
+	}
+	return out
+}
+
+// categoryLabel is the chosen theme's label, "" when none is.
+func (d *searchPage) categoryLabel() string {
+	for _, c := range d.Categories {
+		if c.Code == d.Category {
+			return c.Label.Text
+		}
+	}
+	return ""
+}
+
+// radiusKm is the distance the search used around its postcode: the one
+// chosen, else the neighbourhood (2 km); 0 without a postcode.
+func (d *searchPage) radiusKm() int {
+	if d.Postcode == "" {
+		return 0
+	}
+	if r, err := strconv.Atoi(d.Radius); err == nil && r > 0 {
+		return r
+	}
+	return 2
+}
+
+// noResultSuggestions are the searches to try when one found nothing:
+// the next distance, the search without each of its filters, and the
+// closest spellings the index knows of words no service contains.
+func (s *Server) noResultSuggestions(p *pageData, d *searchPage) []suggestion {
+	var out []suggestion
+	link := func(change func(url.Values)) string {
+		u := cloneValues(d.Query)
+		u.Del("page")
+		change(u)
+		return "/search?" + u.Encode()
+	}
+	if r := d.radiusKm(); r > 0 {
+		radii := []int{1, 2, 5, 10, 25} // those the form offers
+		if i := slices.IndexFunc(radii, func(km int) bool { return km > r }); i >= 0 {
+			km := strconv.Itoa(radii[i])
+			out = append(out, suggestion{p.T("search widen", km), link(func(u url.Values) { u.Set("radius_km", km) })})
+		}
+	}
+	out = append(out, s.spellingSuggestions(p, d, link)...)
+	if c := d.categoryLabel(); c != "" {
+		out = append(out, suggestion{p.T("search drop category", c), link(func(u url.Values) { u.Del("category") })})
+	}
+	if d.Postcode != "" {
+		out = append(out, suggestion{p.T("search drop postcode", d.Postcode), link(func(u url.Values) { u.Del("postcode"); u.Del("radius_km") })})
+	}
+	if d.OpenNow {
+		out = append(out, suggestion{p.T("search drop open now"), link(func(u url.Values) { u.Del("open_now") })})
+	}
+	if d.Referrals {
+		out = append(out, suggestion{p.T("search drop referrals"), link(func(u url.Values) { u.Del("referrals") })})
+	}
+	if t := strings.TrimSpace(d.Text); t != "" && len(d.Criteria) > 1 {
+		out = append(out, suggestion{p.T("search drop words", t), link(func(u url.Values) { u.Del("q") })})
+	}
+	return out
+}
+
+// spellingSearcher is what an index offers for words it does not know.
+type spellingSearcher interface {
+	CloseWords(text string, n int) []search.Spelling
+}
+
+// spellingSuggestions offers the search again with a word no service
+// contains replaced by a close one the index knows, at most three.
+func (s *Server) spellingSuggestions(p *pageData, d *searchPage, link func(func(url.Values)) string) []suggestion {
+	sp, ok := s.Search.(spellingSearcher)
+	if !ok || strings.TrimSpace(d.Text) == "" {
+		return nil
+	}
+	var out []suggestion
+	for _, w := range sp.CloseWords(d.Text, 3) {
+		for _, c := range w.Close {
+			if len(out) == 3 {
+				return out
+			}
+			q := replaceWord(d.Text, w.Word, s.spelledAsWritten(c))
+			out = append(out, suggestion{p.T("search did you mean", q), link(func(u url.Values) { u.Set("q", q) })})
+		}
+	}
+	return out
+}
+
+// spelledAsWritten is how the services write a word the index knows
+// folded ("épicerie" for "epicerie"): as in the name of a service that
+// contains it, else folded.
+func (s *Server) spelledAsWritten(folded string) string {
+	res, err := s.Search.Search(search.Query{Text: folded, Page: 1, PerPage: 10})
+	if err != nil {
+		return folded
+	}
+	notLetter := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	for _, h := range res.Hits {
+		for _, name := range h.Service.Name.All() {
+			for _, w := range strings.FieldsFunc(name, notLetter) {
+				if directory.Fold(w) == folded {
+					return strings.ToLower(w)
+				}
+			}
+		}
+	}
+	return folded
+}
+
+// replaceWord replaces the words of text that fold to word by with.
+func replaceWord(text, word, with string) string {
+	fields := strings.Fields(text)
+	for i, f := range fields {
+		if directory.Fold(strings.Trim(f, ".,;:!?\"'()")) == word {
+			fields[i] = with
+		}
+	}
+	return strings.Join(fields, " ")
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -309,14 +494,19 @@ func (s *Server) localService(w http.ResponseWriter, r *http.Request, p *pageDat
 		if err != nil {
 			continue
 		}
-		lv := locationView{Name: p.Local(l.Name), Street: l.Address.Street, Postcode: l.Address.Postcode, City: l.Address.City,
-			Accessibility: p.Local(l.Accessibility), Wheelchair: l.WheelchairOK}
-		if l.Point != nil {
-			lv.Directions = directionsURL(*l.Point)
-		}
-		d.Locations = append(d.Locations, lv)
+		d.Locations = append(d.Locations, locationViewOf(p, l))
 	}
 	return s.showService(p, d)
+}
+
+// locationViewOf shows a place, the node's own or a partner's, one way.
+func locationViewOf(p *pageData, l *directory.Location) locationView {
+	lv := locationView{Name: p.Local(l.Name), Street: l.Address.Street, Postcode: l.Address.Postcode, City: l.Address.City,
+		Accessibility: p.Local(l.Accessibility), Wheelchair: l.WheelchairOK}
+	if l.Point != nil {
+		lv.Directions = directionsURL(*l.Point)
+	}
+	return lv
 }
 
 // partnerService shows a partner's service from the replica.
@@ -334,8 +524,14 @@ func (s *Server) partnerService(w http.ResponseWriter, r *http.Request, p *pageD
 		return "", 0, err
 	}
 	d := s.serviceView(r.Context(), p, ps.Service, ps.URI, ps.Provider, "/organization?actor="+url.QueryEscape(ps.Actor), false)
-	for _, pt := range ps.Points {
-		d.Locations = append(d.Locations, locationView{Directions: directionsURL(pt)})
+	for i := range ps.Places {
+		d.Locations = append(d.Locations, locationViewOf(p, &ps.Places[i]))
+	}
+	if len(ps.Places) == 0 {
+		// Stored before places travelled whole: positions only.
+		for _, pt := range ps.Points {
+			d.Locations = append(d.Locations, locationView{Directions: directionsURL(pt)})
+		}
 	}
 	return s.showService(p, d)
 }
@@ -415,7 +611,7 @@ func (s *Server) hoursInWords(p *pageData, sc directory.Schedule) ([]dayHours, [
 		if err != nil {
 			continue
 		}
-		if e.Closed {
+		if e.Closed || len(e.Hours) == 0 { // no hours given: closed, as OpenOn reads it
 			exceptions = append(exceptions, p.T("closed on", p.Date(t)))
 			continue
 		}

@@ -86,6 +86,7 @@ func (s *Server) routes() *mux.Router {
 
 	// Pages.
 	handle("static", "GET", "/static/{path:.+}", serveStatic)
+	handle("favicon", "GET", "/favicon.ico", serveFavicon)
 	handle("home", "GET", "/", s.page(s.home))
 	handle("search-page", "GET", "/search", s.page(s.searchPage))
 	handle("service-page", "GET", "/services/{id}", s.page(s.localService))
@@ -120,6 +121,7 @@ func (s *Server) routes() *mux.Router {
 	admin("admin-organization-save", "POST", "/admin/organization", s.saveOrg)
 	admin("admin-partners-page", "GET", "/admin/partners", s.adminPartners)
 	admin("admin-partner-request", "POST", "/admin/partners", s.requestPartnerPage)
+	admin("admin-partner-end", "GET", "/admin/partners/{id}/end", s.confirmEndPartner)
 	admin("admin-partner-action", "POST", "/admin/partners/{id}/{action}", s.partnerPageAction)
 	admin("admin-users-page", "GET", "/admin/users", s.adminUsers)
 	admin("admin-user-add", "POST", "/admin/users", s.addUser)

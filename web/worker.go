@@ -90,6 +90,7 @@ type referPage struct {
 	Method      string
 	NoticeLang  directory.Lang
 	NoticeLangs []langLink
+	PrintURL    string // the notice alone, in its language
 	Notice      string
 	Attestation string
 	Problems    []string
@@ -123,9 +124,15 @@ func (s *Server) referData(r *http.Request, p *pageData) (*referPage, error) {
 	if !ps.Service.AcceptsReferrals() {
 		return nil, directory.ErrNotFound
 	}
-	d := &referPage{Service: p.Local(ps.Service.Name), ServiceURI: ps.URI, Provider: ps.Provider, NoticeLang: p.Lang,
+	d := &referPage{Service: p.Local(ps.Service.Name), ServiceURI: ps.URI, Provider: nameIn(p, ps.ProviderNames, ps.Provider), NoticeLang: p.Lang,
 		Method: string(referral.OnScreen)}
 	if l, ok := directory.ParseLang(r.FormValue("notice_lang")); ok {
+		d.NoticeLang = l
+	}
+	// The notice's language is switched with a button of the form itself
+	// (a POST): what the worker typed comes back in the form, and the
+	// resident's data never lands in an address, a log or a cookie.
+	if l, ok := directory.ParseLang(r.PostFormValue("notice_switch")); ok {
 		d.NoticeLang = l
 	}
 	for _, m := range referral.Methods {
@@ -149,11 +156,12 @@ func (s *Server) referData(r *http.Request, p *pageData) (*referPage, error) {
 			d.Fields = append(d.Fields, f)
 		}
 	}
-	d.Notice = consentNotice(d.NoticeLang, ps.Provider, ps.Service.Name.In(d.NoticeLang))
+	d.Notice = consentNotice(d.NoticeLang, nameIn(&pageData{Lang: d.NoticeLang}, ps.ProviderNames, ps.Provider), ps.Service.Name.In(d.NoticeLang))
 	for _, l := range directory.Langs {
-		u := url.Values{"service": {ps.URI}, "notice_lang": {string(l)}}
-		d.NoticeLangs = append(d.NoticeLangs, langLink{Lang: l, Label: langLabels[l], URL: "/refer?" + u.Encode(), Current: l == d.NoticeLang})
+		d.NoticeLangs = append(d.NoticeLangs, langLink{Lang: l, Label: langLabels[l], Current: l == d.NoticeLang})
 	}
+	u := url.Values{"service": {ps.URI}, "notice_lang": {string(d.NoticeLang)}}
+	d.PrintURL = "/refer/notice?" + u.Encode()
 	return d, nil
 }
 
@@ -167,6 +175,11 @@ func (s *Server) refer(w http.ResponseWriter, r *http.Request, p *pageData) (str
 		return "", 0, err
 	}
 	p.Title, p.Data, p.Nav = p.T("refer title"), d, "referrals"
+	if r.PostFormValue("notice_switch") != "" {
+		// Only the notice's language changed: the form again, as typed;
+		// the agreement is asked again, for the notice now shown.
+		return "refer", http.StatusOK, nil
+	}
 	if r.PostFormValue("agreed") != "yes" {
 		d.Problems = append(d.Problems, p.T("refer not agreed"))
 	}
@@ -207,19 +220,19 @@ func (s *Server) refer(w http.ResponseWriter, r *http.Request, p *pageData) (str
 		return "", 0, err
 	}
 	ref, err := s.Referrals.Refer(r.Context(), d.ServiceURI, referral.Request{
-		Resident: raw, Special: special, Worker: p.User.ID,
+		Resident: raw, Special: special, Worker: p.User.ID, Association: s.associationName(r),
 		Consent: referral.ConsentInput{Method: referral.Method(d.Method), Categories: cats, NoticeVersion: noticeVersion,
 			NoticeHash: noticeHash(d.Notice), NoticeLang: string(d.NoticeLang), Attestation: d.Attestation, GivenAt: s.Now()},
 	})
 	if err != nil {
-		// What was refused, in the words of the checks: field names and
-		// rules, never the resident's data.
-		if lines, _ := formProblems(err); len(lines) > 0 {
+		// What was refused, each reason in the worker's language with what
+		// to do; never the resident's data.
+		if lines, _ := formProblems(p, err); len(lines) > 0 {
 			d.Problems = append(d.Problems, lines...)
 			return "refer", http.StatusBadRequest, nil
 		}
-		if errors.Is(err, referral.ErrRefused) || errors.Is(err, referral.ErrResident) || errors.Is(err, referral.ErrConsent) {
-			d.Problems = append(d.Problems, err.Error())
+		if line, ok := refusalText(p, err); ok {
+			d.Problems = append(d.Problems, line)
 			return "refer", http.StatusBadRequest, nil
 		}
 		return "refer", 0, err
@@ -242,12 +255,15 @@ func (s *Server) noticePage(w http.ResponseWriter, r *http.Request, p *pageData)
 }
 
 type referralRow struct {
-	URL      string
-	Service  string
-	Partner  string
-	State    string
-	StateKey referral.State
-	Updated  string
+	URL       string
+	Reference string
+	Service   string
+	Partner   string
+	State     string
+	StateKey  referral.State
+	Sent      string // when it was made, in words
+	Updated   string
+	created   time.Time
 }
 
 type stateCount struct {
@@ -263,8 +279,8 @@ type referralsPage struct {
 	Filter                     referral.State
 }
 
-// referralsPage lists the referrals sent and received, as two inboxes
-// with their counts by state; ?state= filters both.
+// referralsPage lists the referrals sent and received, newest first, as
+// two inboxes with their counts by state; ?state= filters both.
 func (s *Server) referralsPage(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
 	if needLogin(w, r, p) {
 		return "", 0, nil
@@ -276,20 +292,22 @@ func (s *Server) referralsPage(w http.ResponseWriter, r *http.Request, p *pageDa
 	if d.Filter != "" && !d.Filter.Valid() {
 		d.Filter = ""
 	}
-	names := s.serviceNames(r, p)
+	names, partners := s.serviceNames(r, p), s.partnerNames(r, p)
+	loc := brussels()
 	counts := map[referral.Side]map[referral.State]int{referral.Sender: {}, referral.Recipient: {}}
 	err := s.Referrals.ForEachReferral(r.Context(), func(ref *referral.Referral) error {
 		counts[ref.Side][ref.State]++
 		if d.Filter != "" && ref.State != d.Filter {
 			return nil
 		}
-		row := referralRow{URL: "/referrals/" + url.PathEscape(referral.Handle(ref.ID)), Service: names(ref.Service),
-			State: p.T("state " + string(ref.State)), StateKey: ref.State, Updated: p.DateTime(ref.Updated.In(brussels()))}
+		row := referralRow{URL: "/referrals/" + url.PathEscape(referral.Handle(ref.ID)), Reference: ref.Reference(),
+			Service: names(ref.Service), State: p.T("state " + string(ref.State)), StateKey: ref.State,
+			Sent: p.DateTime(ref.Created.In(loc)), Updated: p.DateTime(ref.Updated.In(loc)), created: ref.Created}
 		if ref.Side == referral.Sender {
-			row.Partner = actorHost(ref.Recipient)
+			row.Partner = partners(ref.Recipient)
 			d.Sent = append(d.Sent, row)
 		} else {
-			row.Partner = actorHost(ref.Sender)
+			row.Partner = partners(ref.Sender)
 			d.Received = append(d.Received, row)
 		}
 		return nil
@@ -297,6 +315,8 @@ func (s *Server) referralsPage(w http.ResponseWriter, r *http.Request, p *pageDa
 	if err != nil {
 		return "", 0, err
 	}
+	newestFirst(d.Sent)
+	newestFirst(d.Received)
 	for _, side := range []referral.Side{referral.Sender, referral.Recipient} {
 		var cs []stateCount
 		for _, st := range referral.States {
@@ -312,6 +332,77 @@ func (s *Server) referralsPage(w http.ResponseWriter, r *http.Request, p *pageDa
 	}
 	p.Title, p.Data, p.Nav = p.T("referrals title"), d, "referrals"
 	return "referrals", http.StatusOK, nil
+}
+
+// newestFirst sorts rows by when the referral was made, the latest on
+// top; the reference breaks ties so the order never shuffles.
+func newestFirst(rows []referralRow) {
+	slices.SortStableFunc(rows, func(a, b referralRow) int {
+		if c := b.created.Compare(a.created); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Reference, a.Reference)
+	})
+}
+
+// partnerNames returns a lookup of associations' names by actor, in the
+// page's language: from the partnerships, else from the services they
+// publish; an unknown actor shows as its host, never as a URL.
+func (s *Server) partnerNames(r *http.Request, p *pageData) func(actor string) string {
+	var cache map[string]string
+	return func(actor string) string {
+		if cache == nil {
+			cache = s.loadPartnerNames(r, p)
+		}
+		if n, ok := cache[actor]; ok {
+			return n
+		}
+		return actorHost(actor)
+	}
+}
+
+func (s *Server) loadPartnerNames(r *http.Request, p *pageData) map[string]string {
+	out := map[string]string{}
+	if s.Network == nil {
+		return out
+	}
+	s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
+		if n := nameIn(p, ps.ProviderNames, ps.Provider); n != "" {
+			out[ps.Actor] = n
+		}
+		return nil
+	})
+	if rels, err := s.Network.Relations(r.Context()); err == nil {
+		for _, rel := range rels {
+			if n := nameIn(p, rel.Names, rel.Name); n != "" {
+				out[rel.Actor] = n
+			}
+		}
+	}
+	return out
+}
+
+// nameIn is a name in the page's language when given in it, else its
+// plain form.
+func nameIn(p *pageData, names directory.Text, plain string) string {
+	if v := names[p.Lang]; v != "" {
+		return v
+	}
+	if plain != "" {
+		return plain
+	}
+	return p.Local(names).Text
+}
+
+// associationName is this node's association's name in its own first
+// language: it gives the initials of the referrals' short references,
+// the same whatever the worker's language.
+func (s *Server) associationName(r *http.Request) string {
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return ""
+	}
+	return o.Name.In(o.Name.Primary())
 }
 
 // serviceNames returns a lookup of service names by URI, local or
@@ -369,6 +460,7 @@ type reasonOption struct {
 
 type referralPage struct {
 	Handle        string
+	Reference     string
 	Service       string
 	Partner       string
 	Sent          bool
@@ -398,13 +490,13 @@ type residentValue struct {
 // referralPageData builds a referral's page; resident, when set, is shown.
 func (s *Server) referralPageData(r *http.Request, p *pageData, ref *referral.Referral, resident referral.Resident) referralPage {
 	loc := brussels()
-	names := s.serviceNames(r, p)
-	d := referralPage{Handle: referral.Handle(ref.ID), Service: names(ref.Service), Sent: ref.Side == referral.Sender,
+	names, partners := s.serviceNames(r, p), s.partnerNames(r, p)
+	d := referralPage{Handle: referral.Handle(ref.ID), Reference: ref.Reference(), Service: names(ref.Service), Sent: ref.Side == referral.Sender,
 		State: p.T("state " + string(ref.State)), Terminal: ref.State.Terminal(), Method: p.T(string(ref.Consent.Method)),
 		Given: p.DateTime(ref.Consent.GivenAt.In(loc)), Expires: p.Date(ref.Consent.ExpiresAt.In(loc)), CanOpen: ref.Sealed != nil}
-	d.Partner = actorHost(ref.Recipient)
+	d.Partner = partners(ref.Recipient)
 	if !d.Sent {
-		d.Partner = actorHost(ref.Sender)
+		d.Partner = partners(ref.Sender)
 	}
 	for _, c := range ref.Consent.Categories {
 		d.Categories = append(d.Categories, p.T(string(c)))

@@ -255,7 +255,7 @@ func lookupTerm(v string, vocab []directory.Term, known func(string) bool) (stri
 	}
 	f := headerKey(v) // "Demandeurs d'emploi" is the label "Demandeurs d’emploi"
 	for _, t := range vocab {
-		for _, l := range t.Labels {
+		for _, l := range t.Names() {
 			if headerKey(l) == f {
 				return t.Code, true
 			}

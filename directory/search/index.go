@@ -290,12 +290,13 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 	}
 	// The labels of its categories count as its description, in every
 	// language: "food" finds a service filed under Alimentation even when
-	// its own texts are French only.
+	// its own texts are French only. The base vocabulary's labels count
+	// too, so data·inclusion's words still find what the profile renamed.
 	var labels directory.Text = directory.Text{}
 	for _, c := range s.Categories {
 		if t, ok := x.tax.Category(c); ok {
 			for _, l := range directory.Langs {
-				labels[l] += " " + t.Labels[l]
+				labels[l] += " " + t.Labels[l] + " " + t.Base[l]
 			}
 		}
 	}

@@ -19,9 +19,12 @@
     el.hidden = true;
     return;
   }
-  var map = L.map(el, { scrollWheelZoom: false });
+  // The zoom range is the map's own, not only its tile layer's: without
+  // tiles (tile server "none") or before they load, the marker cluster
+  // layer needs it ("Map has no maxZoom specified") and no marker shows.
+  var map = L.map(el, { scrollWheelZoom: false, minZoom: 3, maxZoom: 19 });
   if (data.tiles) {
-    L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.attribution || "" }).addTo(map);
+    L.tileLayer(data.tiles, { minZoom: 3, maxZoom: 19, attribution: data.attribution || "" }).addTo(map);
   }
   var group = typeof L.markerClusterGroup === "function" ? L.markerClusterGroup() : L.featureGroup();
   var bounds = [];

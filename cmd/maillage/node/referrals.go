@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/maillage/maillage/directory"
@@ -81,7 +80,7 @@ func (n *Node) Refer(ctx context.Context, service string, req referral.Request) 
 	}
 	ps, err := n.Store.PartnerService(ctx, serviceURI)
 	if errors.Is(err, directory.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no known partner service %q", referral.ErrRefused, service)
+		return nil, referral.Refused("service", referral.CodeNoPartnerService, "no known partner service")
 	}
 	if err != nil {
 		return nil, err
