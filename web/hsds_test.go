@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -139,6 +140,12 @@ func TestHSDSOutputValidates(t *testing.T) {
 		}
 	}
 	validatePage(t, serviceList, "services by term", get("/hsds/services?taxonomy_term_id=equipement-et-alimentation"), 1)
+	// The search index follows the store a moment after each write.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if bytes.Contains(n.Do("GET", "/api/v1/search?q=epicerie&scope=local", "", nil).Body, []byte(`"total":1`)) {
+			break
+		}
+	}
 	validatePage(t, serviceList, "services search", get("/hsds/services?search=epicerie"), 1)
 	validatePage(t, serviceList, "services modified later", get("/hsds/services?modified_after=2999-01-01"), 0)
 	validatePage(t, serviceList, "services page 2", get("/hsds/services?per_page=1&page=2"), 1)

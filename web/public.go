@@ -523,7 +523,7 @@ func (s *Server) partnerService(w http.ResponseWriter, r *http.Request, p *pageD
 	if err != nil {
 		return "", 0, err
 	}
-	d := s.serviceView(r.Context(), p, ps.Service, ps.URI, ps.Provider, "/organization?actor="+url.QueryEscape(ps.Actor), false)
+	d := s.serviceView(r.Context(), p, ps.Service, ps.URI, ps.ProviderIn(p.Lang), "/organization?actor="+url.QueryEscape(ps.Actor), false)
 	for i := range ps.Places {
 		d.Locations = append(d.Locations, locationViewOf(p, &ps.Places[i]))
 	}
@@ -667,8 +667,8 @@ func (s *Server) partnerAssociation(w http.ResponseWriter, r *http.Request, p *p
 	tax := s.Catalog.Taxonomy()
 	err := s.Network.PartnerServices(r.Context(), func(ps *directory.PartnerService) error {
 		if ps.Actor == actor && ps.Service != nil {
-			d.Name = localText{Text: ps.Provider, Lang: p.Lang}
-			d.Services = append(d.Services, s.resultView(p, search.Hit{URI: ps.URI, Service: ps.Service, Provider: ps.Provider}, tax))
+			d.Name = localText{Text: ps.ProviderIn(p.Lang), Lang: p.Lang}
+			d.Services = append(d.Services, s.resultView(p, search.Hit{URI: ps.URI, Service: ps.Service, Provider: ps.ProviderIn(p.Lang)}, tax))
 		}
 		return nil
 	})
