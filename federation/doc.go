@@ -6,7 +6,7 @@
 // example payloads, is PROTOCOL.md beside this file.
 //
 // The inbox path is verify → decode → check → apply once (inbox.go);
-// converters between services and their ActivityStreams Page live in
+// converters between services and their ActivityStreams Note live in
 // convert.go; what the package needs from persistence is the Store
 // interface (store.go), implemented by package store.
 //
