@@ -402,6 +402,23 @@ func login(t *testing.T, ctx context.Context, n *nodetest.Node, email, password 
 	)
 }
 
+// makePartners makes a and b partners through their APIs: a asks, b's
+// admin accepts.
+func makePartners(t *testing.T, a, b *nodetest.Node, ta, tb string) {
+	t.Helper()
+	if r := a.Do("POST", "/api/v1/partners", ta, map[string]string{"actor": "@" + b.Name + "@" + b.Addr}); r.Status != 202 {
+		t.Fatalf("partner request: %d %s", r.Status, r.Body)
+	}
+	var rels struct{ Partners []struct{ ID, State string } }
+	waitUntil(t, "B sees the request", func() bool {
+		b.Do("GET", "/api/v1/partners", tb, nil).JSON(t, &rels)
+		return len(rels.Partners) == 1 && rels.Partners[0].State == "pending"
+	})
+	if r := b.Do("POST", "/api/v1/partners/"+rels.Partners[0].ID+"/accept", tb, nil); r.Status != 200 {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
+	}
+}
+
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -431,18 +448,7 @@ func TestBrowserReferralBetweenTwoNodes(t *testing.T) {
 			t.Fatalf("worker: %d %s", r.Status, r.Body)
 		}
 	}
-	// A asks B to be partners; B accepts.
-	if r := a.Do("POST", "/api/v1/partners", ta, map[string]string{"actor": "@" + b.Name + "@" + b.Addr}); r.Status != 202 {
-		t.Fatalf("partner request: %d %s", r.Status, r.Body)
-	}
-	var rels struct{ Partners []struct{ ID, State string } }
-	waitUntil(t, "B sees the request", func() bool {
-		b.Do("GET", "/api/v1/partners", tb, nil).JSON(t, &rels)
-		return len(rels.Partners) == 1 && rels.Partners[0].State == "pending"
-	})
-	if r := b.Do("POST", "/api/v1/partners/"+rels.Partners[0].ID+"/accept", tb, nil); r.Status != 200 {
-		t.Fatalf("accept: %d %s", r.Status, r.Body)
-	}
+	makePartners(t, a, b, ta, tb)
 	if r := b.Do("POST", "/api/v1/services", tb, `{"name": "Aide au logement", "status": "active", "categories": ["logement-hebergement"],
 	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity", "contact"]}}`); r.Status != 201 {
 		t.Fatalf("service: %d %s", r.Status, r.Body)

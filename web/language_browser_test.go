@@ -155,17 +155,7 @@ func TestBrowserPagesSpeakTheirLanguage(t *testing.T) {
 	if r := a.Do("POST", "/api/v1/users", ta, `{"email": "worker@`+a.Name+`.test", "role": "worker", "password": "worker-password"}`); r.Status != 201 {
 		t.Fatalf("worker: %d %s", r.Status, r.Body)
 	}
-	if r := a.Do("POST", "/api/v1/partners", ta, map[string]string{"actor": "@" + b.Name + "@" + b.Addr}); r.Status != 202 {
-		t.Fatalf("partner request: %d %s", r.Status, r.Body)
-	}
-	var rels struct{ Partners []struct{ ID, State string } }
-	waitUntil(t, "B sees the request", func() bool {
-		b.Do("GET", "/api/v1/partners", tb, nil).JSON(t, &rels)
-		return len(rels.Partners) == 1 && rels.Partners[0].State == "pending"
-	})
-	if r := b.Do("POST", "/api/v1/partners/"+rels.Partners[0].ID+"/accept", tb, nil); r.Status != 200 {
-		t.Fatalf("accept: %d %s", r.Status, r.Body)
-	}
+	makePartners(t, a, b, ta, tb)
 	resp := b.Do("POST", "/api/v1/services", tb, `{"name": "Aide au logement", "description": "Recherche de logement et médiation avec le propriétaire.",
 	  "status": "active", "categories": ["logement-hebergement"], "translations": {"nl": {"name": "Hulp bij huisvesting"}},
 	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity", "contact"]}}`)

@@ -46,17 +46,7 @@ func partnerPlaceNodes(t *testing.T) (b *nodetest.Node, pageURL string) {
 	  "service_at_locations": [{"location_id": "`+l.ID+`"}]}`); r.Status != 201 {
 		t.Fatalf("service: %d %s", r.Status, r.Body)
 	}
-	if r := a.Do("POST", "/api/v1/partners", ta, map[string]string{"actor": "@" + b.Name + "@" + b.Addr}); r.Status != 202 {
-		t.Fatalf("partner request: %d %s", r.Status, r.Body)
-	}
-	var rels struct{ Partners []struct{ ID, State string } }
-	waitUntil(t, "B sees the request", func() bool {
-		b.Do("GET", "/api/v1/partners", tb, nil).JSON(t, &rels)
-		return len(rels.Partners) == 1 && rels.Partners[0].State == "pending"
-	})
-	if r := b.Do("POST", "/api/v1/partners/"+rels.Partners[0].ID+"/accept", tb, nil); r.Status != 200 {
-		t.Fatalf("accept: %d %s", r.Status, r.Body)
-	}
+	makePartners(t, a, b, ta, tb)
 	var found struct{ Results []struct{ URI string } }
 	waitUntil(t, "B replicates A's service", func() bool {
 		b.Do("GET", "/api/v1/search?q=repair", "", nil).JSON(t, &found)
