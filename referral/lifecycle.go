@@ -90,7 +90,8 @@ func (s *Service) Receive(ctx context.Context, in Incoming, l Local) (*Referral,
 		History: []Event{{At: now, To: Requested, By: Sender}, {At: now, From: Requested, To: Received, By: System}},
 	}
 	r.owe().Status = len(r.History)
-	err = s.Store.AddReferral(ctx, r, Writes{Audit: []AuditEntry{entry(now, in.Sender, "received", r.ID, "received")}})
+	err = s.Store.AddReferral(ctx, r, Writes{Audit: []AuditEntry{entry(now, in.Sender, "received", r.ID, "received")},
+		Notices: []Notice{r.notice(NoticeReceived, now, "")}})
 	if errors.Is(err, directory.ErrConflict) {
 		// The same offer again: its sender queued it again after a crash.
 		// The referral is taken once; its state is reported again.
@@ -182,6 +183,9 @@ func (s *Service) erase(ctx context.Context, id, by, why string, cancel bool) (*
 			w.Audit = append(w.Audit, entry(now, "system", "transition", id, "→ cancelled"))
 		}
 		if r.Erasure == nil {
+			if why == "withdrawn" && r.Side == Recipient {
+				w.Notices = append(w.Notices, r.notice(NoticeWithdrawn, now, ""))
+			}
 			r.Sealed = nil
 			r.Erasure = &Erasure{At: now, By: by, Why: why}
 			r.Updated = now
@@ -284,7 +288,8 @@ func (s *Service) Remote(ctx context.Context, id, from string, to State, reason 
 			prev := r.State
 			r.History = append(r.History, Event{At: now, From: prev, To: Cancelled, By: Sender})
 			r.State, r.Reason, r.Updated = Cancelled, "", now
-			return Writes{Audit: []AuditEntry{entry(now, from, "transition", id, fmt.Sprintf("%s → %s", prev, Cancelled))}}, nil
+			return Writes{Audit: []AuditEntry{entry(now, from, "transition", id, fmt.Sprintf("%s → %s", prev, Cancelled))},
+				Notices: []Notice{r.notice(NoticeCancelled, now, "")}}, nil
 		}
 		if r.Side != Sender || r.Recipient != from {
 			return Writes{}, fmt.Errorf("%w: only the recipient of a referral reports on it, and its sender cancels it", ErrRefused)
@@ -310,7 +315,11 @@ func (s *Service) Remote(ctx context.Context, id, from string, to State, reason 
 			r.State = st
 		}
 		r.Reason, r.Updated = reason, now
-		return Writes{Audit: []AuditEntry{entry(now, from, "transition", id, fmt.Sprintf("%s → %s %s", prev, to, reason))}}, nil
+		w := Writes{Audit: []AuditEntry{entry(now, from, "transition", id, fmt.Sprintf("%s → %s %s", prev, to, reason))}}
+		if answered[to] {
+			w.Notices = []Notice{r.notice(NoticeAnswered, now, fmt.Sprint(len(r.History)))}
+		}
+		return w, nil
 	})
 }
 
@@ -328,6 +337,7 @@ func (s *Service) ErasureAcknowledged(ctx context.Context, id, from string) (*Re
 		}
 		r.RemoteErasure = &Erasure{At: now, By: from, Why: "withdrawn"}
 		r.Updated = now
-		return Writes{Audit: []AuditEntry{entry(now, from, "erased", id, "at the recipient")}}, nil
+		return Writes{Audit: []AuditEntry{entry(now, from, "erased", id, "at the recipient")},
+			Notices: []Notice{r.notice(NoticeErased, now, "")}}, nil
 	})
 }

@@ -34,11 +34,15 @@ type Referral struct {
 	RemoteErasure *Erasure `json:"remote_erasure,omitempty"`
 	// Outbox is what this node still owes the other node about the
 	// referral (nil: nothing).
-	Outbox    *Outbox   `json:"outbox,omitempty"`
-	History   []Event   `json:"history"`
-	CreatedBy string    `json:"created_by,omitempty"` // the sender's worker (sender side only)
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	Outbox    *Outbox `json:"outbox,omitempty"`
+	History   []Event `json:"history"`
+	CreatedBy string  `json:"created_by,omitempty"` // the sender's worker (sender side only)
+	// Reminded and Warned are when this node reminded its staff of the
+	// referral unanswered, and warned them that it expires soon.
+	Reminded time.Time `json:"reminded,omitzero"`
+	Warned   time.Time `json:"warned,omitzero"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 }
 
 // ConsentSummary is what travels and is shown of a consent: no personal
@@ -100,11 +104,13 @@ type Outbox struct {
 func (o *Outbox) Empty() bool { return o == nil || (o.Offer == nil && o.Status == 0 && !o.Erasure) }
 
 // Writes are what a change of a referral records with it, in the same
-// transaction: a new referral's consent, a withdrawal, and audit entries.
+// transaction: a new referral's consent, a withdrawal, audit entries, and
+// what the node's staff are to be told.
 type Writes struct {
 	Consent    *Consent
 	Withdrawal *Withdrawal // a second withdrawal of the same consent is ignored
 	Audit      []AuditEntry
+	Notices    []Notice // a notice recorded before (by id) is ignored
 }
 
 // AuditEntry is one line of the append-only audit log: who did what to

@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
 	"github.com/maillage/maillage/web/account"
 )
 
@@ -156,4 +157,136 @@ func (s *Store) Session(ctx context.Context, idHash string) (*account.Session, e
 // DeleteSession removes a session (log out).
 func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 	return s.remove("session", sessionKey(idHash))
+}
+
+// DeleteUserSessions removes every session of a user. Sessions are keyed
+// by the hash of their cookie only, so this reads them all: a node has
+// few.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
+	err := s.update(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(pSession)
+		it := txn.NewIterator(opts)
+		var keys [][]byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			var v account.Session
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
+				it.Close()
+				return err
+			}
+			if v.UserID == userID {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+		}
+		it.Close()
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete sessions of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// tokenGrace keeps a token a while after it expires, so that a late use
+// is told the link expired rather than that it never existed.
+const tokenGrace = time.Hour
+
+// PutAccountToken stores a reset or invitation token, which Badger drops
+// tokenGrace after it expires (see PutSession for the clocks).
+func (s *Store) PutAccountToken(ctx context.Context, t *account.Token) error {
+	ttl := t.Expires.Sub(s.now()) + tokenGrace
+	if t.ID == "" || ttl <= 0 {
+		return fmt.Errorf("store: put account token %q: no id, or expired", t.ID)
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("store: put account token: %w", err)
+	}
+	err = s.update(func(txn *badger.Txn) error {
+		if err := mustBeAbsent(txn, accountTokenKey(t.ID)); err != nil {
+			return err
+		}
+		return txn.SetEntry(badger.NewEntry(accountTokenKey(t.ID), b).WithTTL(ttl))
+	})
+	if err != nil {
+		return fmt.Errorf("store: put account token %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// AccountToken returns a reset or invitation token.
+func (s *Store) AccountToken(ctx context.Context, id string) (*account.Token, error) {
+	return readAs[account.Token](s, "account token "+id, accountTokenKey(id))
+}
+
+// UseAccountToken marks a token used and stores its user as fn changed it,
+// with the audit entry fn returns, in one transaction (account.Store).
+func (s *Store) UseAccountToken(ctx context.Context, id string, fn func(*account.Token, *account.User) (account.AuditEvent, error)) (*account.User, error) {
+	var out *account.User
+	err := s.update(func(txn *badger.Txn) error {
+		item, err := txn.Get(accountTokenKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return directory.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var t account.Token
+		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &t) }); err != nil {
+			return err
+		}
+		var u account.User
+		if err := get(txn, userKey(t.User), &u); err != nil {
+			return err
+		}
+		email := u.Email
+		e, err := fn(&t, &u)
+		if err != nil {
+			return err
+		}
+		if u.Email != email || u.ID != t.User {
+			return errors.New("the user's id or email changed")
+		}
+		t.Used = true
+		b, err := json.Marshal(&t)
+		if err != nil {
+			return err
+		}
+		used := badger.NewEntry(accountTokenKey(id), b)
+		used.ExpiresAt = item.ExpiresAt() // the token keeps its end
+		if err := txn.SetEntry(used); err != nil {
+			return err
+		}
+		if err := set(txn, userKey(u.ID), &u); err != nil {
+			return err
+		}
+		if err := s.appendAccountAudit(txn, e); err != nil {
+			return err
+		}
+		out = &u
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: use account token %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// AppendAccountAudit adds an account action to the audit log, as an
+// entry of no referral whose detail is the account acted on.
+func (s *Store) AppendAccountAudit(ctx context.Context, e account.AuditEvent) error {
+	if err := s.update(func(txn *badger.Txn) error { return s.appendAccountAudit(txn, e) }); err != nil {
+		return fmt.Errorf("store: append account audit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) appendAccountAudit(txn *badger.Txn, e account.AuditEvent) error {
+	entry := &referral.AuditEntry{At: e.At, Who: e.Who, Action: e.Action, Detail: e.Account}
+	return set(txn, auditKey(entry, s.auditSeq.Add(1)), entry)
 }

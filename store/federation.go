@@ -33,15 +33,28 @@ func (s *Store) RelationByID(ctx context.Context, id string) (*federation.Relati
 func (s *Store) PutRelation(ctx context.Context, r *federation.Relation) error {
 	err := s.update(func(txn *badger.Txn) error {
 		var old federation.Relation
-		if err := get(txn, relationKey(r.Actor), &old); err == nil && old.ID != r.ID {
-			if err := txn.Delete(relationIDKey(old.ID)); err != nil {
-				return err
+		had := false
+		if err := get(txn, relationKey(r.Actor), &old); err == nil {
+			had = true
+			if old.ID != r.ID {
+				if err := txn.Delete(relationIDKey(old.ID)); err != nil {
+					return err
+				}
 			}
+		} else if !errors.Is(err, directory.ErrNotFound) {
+			return err
 		}
 		if err := txn.Set(relationIDKey(r.ID), []byte(r.Actor)); err != nil {
 			return err
 		}
-		return set(txn, relationKey(r.Actor), r)
+		if err := set(txn, relationKey(r.Actor), r); err != nil {
+			return err
+		}
+		var before *federation.Relation
+		if had {
+			before = &old
+		}
+		return addEvents(txn, partnershipEvents(before, r, s.now())...)
 	})
 	if err != nil {
 		return fmt.Errorf("store: put relation: %w", err)
@@ -59,7 +72,10 @@ func (s *Store) DeleteRelation(ctx context.Context, actor string) error {
 		if err := txn.Delete(relationIDKey(r.ID)); err != nil {
 			return err
 		}
-		return txn.Delete(relationKey(actor))
+		if err := txn.Delete(relationKey(actor)); err != nil {
+			return err
+		}
+		return addEvents(txn, partnershipEvents(&r, nil, s.now())...)
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete relation: %w", err)

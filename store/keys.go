@@ -6,6 +6,7 @@ import (
 
 	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/referral"
+	"github.com/maillage/maillage/web/notify"
 )
 
 // Every key of the store is built here. Prefixes end with '/' so that a
@@ -19,7 +20,9 @@ const (
 	pUser        = "user/"
 	pUserEmail   = "user-email/"
 	pSession     = "sess/"
-	pSecret      = "secret/"
+	// pAccountToken holds reset and invitation links, by token id.
+	pAccountToken = "acct-token/"
+	pSecret       = "secret/"
 
 	pRelation       = "rel/"
 	pRelationID     = "rel-id/"
@@ -36,6 +39,14 @@ const (
 	pWithdrawal = "consent-wd/"
 	pAudit      = "audit/"
 
+	pEvent        = "nev/"      // notification events not yet dispatched
+	pEventSeen    = "nev-seen/" // events dispatched, so that one recorded again is ignored
+	pNotification = "ntf/"      // each person's notifications, by time
+	pDigest       = "ndig/"     // each person's events waiting for the daily digest
+	pPrefs        = "nprefs/"
+	pMail         = "mail/"        // mails to send, by next attempt
+	pMailFailed   = "mail-failed/" // mails given up, by time
+
 	pNeed         = "need/"
 	pNeedNote     = "need-note/"
 	pPartnerNeeds = "pneed/"
@@ -47,13 +58,14 @@ var (
 	keyOrganization = []byte("org")
 )
 
-func serviceKey(id string) []byte     { return []byte(pService + id) }
-func unannouncedKey(id string) []byte { return []byte(pUnannounced + id) }
-func locationKey(id string) []byte    { return []byte(pLocation + id) }
-func userKey(id string) []byte        { return []byte(pUser + id) }
-func userEmailKey(e string) []byte    { return []byte(pUserEmail + e) }
-func sessionKey(hash string) []byte   { return []byte(pSession + hash) }
-func secretKey(name string) []byte    { return []byte(pSecret + name) }
+func serviceKey(id string) []byte      { return []byte(pService + id) }
+func unannouncedKey(id string) []byte  { return []byte(pUnannounced + id) }
+func locationKey(id string) []byte     { return []byte(pLocation + id) }
+func userKey(id string) []byte         { return []byte(pUser + id) }
+func userEmailKey(e string) []byte     { return []byte(pUserEmail + e) }
+func sessionKey(hash string) []byte    { return []byte(pSession + hash) }
+func accountTokenKey(id string) []byte { return []byte(pAccountToken + id) }
+func secretKey(name string) []byte     { return []byte(pSecret + name) }
 
 func relationKey(actor string) []byte     { return []byte(pRelation + actor) }
 func relationIDKey(id string) []byte      { return []byte(pRelationID + id) }
@@ -88,4 +100,25 @@ func withdrawalKey(w *referral.Withdrawal) []byte {
 // they were written in.
 func auditKey(e *referral.AuditEntry, seq uint64) []byte {
 	return fmt.Appendf(nil, "%s%016x/%016x", pAudit, uint64(max(e.At.UnixNano(), 0)), seq)
+}
+
+func eventKey(id string) []byte     { return []byte(pEvent + id) }
+func eventSeenKey(id string) []byte { return []byte(pEventSeen + id) }
+func prefsKey(user string) []byte   { return []byte(pPrefs + user) }
+func digestKey(user, event string) []byte {
+	return []byte(pDigest + user + "/" + event)
+}
+
+// notificationKey orders a person's notifications by time.
+func notificationKey(user string, at time.Time, event string) []byte {
+	return fmt.Appendf(nil, "%s%s/%016x/%s", pNotification, user, uint64(max(at.UnixNano(), 0)), event)
+}
+
+// mailKey orders mails by their next attempt, like deliveries.
+func mailKey(m *notify.Mail) []byte {
+	return fmt.Appendf(nil, "%s%016x/%s", pMail, uint64(max(m.NextAt.UnixNano(), 0)), m.ID)
+}
+
+func mailFailedKey(m *notify.Mail) []byte {
+	return fmt.Appendf(nil, "%s%016x/%s", pMailFailed, uint64(max(m.Failed.UnixNano(), 0)), m.ID)
 }

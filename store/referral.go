@@ -85,7 +85,7 @@ func (s *Store) writeWith(txn *badger.Txn, w referral.Writes) error {
 			return err
 		}
 	}
-	return nil
+	return addEvents(txn, referralEvents(w.Notices)...)
 }
 
 // ReferralByHandle returns the referral with that handle.

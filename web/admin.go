@@ -50,7 +50,7 @@ func (s *Server) admin(h pageHandler) pageHandler {
 }
 
 func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	p.Title = p.T("admin title")
+	p.Title, p.Data = p.T("admin title"), struct{ MailOff bool }{s.mailOff()}
 	return "admin", http.StatusOK, nil
 }
 

@@ -37,13 +37,21 @@ func (s *Server) auditNames(r *http.Request, p *pageData) auditNames {
 	return n
 }
 
-// row turns an audit entry into what the page shows.
+// row turns an audit entry into what the page shows. An entry of no
+// referral is an account action (account.AuditEvent): its detail is the
+// account acted on, if not the author.
 func (n auditNames) row(p *pageData, e *referral.AuditEntry) auditRow {
-	row := auditRow{At: p.DateTime(e.At.In(brussels())), Who: n.who(p, e.Who), Action: e.Action,
-		Detail: auditDetail(p, e.Detail), Handle: referral.Handle(e.Referral), Reference: n.refs[e.Referral]}
+	row := auditRow{At: p.DateTime(e.At.In(brussels())), Who: n.who(p, e.Who), Action: e.Action}
 	if key := "audit action " + e.Action; hasMessage(p.Lang, key) {
 		row.Action = p.T(key)
 	}
+	if e.Referral == "" {
+		if e.Detail != "" {
+			row.Detail = n.who(p, e.Detail)
+		}
+		return row
+	}
+	row.Detail, row.Handle, row.Reference = auditDetail(p, e.Detail), referral.Handle(e.Referral), n.refs[e.Referral]
 	if row.Reference == "" {
 		row.Reference = (&referral.Referral{ID: e.Referral}).Reference()
 	}

@@ -45,6 +45,10 @@ var routeAccess = map[string]access{
 	"admin-partner-request": adminOnly, "admin-partner-action": adminOnly, "admin-partner-end": adminOnly, "admin-users-page": adminOnly, "admin-user-add": adminOnly,
 	"admin-user-disabled": adminOnly, "admin-blocklist-page": adminOnly, "admin-block": adminOnly, "admin-audit-page": adminOnly,
 	"login": open, "login-post": open, "logout": open,
+	"password-forgot": open, "password-forgot-post": open, "password-reset": open, "password-reset-post": open,
+	"invite-page": open, "invite-accept": open, "admin-user-invite": adminOnly, "admin-user-reinvite": adminOnly,
+	"notifications-page": staff, "notifications-read": staff, "notification-settings": staff, "notification-settings-save": staff,
+	"unsubscribe-page": open, "unsubscribe": open, "admin-mail-page": adminOnly, "admin-mail-test": adminOnly,
 }
 
 // Every route × anonymous, this node's worker, this node's admin, and a
@@ -112,6 +116,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			denied := got == 401 || got == 403 || (page && got == 303 && strings.HasPrefix(res.Header.Get("Location"), "/login"))
 			foreign := c.rank < 0 && token != ""
 			switch {
+			case rt.Name == "unsubscribe":
+				// Its signed link is its proof, not a form token: without
+				// one, the link is refused.
+				if got != 400 {
+					t.Errorf("%s %s by %s = %d, want 400 (no signed link)", rt.Method, path, c.who, got)
+				}
 			case page && rt.Method == "POST":
 				// A form posted without its page's token is refused
 				// whoever sends it: the CSRF check comes first.

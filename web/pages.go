@@ -22,7 +22,9 @@ var templateFS embed.FS
 // defining "content", rendered inside templates/layout.html.
 var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error",
 	"refer", "notice", "referrals", "referral",
-	"admin", "admin-services", "service-form", "admin-partners", "partner-end", "admin-users", "admin-blocklist", "admin-audit", "org-form", "admin-locations", "location-form", "network"}
+	"admin", "admin-services", "service-form", "admin-partners", "partner-end", "admin-users", "admin-blocklist", "admin-audit", "org-form", "admin-locations", "location-form", "network",
+	"notifications", "notification-settings", "unsubscribe", "admin-mail",
+	"password-forgot", "password-reset"}
 
 const sessionCookie = "maillage_session"
 
@@ -38,6 +40,9 @@ type pageData struct {
 	CSRF string
 	// Nav names the menu entry of the page, marked as current.
 	Nav string
+	// Inbox is the unread count of the header's notifications link (nil:
+	// no link).
+	Inbox *inbox
 	// Map, when set, is drawn by static/app.js over the page's list.
 	Map *mapData
 	url *url.URL
@@ -183,17 +188,24 @@ func contentSecurityPolicy(tiles string) string {
 // pageHandler serves a page; it returns the page to render or an error.
 type pageHandler func(w http.ResponseWriter, r *http.Request, p *pageData) (name string, code int, err error)
 
-func (s *Server) page(h pageHandler) http.HandlerFunc {
+func (s *Server) page(h pageHandler) http.HandlerFunc { return s.servePage(h, true) }
+
+// tokenPage serves a page whose form posts carry their own proof, a
+// signed link (unsubscribe), sent by mail programs without a form token.
+func (s *Server) tokenPage(h pageHandler) http.HandlerFunc { return s.servePage(h, false) }
+
+func (s *Server) servePage(h pageHandler, checkCSRF bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := newPageData(r, s.Now())
 		p.User, _ = s.authenticate(r)
+		p.Inbox = s.inbox(r.Context(), p.User)
 		if l := r.URL.Query().Get("lang"); l != "" && string(p.Lang) == l {
 			// A choice from the language switch is remembered.
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
 		}
 		p.CSRF = s.csrfToken(w, r)
-		if r.Method == http.MethodPost && !s.csrfValid(r) {
+		if checkCSRF && r.Method == http.MethodPost && !s.csrfValid(r) {
 			p.Title = p.T("error title")
 			p.Error = p.T("form expired")
 			s.renderPage(w, r, "error", http.StatusForbidden, p)
@@ -241,6 +253,8 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name string,
 type loginPage struct {
 	Next  string
 	Email string
+	// Notice says what just happened (a password was set).
+	Notice string
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/web/account"
+	"github.com/maillage/maillage/web/notify"
 )
 
 // Deps are what the web layer serves. cmd/maillage builds them.
@@ -41,6 +42,10 @@ type Deps struct {
 	// them, the client's address is read from X-Forwarded-For (for the
 	// login throttle); from anyone else, that header is ignored.
 	TrustedProxies []netip.Prefix
+	// Notifier tells staff what concerns them (notifications in the app,
+	// e-mails when SMTP is configured); nil: no notifications (tests of
+	// other parts).
+	Notifier *notify.Notifier
 }
 
 // Server is the node's HTTP handler.
@@ -75,6 +80,9 @@ func New(d Deps) (*Server, error) {
 	// refused from the browser's Sec-Fetch-Site and Origin headers; API
 	// clients that send neither, with a bearer token, are unaffected.
 	csrf := http.NewCrossOriginProtection()
+	// An e-mail's one-click unsubscribe is posted by mail programs from
+	// anywhere; its signed link is its proof (notifications.go).
+	csrf.AddInsecureBypassPattern("POST /unsubscribe")
 	s.h = s.observe(s.recoverPanics(csrf.Handler(s.router)))
 	return s, nil
 }

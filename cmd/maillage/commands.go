@@ -142,6 +142,7 @@ func serveCommand() command {
 		proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the node, e.g. 127.0.0.1,::1: from them the client's address is read from X-Forwarded-For, for the login throttle")
 		expireDays := fs.Int("referral-expire-days", 30, "days after which a referral still unanswered expires and its resident's data is erased (1 to 365)")
 		eraseDays := fs.Int("referral-erase-days", 180, "days after a referral closes (declined, completed, failed, cancelled) when its resident's data is erased (1 to 3650)")
+		mail := mailFlags(fs)
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
@@ -158,6 +159,13 @@ func serveCommand() command {
 				return usagef("--referral-erase-days must be between 1 and 3650")
 			}
 			if err := checkTileURL(*tiles); err != nil {
+				return err
+			}
+			cfg := node.Config{DataDir: *data, Version: version, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
+				IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles),
+				Retention:      referral.Timing{ExpireAfter: days(*expireDays), EraseAfter: days(*eraseDays)},
+				TrustedProxies: trusted}
+			if err := mail.apply(&cfg); err != nil {
 				return err
 			}
 			if *indexSave < time.Second || *indexSave > 24*time.Hour {
@@ -181,14 +189,8 @@ func serveCommand() command {
 			if len(ignored) > 0 {
 				logger.Info("node already set up: first-start settings ignored (the admin pages change them)", "ignored", strings.Join(ignored, ", "))
 			}
-			return node.Serve(ctx, node.ServeOptions{
-				Config: node.Config{DataDir: *data, Logger: logger, Version: version, TokenTTL: *tokenTTL, AllowPrivate: *allowPrivate, Blocklist: splitList(*blocklist),
-					IndexSaveEvery: *indexSave, TileURL: tileURL(*tiles),
-					Retention:      referral.Timing{ExpireAfter: days(*expireDays), EraseAfter: days(*eraseDays)},
-					TrustedProxies: trusted},
-				Listen: *listen,
-				Init:   create,
-			})
+			cfg.Logger = logger
+			return node.Serve(ctx, node.ServeOptions{Config: cfg, Listen: *listen, Init: create})
 		}
 	}}
 }

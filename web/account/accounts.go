@@ -42,6 +42,7 @@ type Accounts struct {
 	opts     Options
 	dummy    string // hash checked when an email is unknown, so timing does not tell
 	byClient *Throttle
+	links    links // reset and invitation links (reset.go)
 }
 
 // New returns Accounts over st.
@@ -62,7 +63,8 @@ func New(st Store, opts Options) *Accounts {
 		opts.Throttle = NewThrottle(5, 15*time.Minute, opts.Now)
 	}
 	dummy, _ := HashPassword("not a password of anyone", opts.Params)
-	return &Accounts{st: st, opts: opts, dummy: dummy, byClient: NewThrottle(4*opts.Throttle.Max, opts.Throttle.Window, opts.Now)}
+	return &Accounts{st: st, opts: opts, dummy: dummy, byClient: NewThrottle(4*opts.Throttle.Max, opts.Throttle.Window, opts.Now),
+		links: newLinks(opts)}
 }
 
 // NormalizeEmail returns the canonical (trimmed, lower-case) form of an email.
@@ -73,21 +75,8 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 func (a *Accounts) AddUser(ctx context.Context, email, name string, role Role, password string) (*User, error) {
 	email = NormalizeEmail(email)
 	var p directory.Problems
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
-		p.Add("email", "is not an email address")
-	}
-	if role != RoleAdmin && role != RoleWorker {
-		p.Add("role", "must be admin or worker")
-	}
-	if len([]rune(password)) < MinPasswordLen {
-		p.Add("password", "must have at least %d characters", MinPasswordLen)
-	}
-	if len(password) > maxPasswordLen {
-		p.Add("password", "must have at most %d bytes", maxPasswordLen)
-	}
-	if len(name) > 200 {
-		p.Add("name", "is longer than 200 characters")
-	}
+	profileRules(&p, email, name, role)
+	passwordRules(&p, password)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
@@ -100,6 +89,30 @@ func (a *Accounts) AddUser(ctx context.Context, email, name string, role Role, p
 		return nil, fmt.Errorf("account: add user: %w", err)
 	}
 	return u, nil
+}
+
+// profileRules adds what is wrong with a new account's (normalized) email,
+// name and role to p.
+func profileRules(p *directory.Problems, email, name string, role Role) {
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		p.Add("email", "is not an email address")
+	}
+	if role != RoleAdmin && role != RoleWorker {
+		p.Add("role", "must be admin or worker")
+	}
+	if len(name) > 200 {
+		p.Add("name", "is longer than 200 characters")
+	}
+}
+
+// passwordRules adds what is wrong with a new password to p.
+func passwordRules(p *directory.Problems, password string) {
+	if len([]rune(password)) < MinPasswordLen {
+		p.Add("password", "must have at least %d characters", MinPasswordLen)
+	}
+	if len(password) > maxPasswordLen {
+		p.Add("password", "must have at most %d bytes", maxPasswordLen)
+	}
 }
 
 // Users lists every account.
@@ -168,13 +181,15 @@ func (a *Accounts) Login(ctx context.Context, email, password, client string) (*
 	}
 	u, err := a.st.UserByEmail(ctx, email)
 	hash := a.dummy
-	if err == nil {
+	if err == nil && !u.Pending() {
 		hash = u.PasswordHash
-	} else if !errors.Is(err, ErrNotFound) {
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
+	// An invited account has no password yet: it is refused as a wrong
+	// password would be, after the same work.
 	ok, herr := CheckPassword(hash, password)
-	if herr != nil || !ok || err != nil || u.Disabled {
+	if herr != nil || !ok || err != nil || u.Disabled || u.Pending() {
 		t.Fail("email:" + email)
 		a.byClient.Fail("client:" + client)
 		return nil, ErrBadCredentials

@@ -1,6 +1,8 @@
 // Package account owns the node's staff accounts: users with the admin or
 // worker role, password hashing (argon2id), login throttling, browser
-// sessions and the JWT bearer tokens of the JSON API.
+// sessions and the JWT bearer tokens of the JSON API, and the single-use
+// links sent by e-mail to reset a password or accept an invitation
+// (reset.go, invite.go).
 //
 // It declares the Store it needs; package store implements it. It knows
 // nothing of HTTP beyond what token and cookie values look like.

@@ -21,6 +21,7 @@ import (
 	"github.com/maillage/maillage/store"
 	"github.com/maillage/maillage/web"
 	"github.com/maillage/maillage/web/account"
+	"github.com/maillage/maillage/web/notify"
 )
 
 // Config is how a node runs. Zero values take the defaults.
@@ -63,6 +64,24 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For gives
 	// the client's address (see web.Deps).
 	TrustedProxies []netip.Prefix
+	// SMTP is the mail server; an empty URL leaves e-mail off (the
+	// notifications still show in the app).
+	SMTP notify.SMTPConfig
+	// ReminderAfter is when the receiving team is reminded of an
+	// unanswered referral (default 10 days); ExpiryWarning how long
+	// before an unanswered referral expires both sides are warned
+	// (default 3 days); ReviewAfter when the admins are asked to review a
+	// service not changed since (default 6 months, 182 days).
+	ReminderAfter time.Duration
+	ExpiryWarning time.Duration
+	ReviewAfter   time.Duration
+	// Mailer, when set, sends the e-mails instead of SMTP (tests).
+	Mailer notify.Mailer
+	// NotifyEvery is how often notifications look for work without being
+	// woken (default 2 s); MailRetry the wait after a first failed
+	// e-mail, doubling (default 1 minute).
+	NotifyEvery time.Duration
+	MailRetry   time.Duration
 }
 
 // Node is an open node: its store and its HTTP handler.
@@ -77,8 +96,11 @@ type Node struct {
 	Fed       *federation.Federator
 	Search    *search.Index
 	Referrals *referral.Service
-	ix        *indexer
-	handler   http.Handler
+	// Notify tells staff what concerns them: in the app, and by e-mail
+	// when SMTP is configured.
+	Notify  *notify.Notifier
+	ix      *indexer
+	handler http.Handler
 }
 
 // Open opens the node in cfg.DataDir.
@@ -216,6 +238,10 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.Notify, err = n.newNotifier(seed); err != nil {
+		return nil, err
+	}
+	n.Web.Notifier = n.Notify
 	n.handler = n.Fed.Handler(n.Web, n.Web.Observed)
 	return n, nil
 }
@@ -258,6 +284,11 @@ func (n *Node) Run(ctx context.Context) {
 		}
 		n.sweepReferrals(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.Notify.Run(ctx)
+	}()
 	n.Fed.Run(ctx)
 	wg.Wait()
 }
@@ -286,6 +317,9 @@ func (n *Node) sweepReferrals(ctx context.Context) {
 			n.cfg.Logger.Error("referral retention", "err", err)
 		case len(d.Expire)+len(d.Erase) > 0:
 			n.cfg.Logger.Info("referral retention", "expired", len(d.Expire), "erased", len(d.Erase))
+		}
+		if err := n.remind(ctx); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Error("reminders", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,438 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage/cmd/maillage/node"
+	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
+	"github.com/maillage/maillage/web/notify"
+)
+
+// End to end: real nodes on loopback, talking ActivityPub, each sending
+// its e-mails to one real SMTP server (Mailpit), whose API the tests
+// read.
+
+// The resident's name and situation: they must never be in a mail.
+const (
+	residentName      = "Quetzalia-Vorbrook-5521"
+	residentSituation = "Situation-Marqueur-7734"
+)
+
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// mailNodes starts k nodes sending e-mail through mp.
+func mailNodes(t *testing.T, mp *nodetest.Mailpit, k int, clock *time.Time) []*nodetest.Node {
+	t.Helper()
+	return nodetest.Start(t, k, nodetest.Options{Clock: clock, Configure: func(c *node.Config) {
+		c.SMTP = notify.SMTPConfig{URL: mp.SMTPURL(), From: "Maillage <ne-pas-repondre@maillage.test>"}
+		c.NotifyEvery = 100 * time.Millisecond
+		c.MailRetry = 200 * time.Millisecond
+		c.SweepEvery = 100 * time.Millisecond
+	}})
+}
+
+type staff struct{ ID, Email string }
+
+func addStaff(t *testing.T, n *nodetest.Node, name, role string) staff {
+	t.Helper()
+	email := name + "@" + n.Name + ".test"
+	resp := n.Do("POST", "/api/v1/users", n.AdminToken(), map[string]string{"email": email, "name": name, "role": role, "password": "a-long-password-" + name})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("add %s on %s: %d %s", name, n.Name, resp.Status, resp.Body)
+	}
+	var u struct{ ID string }
+	resp.JSON(t, &u)
+	return staff{u.ID, email}
+}
+
+func setPrefs(t *testing.T, n *nodetest.Node, user string, change func(*notify.Prefs)) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := n.Node().Notify.Prefs(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(p)
+	if err := n.Node().Notify.SetPrefs(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func handleOf(n *nodetest.Node) string { return "@" + n.Name + "@" + n.Addr }
+
+// partner makes a and b partners through their admins' API.
+func partner(t *testing.T, a, b *nodetest.Node) {
+	t.Helper()
+	if resp := a.Do("POST", "/api/v1/partners", a.AdminToken(), map[string]string{"actor": handleOf(b)}); resp.Status != http.StatusAccepted {
+		t.Fatalf("partner request %s→%s: %d %s", a.Name, b.Name, resp.Status, resp.Body)
+	}
+	type rel struct{ ID, Actor, State string }
+	find := func(n *nodetest.Node, actor string) rel {
+		var rels struct{ Partners []rel }
+		n.Do("GET", "/api/v1/partners", n.AdminToken(), nil).JSON(t, &rels)
+		for _, r := range rels.Partners {
+			if r.Actor == actor {
+				return r
+			}
+		}
+		return rel{}
+	}
+	var r rel
+	eventually(t, b.Name+" sees the request", func() bool { r = find(b, a.URL+"/actor"); return r.State == "pending" })
+	if resp := b.Do("POST", "/api/v1/partners/"+r.ID+"/accept", b.AdminToken(), nil); resp.Status != http.StatusOK {
+		t.Fatalf("accept: %d %s", resp.Status, resp.Body)
+	}
+	eventually(t, "partners on both sides", func() bool {
+		return find(a, b.URL+"/actor").State == "partner" && find(b, a.URL+"/actor").State == "partner"
+	})
+}
+
+// referralService creates on b a service taking referrals and waits
+// until a holds it; it returns the service's local id and URI.
+func referralService(t *testing.T, a, b *nodetest.Node, name string) (string, string) {
+	t.Helper()
+	resp := b.Do("POST", "/api/v1/services", b.AdminToken(), `{"name": "`+name+`", "status": "active",
+	  "translations": {"nl": {"name": "`+name+` (NL)"}},
+	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity", "contact", "situation"]}}`)
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.Status, resp.Body)
+	}
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	uri := b.URL + "/services/" + svc.ID
+	eventually(t, a.Name+" has the service", func() bool {
+		_, err := a.Node().Store.PartnerService(context.Background(), uri)
+		return err == nil
+	})
+	return svc.ID, uri
+}
+
+func refer(t *testing.T, a *nodetest.Node, uri, worker string) *referral.Referral {
+	t.Helper()
+	given := time.Now().Add(-time.Minute)
+	if a.Clock != nil {
+		given = a.Clock.Now().Add(-time.Minute)
+	}
+	r, err := a.Node().Refer(context.Background(), uri, referral.Request{
+		Resident: json.RawMessage(`{"name": "` + residentName + `", "email": "quetzalia@example.org", "situation": "` + residentSituation + `"}`),
+		Consent: referral.ConsentInput{Method: referral.OnScreen, Categories: []directory.DataCategory{directory.DataIdentity, directory.DataContact, directory.DataSituation},
+			NoticeVersion: "2026-11", NoticeHash: strings.Repeat("ab", 32), NoticeLang: "fr", GivenAt: given},
+		Worker: worker,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// mailsTo returns the messages to an address, oldest first.
+func mailsTo(t *testing.T, mp *nodetest.Mailpit, addr string) []nodetest.MailpitMessage {
+	var out []nodetest.MailpitMessage
+	for _, m := range mp.Messages(t) {
+		for _, to := range m.To {
+			if to.Address == addr {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.Reverse(out) // Mailpit lists the newest first
+	return out
+}
+
+// waitMail waits until addr has received n messages, and returns them.
+func waitMail(t *testing.T, mp *nodetest.Mailpit, addr string, n int) []nodetest.MailpitMessage {
+	t.Helper()
+	var got []nodetest.MailpitMessage
+	eventually(t, "mail to "+addr, func() bool { got = mailsTo(t, mp, addr); return len(got) >= n })
+	return got
+}
+
+// A referral A→B mails B's team, and only them; B's answer mails A's
+// worker; the withdrawal mails both; the partnership mailed both admins.
+// No message anywhere holds the resident's name or situation.
+func TestReferralMailsBetweenNodes(t *testing.T) {
+	mp := nodetest.StartMailpit(t)
+	nodes := mailNodes(t, mp, 3, nil)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	partner(t, a, b)
+	partner(t, c, b)
+	ctx := context.Background()
+
+	// The partnerships: B's admin was asked by A and C, and told each
+	// began; A's and C's admins told theirs began.
+	var subjects []string
+	for _, m := range waitMail(t, mp, b.AdminEmail, 4) {
+		subjects = append(subjects, m.Subject)
+	}
+	want := []string{
+		"Association node1 demande un partenariat avec votre association",
+		"Association node1 et votre association sont maintenant partenaires",
+		"Association node3 demande un partenariat avec votre association",
+		"Association node3 et votre association sont maintenant partenaires",
+	}
+	if !slices.Equal(subjects, want) {
+		t.Errorf("B's admin's mails:\n got %q\nwant %q", subjects, want)
+	}
+	if m := waitMail(t, mp, a.AdminEmail, 1); m[0].Subject != "Association node2 et votre association sont maintenant partenaires" {
+		t.Errorf("A's admin: %q", m[0].Subject)
+	}
+
+	wa := addStaff(t, a, "amina", "worker")
+	w1 := addStaff(t, b, "wout", "worker")
+	w2 := addStaff(t, b, "zoe", "worker")
+	svc, uri := referralService(t, a, b, "Permanence logement")
+	setPrefs(t, b, w1.ID, func(p *notify.Prefs) { p.Services = []string{svc}; p.Lang = "nl" })
+
+	r := refer(t, a, uri, wa.ID)
+	got := waitMail(t, mp, w1.Email, 1)
+	ref := r.Reference()
+	full := mp.Message(t, got[0].ID)
+	if !strings.Contains(full.Subject, ref) || !strings.Contains(full.Text, "Permanence logement (NL)") ||
+		!strings.Contains(full.Text, b.URL+"/referrals/"+referral.Handle(r.ID)) || !strings.Contains(full.Text, "Association node1") {
+		t.Errorf("the team's mail (Dutch, with the reference, the service, the sender and the link):\n%s\n%s", full.Subject, full.Text)
+	}
+	if len(full.Headers["List-Unsubscribe"]) != 1 {
+		t.Errorf("no List-Unsubscribe: %v", full.Headers)
+	}
+	if k, _ := b.Node().Notify.Unread(ctx, w1.ID); k != 1 {
+		t.Errorf("w1 has %d unread notifications, want 1", k)
+	}
+
+	if _, err := b.Node().MoveReferral(ctx, r.ID, referral.Accepted, "", w1.ID); err != nil {
+		t.Fatal(err)
+	}
+	answer := waitMail(t, mp, wa.Email, 1)
+	if !strings.Contains(answer[0].Subject, ref) {
+		t.Errorf("the answer's subject: %q", answer[0].Subject)
+	}
+	if _, err := a.Node().WithdrawReferral(ctx, r.ID, wa.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitMail(t, mp, w1.Email, 2) // the data was erased at B
+	waitMail(t, mp, wa.Email, 2) // B acknowledged
+	time.Sleep(500 * time.Millisecond)
+	// Nobody else heard of the referral: not zoe (wout handles the
+	// service), not B's admin, nobody at C.
+	if m := mailsTo(t, mp, w2.Email); len(m) != 0 {
+		t.Errorf("zoe got %d mails", len(m))
+	}
+	if m := mailsTo(t, mp, b.AdminEmail); len(m) != 4 {
+		t.Errorf("B's admin got %d mails, want the 4 about partnerships", len(m))
+	}
+	if m := mailsTo(t, mp, c.AdminEmail); len(m) != 1 {
+		t.Errorf("C's admin got %d mails, want 1 (its partnership began)", len(m))
+	}
+	if m := mailsTo(t, mp, w1.Email); len(m) != 2 {
+		t.Errorf("wout got %d mails, want 2", len(m))
+	}
+	// The leak test: every message, headers and bodies.
+	for _, m := range mp.Messages(t) {
+		raw := mp.Raw(t, m.ID)
+		for _, secret := range []string{residentName, residentSituation, "quetzalia@example.org"} {
+			if strings.Contains(raw, secret) {
+				t.Errorf("a mail to %v holds the resident's data (%s)", m.To, secret)
+			}
+		}
+		if len(m.Bcc) > 0 || len(m.To) != 1 {
+			t.Errorf("a mail with recipients %v, bcc %v", m.To, m.Bcc)
+		}
+	}
+}
+
+// Reminders and expiry warnings come on the nodes' clocks: the team after
+// 10 days, both sides 3 days before expiry (30 days), once each.
+func TestRemindersByMail(t *testing.T) {
+	mp := nodetest.StartMailpit(t)
+	start := time.Now()
+	nodes := mailNodes(t, mp, 2, &start)
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b)
+	wa := addStaff(t, a, "amina", "worker")
+	wb := addStaff(t, b, "wout", "worker")
+	_, uri := referralService(t, a, b, "Permanence")
+	r := refer(t, a, uri, wa.ID)
+	waitMail(t, mp, wb.Email, 1)
+	advance := func(d time.Duration) {
+		a.Clock.Advance(d)
+		b.Clock.Advance(d)
+	}
+	advance(10*24*time.Hour + time.Hour)
+	reminder := waitMail(t, mp, wb.Email, 2)[1]
+	if !strings.Contains(reminder.Subject, r.Reference()) {
+		t.Errorf("reminder: %q", reminder.Subject)
+	}
+	advance(17 * 24 * time.Hour) // 27 days and an hour: expires in less than 3 days
+	warnA := waitMail(t, mp, wa.Email, 1)[0]
+	warnB := waitMail(t, mp, wb.Email, 3)[2]
+	for _, m := range []nodetest.MailpitMessage{warnA, warnB} {
+		if !strings.Contains(m.Subject, r.Reference()) {
+			t.Errorf("expiry warning: %q", m.Subject)
+		}
+	}
+	advance(time.Hour)
+	time.Sleep(time.Second)
+	if k := len(mailsTo(t, mp, wb.Email)); k != 3 {
+		t.Errorf("B's worker got %d mails, want 3 (arrival, reminder, warning)", k)
+	}
+	if k := len(mailsTo(t, mp, wa.Email)); k != 1 {
+		t.Errorf("A's worker got %d mails, want 1 (warning)", k)
+	}
+}
+
+// A digest gathers the day's referrals in one mail at the chosen hour,
+// and an unsubscribe link stops that kind of mail without logging in.
+func TestDigestAndUnsubscribeByMail(t *testing.T) {
+	mp := nodetest.StartMailpit(t)
+	monday := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC) // 6:00 in Brussels
+	nodes := mailNodes(t, mp, 2, &monday)
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b)
+	wa := addStaff(t, a, "amina", "worker")
+	wb := addStaff(t, b, "wout", "worker")
+	_, uri := referralService(t, a, b, "Permanence")
+	setPrefs(t, b, wb.ID, func(p *notify.Prefs) {
+		p.Modes = map[notify.Topic]notify.Mode{notify.TopicReceived: notify.Digest}
+		p.DigestHour = 7
+	})
+	r1, r2 := refer(t, a, uri, wa.ID), refer(t, a, uri, wa.ID)
+	ctx := context.Background()
+	eventually(t, "both referrals listed for wout", func() bool {
+		k, _ := b.Node().Notify.Unread(ctx, wb.ID)
+		return k == 2
+	})
+	time.Sleep(500 * time.Millisecond)
+	if m := mailsTo(t, mp, wb.Email); len(m) != 0 {
+		t.Fatalf("mails before the digest hour: %d", len(m))
+	}
+	b.Clock.Advance(time.Hour + time.Minute) // 7:01 in Brussels
+	a.Clock.Advance(time.Hour + time.Minute)
+	digest := waitMail(t, mp, wb.Email, 1)[0]
+	text := mp.Message(t, digest.ID).Text
+	if !strings.Contains(text, r1.Reference()) || !strings.Contains(text, r2.Reference()) {
+		t.Errorf("the digest lists both referrals:\n%s", text)
+	}
+
+	// wout goes back to a mail per referral, then unsubscribes in one
+	// click from the first one.
+	setPrefs(t, b, wb.ID, func(p *notify.Prefs) { p.Modes = nil })
+	refer(t, a, uri, wa.ID)
+	m := waitMail(t, mp, wb.Email, 2)[1]
+	full := mp.Message(t, m.ID)
+	if post := full.Headers["List-Unsubscribe-Post"]; len(post) != 1 || post[0] != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe-Post: %q", post)
+	}
+	link := strings.Trim(full.Headers["List-Unsubscribe"][0], "<>")
+	u, err := url.Parse(link)
+	if err != nil || u.Host != b.Addr {
+		t.Fatalf("unsubscribe link %q: %v", link, err)
+	}
+	tampered := strings.Replace(link, "k=received", "k=answers", 1)
+	for _, bad := range []string{tampered, link + "x"} {
+		resp, err := http.Post(bad, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("a tampered link answered %d", resp.StatusCode)
+		}
+	}
+	resp, err := http.Post(link, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("one-click unsubscribe: %d", resp.StatusCode)
+	}
+	if p, _ := b.Node().Notify.Prefs(ctx, wb.ID); p.Mode(notify.TopicReceived) != notify.Off || p.Mode(notify.TopicReminders) != notify.Now {
+		t.Errorf("after unsubscribing: %+v", p.Modes)
+	}
+	refer(t, a, uri, wa.ID)
+	eventually(t, "the fourth referral listed", func() bool {
+		k, _ := b.Node().Notify.Unread(ctx, wb.ID)
+		return k == 4
+	})
+	time.Sleep(time.Second)
+	if k := len(mailsTo(t, mp, wb.Email)); k != 2 {
+		t.Errorf("wout got %d mails after unsubscribing, want 2", k)
+	}
+}
+
+// The SMTP server down: mails wait and are tried again; once it is back,
+// every owed mail arrives once.
+func TestSMTPDownThenUp(t *testing.T) {
+	mp := nodetest.StartMailpit(t)
+	nodes := mailNodes(t, mp, 2, nil)
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b)
+	wa := addStaff(t, a, "amina", "worker")
+	wb := addStaff(t, b, "wout", "worker")
+	_, uri := referralService(t, a, b, "Permanence")
+	mp.DeleteAll(t)
+	mp.Stop(t)
+	var refs []string
+	for range 3 {
+		refs = append(refs, refer(t, a, uri, wa.ID).Reference())
+	}
+	ctx := context.Background()
+	eventually(t, "three mails tried and waiting", func() bool {
+		q, _, err := b.Node().Notify.Mails(ctx, 10)
+		if err != nil || len(q) != 3 {
+			return false
+		}
+		for _, m := range q {
+			if m.Attempts == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	// The referrals themselves were not held up.
+	for _, ref := range refs {
+		if ref == "" {
+			t.Error("a referral without its reference")
+		}
+	}
+	mp.Start(t)
+	got := waitMail(t, mp, wb.Email, 3)
+	time.Sleep(time.Second)
+	got = mailsTo(t, mp, wb.Email)
+	var subjects []string
+	for _, m := range got {
+		subjects = append(subjects, m.Subject)
+	}
+	for _, ref := range refs {
+		k := 0
+		for _, s := range subjects {
+			if strings.Contains(s, ref) {
+				k++
+			}
+		}
+		if k != 1 {
+			t.Errorf("referral %s: %d mails, want 1 (%q)", ref, k, subjects)
+		}
+	}
+	if q, failed, _ := b.Node().Notify.Mails(ctx, 10); len(q)+len(failed) != 0 {
+		t.Errorf("left: %d queued, %d failed", len(q), len(failed))
+	}
+}
