@@ -258,6 +258,10 @@ type receiptData struct {
 	Given, Until, Notice                          string
 	Withdrawn                                     bool
 	Contact                                       receiptContact
+	// CanMail offers to e-mail the receipt to the resident; Mailed says
+	// what the last attempt did (sent, none: no address given).
+	CanMail bool
+	Mailed  string
 }
 
 // receiptContact is how the resident reaches the association that
@@ -297,6 +301,8 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, u *account.User
 	}
 	p.User = u
 	d := s.receiptData(r, p, ref)
+	d.CanMail = s.canMailReceipt(ref)
+	d.Mailed = r.URL.Query().Get("mailed")
 	switch r.URL.Query().Get("format") {
 	case "", "html":
 		p.CSRF = s.csrfToken(w, r)
@@ -353,6 +359,18 @@ func (s *Server) contactOf(r *http.Request, o *directory.Organization) receiptCo
 // the page. The text is Latin (FR/NL/EN), which the PDF core fonts cover
 // through Windows-1252.
 func receiptPDF(w http.ResponseWriter, l directory.Lang, d receiptData) error {
+	b, err := receiptPDFBytes(l, d)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="receipt-`+d.Reference+`.pdf"`)
+	_, err = w.Write(b)
+	return err
+}
+
+// receiptPDFBytes writes the receipt as a PDF document.
+func receiptPDFBytes(l directory.Lang, d receiptData) ([]byte, error) {
 	t := func(key string) string { return translate(l, key) }
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetTitle(t("receipt title"), true)
@@ -404,12 +422,9 @@ func receiptPDF(w http.ResponseWriter, l directory.Lang, d receiptData) error {
 	}
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
-		return err
+		return nil, err
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="receipt-`+d.Reference+`.pdf"`)
-	_, err := w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), nil
 }
 
 // referralAt returns the referral the request's {id} names.

@@ -56,7 +56,7 @@ type mailBody struct {
 // account or what it is about is gone.
 func (s *Server) Render(ctx context.Context, m *notify.Mail, to *account.User, p *notify.Prefs) (*notify.Message, error) {
 	if m.Kind == notify.MailReceipt {
-		return nil, errors.New("web: receipt mails are not written yet")
+		return s.receiptMail(ctx, m) // to the resident, not to staff
 	}
 	if to == nil {
 		return nil, notify.ErrDrop // every other mail is for a staff account
@@ -84,7 +84,7 @@ func (s *Server) Render(ctx context.Context, m *notify.Mail, to *account.User, p
 	case notify.MailTest:
 		b.Subject = translate(l, "mail test subject")
 		b.Intro = []string{translate(l, "mail test body", b.Org)}
-		b.Action = mailLink{translate(l, "mail test open"), s.BaseURL + "/admin/mail"}
+		b.Action = mailLink{translate(l, "mail test open"), s.BaseURL + s.urlFor("admin-mail-page")}
 	default:
 		err = fmt.Errorf("web: no mail of kind %q: %w", m.Kind, notify.ErrPermanent)
 	}
@@ -93,16 +93,23 @@ func (s *Server) Render(ctx context.Context, m *notify.Mail, to *account.User, p
 	}
 	if m.Kind != notify.MailInvite {
 		// Someone invited has no account to log in with yet.
-		b.Links = append([]mailLink{{translate(l, "mail settings"), s.BaseURL + "/settings/notifications"}}, b.Links...)
+		b.Links = append([]mailLink{{translate(l, "mail settings"), s.BaseURL + s.urlFor("notification-settings")}}, b.Links...)
 	}
 	msg.Subject = oneLine(b.Subject)
 	msg.Text = b.text()
-	var html bytes.Buffer
-	if err := mailPage.Execute(&html, b); err != nil {
+	if msg.HTML, err = b.html(); err != nil {
 		return nil, fmt.Errorf("web: mail %s: %w", m.Kind, err)
 	}
-	msg.HTML = html.String()
 	return msg, nil
+}
+
+// html writes the HTML part.
+func (b *mailBody) html() (string, error) {
+	var html bytes.Buffer
+	if err := mailPage.Execute(&html, b); err != nil {
+		return "", err
+	}
+	return html.String(), nil
 }
 
 // eventMail tells one event, with a one-click unsubscribe from its topic.
@@ -162,7 +169,7 @@ func (s *Server) digestMail(ctx context.Context, b *mailBody, msg *notify.Messag
 	}
 	b.Subject = translate(b.Lang, key, len(b.Items))
 	b.Intro = []string{translate(b.Lang, "mail digest intro")}
-	b.Action = mailLink{translate(b.Lang, "mail digest open"), s.BaseURL + "/notifications"}
+	b.Action = mailLink{translate(b.Lang, "mail digest open"), s.BaseURL + s.urlFor("notifications-page")}
 	for _, t := range notify.Topics {
 		if !slices.Contains(topics, t) {
 			continue
@@ -199,7 +206,7 @@ func (s *Server) unsubscribeURL(user string, t notify.Topic) string {
 	if s.Notifier == nil {
 		return ""
 	}
-	return s.BaseURL + "/unsubscribe?u=" + url.QueryEscape(user) + "&k=" + url.QueryEscape(string(t)) +
+	return s.BaseURL + s.urlFor("unsubscribe-page") + "?u=" + url.QueryEscape(user) + "&k=" + url.QueryEscape(string(t)) +
 		"&s=" + url.QueryEscape(s.Notifier.UnsubscribeToken(user, t))
 }
 

@@ -422,3 +422,34 @@ func TestMailOtherKinds(t *testing.T) {
 		t.Errorf("test mail: subject %q to %q", msg.Subject, msg.To)
 	}
 }
+
+// The messages whose keys are built from the notifications' kinds,
+// topics and modes exist in the three languages.
+func TestMailMessageKeysExist(t *testing.T) {
+	var keys []string
+	for _, k := range notify.Kinds {
+		keys = append(keys, "notify "+string(k))
+		if k == notify.ReferralExpiring {
+			keys = append(keys, "notify "+string(k)+" do sender", "notify "+string(k)+" do recipient")
+		} else {
+			keys = append(keys, "notify "+string(k)+" do")
+		}
+	}
+	for _, tp := range notify.Topics {
+		keys = append(keys, "topic "+string(tp), "topic "+string(tp)+" hint")
+	}
+	for _, m := range notify.Modes {
+		keys = append(keys, "mode "+string(m))
+	}
+	for _, k := range []notify.MailKind{notify.MailEvent, notify.MailDigest, notify.MailReset, notify.MailInvite, notify.MailReceipt, notify.MailTest} {
+		keys = append(keys, "mail kind "+string(k))
+	}
+	for _, lang := range []string{"fr", "nl", "en"} {
+		cat := catalogue(t, lang)
+		for _, k := range keys {
+			if cat[k] == "" {
+				t.Errorf("%q is missing in %s", k, lang)
+			}
+		}
+	}
+}

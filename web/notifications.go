@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -81,13 +80,13 @@ func (s *Server) describe(ctx context.Context, nm namer, ev *notify.Event) (even
 	key := "notify " + string(ev.Kind)
 	switch ev.Kind {
 	case notify.PartnerRequested, notify.PartnerAccepted, notify.PartnerEnded:
-		return eventText{Text: t(key, nm.partner(ev.Partner)), Do: t(key + " do"), Path: "/admin/partners", Open: t("notify open partners")}, nil
+		return eventText{Text: t(key, nm.partner(ev.Partner)), Do: t(key + " do"), Path: s.urlFor("admin-partners-page"), Open: t("notify open partners")}, nil
 	case notify.ServiceStale:
 		sv, err := s.Catalog.Service(ctx, ev.Service)
 		if err != nil {
 			return eventText{}, err
 		}
-		return eventText{Text: t(key, sv.Name.In(nm.lang)), Do: t(key + " do"), Path: "/admin/services/" + url.PathEscape(sv.ID),
+		return eventText{Text: t(key, sv.Name.In(nm.lang)), Do: t(key + " do"), Path: s.urlFor("admin-service-edit", "id", sv.ID),
 			Open: t("notify open service")}, nil
 	}
 	if !ev.Kind.Valid() {
@@ -129,7 +128,7 @@ func (s *Server) describe(ctx context.Context, nm namer, ev *notify.Event) (even
 		args = append(args, formatDate(nm.lang, due.In(brussels())))
 		do += " " + string(ref.Side)
 	}
-	return eventText{Text: t(key, args...), Do: t(do), Path: "/referrals/" + url.PathEscape(referral.Handle(ref.ID)),
+	return eventText{Text: t(key, args...), Do: t(do), Path: s.urlFor("referral-page", "id", referral.Handle(ref.ID)),
 		Open: t("notify open referral")}, nil
 }
 

@@ -104,6 +104,7 @@ func (s *Server) routes() *mux.Router {
 	handle("referral-open", "POST", "/referrals/{id}/open", s.page(s.onReferral(s.openResident)))
 	handle("referral-move", "POST", "/referrals/{id}/move", s.page(s.onReferral(s.moveReferral)))
 	handle("referral-withdraw-page", "POST", "/referrals/{id}/withdraw", s.page(s.onReferral(s.withdrawConsent)))
+	handle("referral-receipt-mail", "POST", "/referrals/{id}/receipt/mail", s.page(s.onReferral(s.mailReceipt)))
 	handle("notifications-page", "GET", "/notifications", s.page(s.notificationsPage))
 	handle("notifications-read", "POST", "/notifications/read", s.page(s.markRead))
 	handle("notification-settings", "GET", "/settings/notifications", s.page(s.notificationSettings))

@@ -40,11 +40,12 @@ type processNode struct {
 	dir, addr, handle string
 	token             string
 	s                 *server
+	extra             []string // flags of serve
 }
 
-func newProcessNode(t *testing.T, handle string) *processNode {
+func newProcessNode(t *testing.T, handle string, extra ...string) *processNode {
 	t.Helper()
-	p := &processNode{dir: filepath.Join(t.TempDir(), handle), addr: freeAddr(t), handle: handle}
+	p := &processNode{dir: filepath.Join(t.TempDir(), handle), addr: freeAddr(t), handle: handle, extra: extra}
 	if _, stderr, code := runCLI(t, nil, "init", "--data", p.dir, "--url", "http://"+p.addr, "--name", "Nœud "+handle, "--handle", handle,
 		"--admin-email", "admin@"+handle+".test", "--admin-password", "correct-horse-battery"); code != 0 {
 		t.Fatalf("init %s: %s", handle, stderr)
@@ -57,7 +58,7 @@ func newProcessNode(t *testing.T, handle string) *processNode {
 // after any kill.
 func (p *processNode) start(t *testing.T) {
 	t.Helper()
-	p.s = startServeAt(t, &server{addr: p.addr, done: make(chan struct{})}, p.dir, "--allow-private-network")
+	p.s = startServeAt(t, &server{addr: p.addr, done: make(chan struct{})}, p.dir, append([]string{"--allow-private-network"}, p.extra...)...)
 	p.token = p.s.token(t, "admin@"+p.handle+".test", "correct-horse-battery")
 }
 

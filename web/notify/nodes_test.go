@@ -3,8 +3,12 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"html"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -434,5 +438,113 @@ func TestSMTPDownThenUp(t *testing.T) {
 	}
 	if q, failed, _ := b.Node().Notify.Mails(ctx, 10); len(q)+len(failed) != 0 {
 		t.Errorf("left: %d queued, %d failed", len(q), len(failed))
+	}
+}
+
+// session is a logged-in browser without a browser: a cookie jar and the
+// form token of the last page.
+type session struct {
+	c    *http.Client
+	base string
+	csrf string
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func logIn(t *testing.T, n *nodetest.Node, email, password string) *session {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	s := &session{c: &http.Client{Jar: jar}, base: n.URL}
+	s.get(t, "/login")
+	if code, body := s.post(t, "/login", url.Values{"email": {email}, "password": {password}}); code != http.StatusOK || !strings.Contains(body, "logout") {
+		t.Fatalf("log in as %s: %d", email, code)
+	}
+	return s
+}
+
+func (s *session) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := s.c.Get(s.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if m := csrfField.FindSubmatch(b); m != nil {
+		s.csrf = html.UnescapeString(string(m[1]))
+	}
+	return resp.StatusCode, string(b)
+}
+
+func (s *session) post(t *testing.T, path string, form url.Values) (int, string) {
+	t.Helper()
+	form.Set("csrf", s.csrf)
+	req, _ := http.NewRequest("POST", s.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.base)
+	resp, err := s.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if m := csrfField.FindSubmatch(b); m != nil {
+		s.csrf = html.UnescapeString(string(m[1]))
+	}
+	return resp.StatusCode, string(b)
+}
+
+// The consent receipt goes by e-mail to the resident when they ask, from
+// the node that collected the consent only, with the PDF; it is the one
+// mail that holds anything of the resident.
+func TestReceiptMailedOnRequest(t *testing.T) {
+	mp := nodetest.StartMailpit(t)
+	nodes := mailNodes(t, mp, 2, nil)
+	a, b := nodes[0], nodes[1]
+	partner(t, a, b)
+	wa := addStaff(t, a, "amina", "worker")
+	wb := addStaff(t, b, "wout", "worker")
+	_, uri := referralService(t, a, b, "Permanence")
+	r := refer(t, a, uri, wa.ID)
+	waitMail(t, mp, wb.Email, 1)
+	handle := referral.Handle(r.ID)
+
+	sa := logIn(t, a, wa.Email, "a-long-password-amina")
+	code, page := sa.get(t, "/api/v1/referrals/"+handle+"/receipt")
+	if code != http.StatusOK || !strings.Contains(page, "/receipt/mail") {
+		t.Fatalf("the receipt page offers no e-mail: %d", code)
+	}
+	code, page = sa.post(t, "/referrals/"+handle+"/receipt/mail", url.Values{})
+	if code != http.StatusOK || !strings.Contains(page, `id="mail"`) {
+		t.Fatalf("mail the receipt: %d\n%s", code, page)
+	}
+	got := waitMail(t, mp, "quetzalia@example.org", 1)
+	full := mp.Message(t, got[0].ID)
+	if len(full.Attachments) != 1 || full.Attachments[0].ContentType != "application/pdf" || full.Attachments[0].Size < 1000 {
+		t.Errorf("the receipt's attachment: %+v", full.Attachments)
+	}
+	if !strings.Contains(full.Subject, r.Reference()) || !strings.Contains(full.Text, "Association node1") {
+		t.Errorf("the receipt mail (French, the notice's language): %s\n%s", full.Subject, full.Text)
+	}
+	if strings.Contains(mp.Raw(t, got[0].ID), residentSituation) {
+		t.Error("the receipt mail holds the resident's situation")
+	}
+	// The partner cannot send it: its node did not collect the consent.
+	sb := logIn(t, b, wb.Email, "a-long-password-wout")
+	if code, page := sb.get(t, "/api/v1/referrals/"+handle+"/receipt"); code != http.StatusNotFound && strings.Contains(page, "/receipt/mail") {
+		t.Errorf("the partner's node offers the receipt by e-mail: %d", code)
+	}
+	sb.get(t, "/referrals/"+handle)
+	sb.post(t, "/referrals/"+handle+"/receipt/mail", url.Values{})
+	time.Sleep(time.Second)
+	if k := len(mailsTo(t, mp, "quetzalia@example.org")); k != 1 {
+		t.Errorf("the resident got %d mails, want 1", k)
+	}
+	// Once withdrawn, nothing can be sent any more.
+	if _, err := a.Node().WithdrawReferral(context.Background(), r.ID, wa.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := sa.get(t, "/api/v1/referrals/"+handle+"/receipt"); strings.Contains(page, "/receipt/mail") {
+		t.Error("a withdrawn referral's receipt can still be e-mailed")
 	}
 }

@@ -191,12 +191,15 @@ func (n *Notifier) Wake() {
 	}
 }
 
-// Run dispatches events and sends mails until ctx is done.
+// Run dispatches events and sends mails until ctx is done. Its first
+// pass tries every queued mail at once, whatever its next attempt: a
+// node restarted (its SMTP settings fixed, or after a crash) does not
+// wait out the backoff of mails that failed before.
 func (n *Notifier) Run(ctx context.Context) {
 	tick := time.NewTicker(n.o.Every)
 	defer tick.Stop()
-	for {
-		if err := n.Pass(ctx); err != nil && ctx.Err() == nil {
+	for first := true; ; first = false {
+		if err := n.pass(ctx, first); err != nil && ctx.Err() == nil {
 			n.o.Logger.Error("notifications", "err", err)
 		}
 		select {
@@ -210,7 +213,9 @@ func (n *Notifier) Run(ctx context.Context) {
 
 // Pass does once what Run repeats: dispatch pending events, queue the
 // digests that are due, send the mails that are due.
-func (n *Notifier) Pass(ctx context.Context) error {
+func (n *Notifier) Pass(ctx context.Context) error { return n.pass(ctx, false) }
+
+func (n *Notifier) pass(ctx context.Context, all bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.dispatch(ctx); err != nil {
@@ -222,7 +227,7 @@ func (n *Notifier) Pass(ctx context.Context) error {
 	if err := n.digests(ctx); err != nil {
 		return err
 	}
-	return n.send(ctx)
+	return n.send(ctx, all)
 }
 
 // dispatch turns each pending event into notifications for the people
@@ -371,9 +376,13 @@ func LastDigestTime(now time.Time, hour int, loc *time.Location) time.Time {
 }
 
 // send sends the mails that are due, retrying failures with backoff.
-func (n *Notifier) send(ctx context.Context) error {
+func (n *Notifier) send(ctx context.Context, all bool) error {
+	until := n.o.Now()
+	if all {
+		until = time.Unix(0, 1<<63-1) // the last time a key can hold
+	}
 	for {
-		due, err := n.o.Store.DueMails(ctx, n.o.Now(), 20)
+		due, err := n.o.Store.DueMails(ctx, until, 20)
 		if err != nil || len(due) == 0 {
 			return err
 		}
