@@ -258,10 +258,34 @@ type receiptData struct {
 	Given, Until, Notice                          string
 	Withdrawn                                     bool
 	Contact                                       receiptContact
-	// CanMail offers to e-mail the receipt to the resident; Mailed says
-	// what the last attempt did (sent, none: no address given).
-	CanMail bool
-	Mailed  string
+	// Mail is the offer to e-mail the receipt to the resident, in the
+	// worker's language (the receipt is in the resident's).
+	Mail receiptMail
+}
+
+// receiptMail is the receipt page's section for the worker: the offer to
+// e-mail the receipt, and what the last attempt did.
+type receiptMail struct {
+	Lang                directory.Lang
+	Offer               bool
+	Title, Help, Button string
+	Outcome             string
+}
+
+// receiptMailTexts writes the section in l: the offer when it can be
+// made (and was not just taken up), the outcome of the last attempt
+// (sent, none: no address given, anything else: not possible).
+func receiptMailTexts(l directory.Lang, can bool, mailed string) receiptMail {
+	m := receiptMail{Lang: l, Offer: can && mailed != "sent", Title: translate(l, "receipt mail title"),
+		Help: translate(l, "receipt mail help"), Button: translate(l, "receipt mail button")}
+	switch mailed {
+	case "":
+	case "sent", "none":
+		m.Outcome = translate(l, "receipt mail "+mailed)
+	default:
+		m.Outcome = translate(l, "receipt mail unavailable")
+	}
+	return m
 }
 
 // receiptContact is how the resident reaches the association that
@@ -296,13 +320,13 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, u *account.User
 		return directory.ErrNotFound // receipts are given where consent was collected
 	}
 	p := newPageData(r, s.Now())
+	worker := p.Lang // the worker's language, for what the resident does not read
 	if l, ok := directory.ParseLang(ref.Consent.NoticeLang); ok && r.URL.Query().Get("lang") == "" {
 		p.Lang = l
 	}
 	p.User = u
 	d := s.receiptData(r, p, ref)
-	d.CanMail = s.canMailReceipt(ref)
-	d.Mailed = r.URL.Query().Get("mailed")
+	d.Mail = receiptMailTexts(worker, s.canMailReceipt(ref), r.URL.Query().Get("mailed"))
 	switch r.URL.Query().Get("format") {
 	case "", "html":
 		p.CSRF = s.csrfToken(w, r)

@@ -18,9 +18,14 @@ import (
 // with its phone, e-mail and address, and a worker; B, "Buurthuis
 // Zuid", with a housing service that takes referrals of identity,
 // contact and situation.
-func workerNodes(t *testing.T) (a, b *nodetest.Node) {
+func workerNodes(t *testing.T, box *mailbox) (a, b *nodetest.Node) {
 	t.Helper()
-	nodes := nodetest.Start(t, 2, nodetest.Options{Configure: func(c *node.Config) { c.TileURL = unreachableTiles }})
+	nodes := nodetest.Start(t, 2, nodetest.Options{Configure: func(c *node.Config) {
+		c.TileURL = unreachableTiles
+		if box != nil {
+			c.Mailer, c.NotifyEvery = box, 100*time.Millisecond
+		}
+	}})
 	a, b = nodes[0], nodes[1]
 	ta, tb := a.AdminToken(), b.AdminToken()
 	for _, call := range []struct {
@@ -69,7 +74,8 @@ func formValues(t *testing.T, ctx context.Context) string {
 // in words; its PDF too; the sent list is newest first, each row told
 // apart by its reference.
 func TestBrowserWorkerJourney(t *testing.T) {
-	a, _ := workerNodes(t)
+	box := &mailbox{}
+	a, _ := workerNodes(t, box)
 	axe := axeSource(t)
 	year := fmt.Sprint(time.Now().Year())
 	iso := regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
@@ -77,9 +83,12 @@ func TestBrowserWorkerJourney(t *testing.T) {
 		lang, other                    string
 		service, partner, refused      string
 		receiptTitle, month, otherName string
+		mailed                         string
 	}{
-		{"fr", "nl", "Aide au logement", "Maison de quartier Sud", "écrivez votre attestation", "Bewijs van toestemming", "december", "Nederlands"},
-		{"nl", "fr", "Woonhulp", "Buurthuis Zuid", "schrijf uw verklaring", "Reçu de consentement", "décembre", "Français"},
+		{"fr", "nl", "Aide au logement", "Maison de quartier Sud", "écrivez votre attestation", "Bewijs van toestemming", "december", "Nederlands",
+			"Le reçu part par e-mail"},
+		{"nl", "fr", "Woonhulp", "Buurthuis Zuid", "schrijf uw verklaring", "Reçu de consentement", "décembre", "Français",
+			"Het ontvangstbewijs wordt gemaild"},
 	}
 	made := 0
 	for _, run := range runs {
@@ -93,7 +102,7 @@ func TestBrowserWorkerJourney(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`a.button[href^="/refer"]`)), chromedp.WaitVisible(chromedp.CSS("form.refer")))
 			do(t, ctx, where+": fill the form",
 				chromedp.SendKeys(chromedp.CSS("#f-name"), "Amina Testmarker"), chromedp.SendKeys(chromedp.CSS("#f-phone"), "+32 470 11 22 33"),
-				chromedp.SendKeys(chromedp.CSS("#f-situation"), "Cherche un logement"),
+				chromedp.SendKeys(chromedp.CSS("#f-situation"), "Cherche un logement"), chromedp.SendKeys(chromedp.CSS("#f-email"), "amina@example.org"),
 				chromedp.Click(chromedp.CSS(`[name=method][value="verbal-attested"]`)))
 			typed := formValues(t, ctx)
 
@@ -172,6 +181,22 @@ func TestBrowserWorkerJourney(t *testing.T) {
 				r.status + " " + r.headers.get("content-type") + " " + new TextDecoder("latin1").decode(await r.arrayBuffer()))`, chromedp.EvalAwaitPromise))
 			if !strings.HasPrefix(pdf, "200 application/pdf %PDF") || !strings.Contains(pdf, "+32 2 555 77 00") || !strings.Contains(pdf, "accueil@mq-midi.be") || !strings.Contains(pdf, ref) {
 				t.Errorf("%s: the PDF receipt (%d bytes) lacks the status, type, contact or reference: %.60q", where, len(pdf), pdf)
+			}
+
+			// The resident asks for the receipt by e-mail: the worker's
+			// language on that section, the mail goes, with the PDF.
+			if got := attr(t, ctx, "#mail-title", "lang"); got != "" && got != run.lang {
+				t.Errorf("%s: the e-mail offer is in %q, want the worker's %s", where, got, run.lang)
+			}
+			do(t, ctx, where+": e-mail the receipt", chromedp.Click(chromedp.CSS(`form[action$="/receipt/mail"] button`)), chromedp.WaitVisible(chromedp.CSS("#mail")))
+			if got := text(t, ctx, "#mail"); !strings.HasPrefix(got, run.mailed) {
+				t.Errorf("%s: after e-mailing the receipt the page says %q", where, got)
+			}
+			checkAccessibility(t, ctx, axe, "receipt mailed "+where)
+			screenshot(t, ctx, "worker-receipt-mailed-"+where)
+			waitUntil(t, "the receipt mailed", func() bool { return len(box.to("amina@example.org")) == made })
+			if m := box.to("amina@example.org")[made-1]; len(m.Attachments) != 1 || !strings.Contains(m.Subject, ref) || strings.Contains(m.Text+m.HTML, "Cherche un logement") {
+				t.Errorf("%s: the receipt mail: %q, %d attachments", where, m.Subject, len(m.Attachments))
 			}
 
 			// The sent list: newest first, each row with its reference.

@@ -187,6 +187,7 @@ func TestReferralMailsBetweenNodes(t *testing.T) {
 	for _, m := range waitMail(t, mp, b.AdminEmail, 4) {
 		subjects = append(subjects, m.Subject)
 	}
+	slices.Sort(subjects) // Mailpit orders mails of the same millisecond as it likes
 	want := []string{
 		"Association node1 demande un partenariat avec votre association",
 		"Association node1 et votre association sont maintenant partenaires",
@@ -547,4 +548,76 @@ func TestReceiptMailedOnRequest(t *testing.T) {
 	if _, page := sa.get(t, "/api/v1/referrals/"+handle+"/receipt"); strings.Contains(page, "/receipt/mail") {
 		t.Error("a withdrawn referral's receipt can still be e-mailed")
 	}
+}
+
+var linkIn = regexp.MustCompile(`http://[^\s"<>]+/(?:password/reset|invite)\?t=[^\s"<>]+`)
+
+// linkOf returns the one reset or invitation link of a mail.
+func linkOf(t *testing.T, mp *nodetest.Mailpit, m nodetest.MailpitMessage) string {
+	t.Helper()
+	full := mp.Message(t, m.ID)
+	l := linkIn.FindString(full.Text)
+	if l == "" {
+		t.Fatalf("no link in the mail %q:\n%s", m.Subject, full.Text)
+	}
+	return strings.TrimPrefix(l, "http://")
+}
+
+// Password reset by e-mail with a real SMTP server: the same answer for
+// an unknown address (and no mail), a link that works once, then the new
+// password logs in. An invitation by e-mail: the person sets their own
+// password.
+func TestPasswordResetAndInvitationByMail(t *testing.T) {
+	mp := nodetest.StartMailpit(t)
+	n := mailNodes(t, mp, 1, nil)[0]
+	w := addStaff(t, n, "amina", "worker")
+	anon := &session{c: &http.Client{}, base: n.URL}
+	jar, _ := cookiejar.New(nil)
+	anon.c.Jar = jar
+	anon.get(t, "/password/forgot")
+	codeKnown, known := anon.post(t, "/password/forgot", url.Values{"email": {w.Email}})
+	anon.get(t, "/password/forgot")
+	codeUnknown, unknown := anon.post(t, "/password/forgot", url.Values{"email": {"nobody@node1.test"}})
+	strip := func(s string) string { return csrfField.ReplaceAllString(s, "") }
+	if codeKnown != http.StatusOK || codeKnown != codeUnknown || strip(known) != strip(unknown) {
+		t.Errorf("known and unknown addresses answered differently: %d, %d", codeKnown, codeUnknown)
+	}
+	mail := waitMail(t, mp, w.Email, 1)[0]
+	time.Sleep(500 * time.Millisecond)
+	if k := len(mailsTo(t, mp, "nobody@node1.test")); k != 0 {
+		t.Errorf("a mail went to an unknown address")
+	}
+	link := linkOf(t, mp, mail)
+	path := strings.TrimPrefix(link, n.Addr)
+	secret := strings.TrimPrefix(path, "/password/reset?t=")
+	if code, _ := anon.get(t, path); code != http.StatusOK {
+		t.Fatalf("the link's page: %d", code)
+	}
+	if code, body := anon.post(t, "/password/reset", url.Values{"t": {secret}, "password": {"un-tout-nouveau-mot"}, "password2": {"un-tout-nouveau-mot"}}); code != http.StatusOK {
+		t.Fatalf("reset: %d\n%s", code, body)
+	}
+	logIn(t, n, w.Email, "un-tout-nouveau-mot")
+	anon.get(t, path)
+	if code, _ := anon.post(t, "/password/reset", url.Values{"t": {secret}, "password": {"encore-un-autre-mot"}, "password2": {"encore-un-autre-mot"}}); code != http.StatusGone {
+		t.Errorf("the link used twice: %d", code)
+	}
+
+	// The invitation.
+	admin := logIn(t, n, n.AdminEmail, n.AdminPassword)
+	admin.get(t, "/admin/users")
+	if code, body := admin.post(t, "/admin/users/invite", url.Values{"email": {"nouvelle@node1.test"}, "name": {"Nouvelle"}, "role": {"worker"}}); code != http.StatusOK {
+		t.Fatalf("invite: %d\n%s", code, body)
+	}
+	inv := waitMail(t, mp, "nouvelle@node1.test", 1)[0]
+	ipath := strings.TrimPrefix(linkOf(t, mp, inv), n.Addr)
+	guest := &session{c: &http.Client{}, base: n.URL}
+	jar2, _ := cookiejar.New(nil)
+	guest.c.Jar = jar2
+	if code, _ := guest.get(t, ipath); code != http.StatusOK {
+		t.Fatalf("the invitation's page: %d", code)
+	}
+	if code, body := guest.post(t, "/invite", url.Values{"t": {strings.TrimPrefix(ipath, "/invite?t=")}, "password": {"mon-propre-mot-de-passe"}, "password2": {"mon-propre-mot-de-passe"}}); code != http.StatusOK {
+		t.Fatalf("accept: %d\n%s", code, body)
+	}
+	logIn(t, n, "nouvelle@node1.test", "mon-propre-mot-de-passe")
 }
