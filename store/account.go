@@ -95,6 +95,19 @@ func (s *Store) DeleteUser(ctx context.Context, u *account.User) error {
 		if err := txn.Delete(userEmailKey(cur.Email)); err != nil {
 			return err
 		}
+		// What was kept for the person goes with the account: their
+		// notifications, digest entries and choices (mails still queued
+		// for them are dropped when their turn comes).
+		for _, prefix := range []string{pNotification + u.ID + "/", pDigest + u.ID + "/"} {
+			for _, k := range keysUnder(txn, prefix) {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		if err := txn.Delete(prefsKey(u.ID)); err != nil {
+			return err
+		}
 		return txn.Delete(userKey(u.ID))
 	})
 	if err != nil {

@@ -440,6 +440,19 @@ func TestSMTPDownThenUp(t *testing.T) {
 	if q, failed, _ := b.Node().Notify.Mails(ctx, 10); len(q)+len(failed) != 0 {
 		t.Errorf("left: %d queued, %d failed", len(q), len(failed))
 	}
+	// The admin's metrics tell the story: retries, then mails sent, none
+	// given up.
+	metrics := string(b.Do("GET", "/metrics", "", nil).Body)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^maillage_mail_retries_total [1-9]`),
+		regexp.MustCompile(`(?m)^maillage_mail_sent_total\{kind="event"\} [3-9]`),
+		regexp.MustCompile(`(?m)^maillage_mail_failed_total 0$`),
+		regexp.MustCompile(`(?m)^maillage_mail_queued 0$`),
+	} {
+		if !want.MatchString(metrics) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 // session is a logged-in browser without a browser: a cookie jar and the
