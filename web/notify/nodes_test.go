@@ -634,3 +634,50 @@ func TestPasswordResetAndInvitationByMail(t *testing.T) {
 	}
 	logIn(t, n, "nouvelle@node1.test", "mon-propre-mot-de-passe")
 }
+
+// A service unchanged for 6 months is put to its admins once, in their
+// daily digest by default (the reminder names the version it is about:
+// an edit starts the count again).
+func TestServiceReviewReminder(t *testing.T) {
+	mp := nodetest.StartMailpit(t)
+	start := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	n := mailNodes(t, mp, 1, &start)[0]
+	resp := n.Do("POST", "/api/v1/services", n.AdminToken(), `{"name": "Table de conversation", "status": "active"}`)
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.Status, resp.Body)
+	}
+	var svc struct{ ID string }
+	resp.JSON(t, &svc)
+	ctx := context.Background()
+	users, err := n.Node().Store.Users(ctx)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("users: %v %v", users, err)
+	}
+	admin := users[0].ID
+	unread := func() int { k, _ := n.Node().Notify.Unread(ctx, admin); return k }
+	n.Clock.Advance(181 * 24 * time.Hour)
+	time.Sleep(time.Second)
+	if k := unread(); k != 0 {
+		t.Fatalf("%d notifications before six months", k)
+	}
+	n.Clock.Advance(2 * 24 * time.Hour) // 183 days; 12:00 in Brussels is past the digest's 8:00
+	eventually(t, "the admin told of the service", func() bool { return unread() == 1 })
+	list, _, _ := n.Node().Notify.Notifications(ctx, admin, 5)
+	if list[0].Event.Kind != notify.ServiceStale || list[0].Event.Service != svc.ID {
+		t.Errorf("the notification: %+v", list[0].Event)
+	}
+	time.Sleep(time.Second)
+	if k := len(mailsTo(t, mp, n.AdminEmail)); k != 0 {
+		t.Errorf("%d mails before the digest hour", k)
+	}
+	n.Clock.Advance(20 * time.Hour) // 8:00 the next day
+	digest := waitMail(t, mp, n.AdminEmail, 1)[0]
+	if full := mp.Message(t, digest.ID); !strings.Contains(full.Text, "Table de conversation") || !strings.Contains(full.Text, "/admin/services/"+svc.ID) {
+		t.Errorf("the digest:\n%s", full.Text)
+	}
+	n.Clock.Advance(24 * time.Hour)
+	time.Sleep(time.Second)
+	if k := unread(); k != 1 {
+		t.Errorf("the same service put again: %d notifications", k)
+	}
+}
