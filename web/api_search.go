@@ -38,6 +38,12 @@ type searchResponse struct {
 	PerPage int                            `json:"per_page"`
 	Results []searchHit                    `json:"results"`
 	Facets  map[string][]search.FacetCount `json:"facets"`
+	// Partial: no service has every word; the results have some of
+	// them (matched_words), the most first; missing_words are in no
+	// service.
+	Partial      bool     `json:"partial,omitempty"`
+	MatchedWords []string `json:"matched_words,omitempty"`
+	MissingWords []string `json:"missing_words,omitempty"`
 }
 
 // parseSearch reads the search parameters; every problem is a 400.
@@ -125,7 +131,8 @@ func (s *Server) searchServices(w http.ResponseWriter, r *http.Request, _ *accou
 		return err
 	}
 	lang := requestLang(r)
-	out := searchResponse{Total: res.Total, Page: q.Page, PerPage: q.PerPage, Results: []searchHit{}, Facets: res.Facets}
+	out := searchResponse{Total: res.Total, Page: q.Page, PerPage: q.PerPage, Results: []searchHit{}, Facets: res.Facets,
+		Partial: res.Partial, MatchedWords: res.Matched, MissingWords: res.Missing}
 	for _, h := range res.Hits {
 		out.Results = append(out.Results, searchHit{
 			ID: h.Service.ID, URI: h.URI, Name: h.Service.Name.In(lang), Organization: h.Provider, OrganizationURI: h.Actor,

@@ -112,6 +112,8 @@ type searchPage struct {
 	Folded bool
 	// TotalText is the count in words, with each language's plural.
 	TotalText string
+	// Partial says the results match part of the words only.
+	Partial string
 	// Criteria are the active criteria in words, shown above the folded
 	// form once a search ran.
 	Criteria []string
@@ -174,6 +176,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 	d.Pages = (res.Total + q.PerPage - 1) / q.PerPage
 	d.Folded = len(v) > 0
 	d.TotalText = resultsInWords(p, res.Total)
+	if res.Partial && res.Total > 0 {
+		d.Partial = p.T("search partial", strings.Join(res.Matched, " "))
+	}
 	d.Criteria = criteriaInWords(p, &d)
 	if res.Total == 0 {
 		d.Suggestions = s.noResultSuggestions(p, &d)

@@ -80,6 +80,30 @@ type Result struct {
 	Total  int
 	Hits   []Hit
 	Facets map[string][]FacetCount
+	// Partial is set when no service has every word of the text: the
+	// hits are those with some of them, the most words first. Matched
+	// lists the words some hit has, Missing those no service has.
+	Partial bool
+	Matched []string
+	Missing []string
+}
+
+// partialWord is what each word found adds to a partial match's score,
+// above anything the words' weights add.
+const partialWord = 1000
+
+// wordOf returns the word of the i-th required clause.
+func wordOf(cs []clause, i int) string {
+	for _, c := range cs {
+		if c.optional {
+			continue
+		}
+		if i == 0 {
+			return c.word
+		}
+		i--
+	}
+	return ""
 }
 
 func (q *Query) check(tax *directory.Taxonomy) error {
@@ -145,16 +169,17 @@ const (
 
 // clause is one query word: the terms that satisfy it, with weights.
 type clause struct {
+	word     string
 	terms    []uint32
 	weights  []float64
 	optional bool // a stop word: scores, but is not required
 }
 
-// clauses analyses the query text; ok is false when a required word is
-// in no document at all.
-func (x *Index) clauses(text string) (cs []clause, ok bool) {
+// clauses analyses the query text; missing are the words (not stop
+// words) that are in no document at all.
+func (x *Index) clauses(text string) (cs []clause, missing []string) {
 	for _, w := range words(text) {
-		var c clause
+		c := clause{word: w}
 		add := func(key string, weight float64) {
 			if id, found := x.terms[key]; found {
 				for i, t := range c.terms {
@@ -179,14 +204,14 @@ func (x *Index) clauses(text string) (cs []clause, ok bool) {
 		}
 		c.optional = x.an.stopWord(w)
 		if len(c.terms) == 0 {
-			if c.optional {
-				continue
+			if !c.optional {
+				missing = append(missing, w)
 			}
-			return nil, false
+			continue
 		}
 		cs = append(cs, c)
 	}
-	return cs, true
+	return cs, missing
 }
 
 // typos returns the indexed words one edit (insertion, deletion or
@@ -347,12 +372,12 @@ func (x *Index) Search(q Query) (*Result, error) {
 	defer x.mu.RUnlock()
 	out := &Result{Facets: map[string][]FacetCount{"category": {}, "organization": {}}}
 
-	cs, ok := x.clauses(q.Text)
-	if !ok {
-		return out, nil
-	}
+	cs, missing := x.clauses(q.Text)
 	// Candidates: the intersection of every required word and filter.
-	var must []*roaring.Bitmap
+	// When the words together find nothing (one is in no service, or no
+	// service has them all), the services with any of them are the
+	// candidates, ranked first by how many words they have (partial).
+	var must, wordSets []*roaring.Bitmap
 	for _, c := range cs {
 		if c.optional {
 			continue
@@ -361,7 +386,20 @@ func (x *Index) Search(q Query) (*Result, error) {
 		for i, id := range c.terms {
 			bs[i] = x.posts[id]
 		}
-		must = append(must, roaring.FastOr(bs...))
+		wordSets = append(wordSets, roaring.FastOr(bs...))
+	}
+	partial := len(missing) > 0
+	if !partial && len(wordSets) > 1 && roaring.FastAnd(wordSets...).IsEmpty() {
+		partial = true
+	}
+	switch {
+	case partial && len(wordSets) == 0:
+		out.Partial, out.Missing = true, missing
+		return out, nil
+	case partial:
+		must = append(must, roaring.FastOr(wordSets...))
+	default:
+		must = append(must, wordSets...)
 	}
 	filter := func(key string) { must = append(must, x.post(key)) }
 	if q.Category != "" {
@@ -398,6 +436,29 @@ func (x *Index) Search(q Query) (*Result, error) {
 		cand = must[0]
 	default:
 		cand = roaring.FastAnd(must...)
+	}
+
+	if partial {
+		// Half the words at least, or a query of one rare word and many
+		// unknown ones would answer with anything.
+		out.Partial, out.Missing = true, missing
+		need := (len(wordSets) + len(missing) + 1) / 2
+		if need > 1 {
+			counts := map[uint32]int{}
+			for _, ws := range wordSets {
+				it := roaring.And(cand, ws).Iterator()
+				for it.HasNext() {
+					counts[it.Next()]++
+				}
+			}
+			keep := roaring.New()
+			for slot, k := range counts {
+				if k >= need {
+					keep.Add(slot)
+				}
+			}
+			cand = keep
+		}
 	}
 
 	// Exact checks, scores, facets.
@@ -438,6 +499,25 @@ func (x *Index) Search(q Query) (*Result, error) {
 	if len(scoring) > 0 {
 		scores = x.score(cand, scoring)
 		defer scorePool.Put(&scores)
+	}
+	if partial {
+		// How many words each candidate has weighs above what they are.
+		matched := map[string]bool{}
+		for i, ws := range wordSets {
+			in := roaring.And(cand, ws)
+			if !in.IsEmpty() {
+				matched[wordOf(cs, i)] = true
+			}
+			it := in.Iterator()
+			for it.HasNext() {
+				scores[it.Next()] += partialWord
+			}
+		}
+		for _, c := range cs {
+			if matched[c.word] {
+				out.Matched = append(out.Matched, c.word)
+			}
+		}
 	}
 	buf := matchPool.Get().(*[]match)
 	defer func() { matchPool.Put(buf) }()

@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -389,6 +390,35 @@ func TestCategoryLabelsAreSearchable(t *testing.T) {
 		}
 		if got := ids(r); len(got) != 1 || got[0] != "grocery" {
 			t.Errorf("%q finds %v, want the grocery only", q, got)
+		}
+	}
+}
+
+// When no service has every word, the services with most of them answer,
+// flagged partial, with the words found and those in no service; a
+// query whose words are mostly unknown still answers nothing.
+func TestPartialMatches(t *testing.T) {
+	x := fixture(t)
+	for _, c := range []struct {
+		q                string
+		want             []string
+		partial          bool
+		matched, missing string
+	}{
+		{"épicerie colis", []string{"epicerie"}, false, "", ""},
+		{"épicerie colis xylophone", []string{"epicerie"}, true, "epicerie colis", "xylophone"},
+		{"colis français", []string{"francais", "epicerie"}, true, "colis francais", ""},     // one word each: a name's word first
+		{"colis alimentaire apprendre", []string{"epicerie"}, true, "colis alimentaire", ""}, // one word of three is not enough
+		{"plongée sous marine cours", nil, true, "", "plongee sous marine"},                  // one word of four: nothing
+		{"xylophone", nil, true, "", "xylophone"},
+	} {
+		r, err := x.Search(Query{Text: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(r); !slices.Equal(got, c.want) || r.Partial != c.partial ||
+			strings.Join(r.Matched, " ") != c.matched || strings.Join(r.Missing, " ") != c.missing {
+			t.Errorf("%q: %v partial %v matched %q missing %q; want %v %v %q %q", c.q, ids(r), r.Partial, r.Matched, r.Missing, c.want, c.partial, c.matched, c.missing)
 		}
 	}
 }
