@@ -26,6 +26,7 @@ type searchHit struct {
 	OrganizationURI  string   `json:"organization_uri"`
 	Local            bool     `json:"local"`
 	DistanceKm       *float64 `json:"distance_km"`
+	ServesArea       bool     `json:"serves_area,omitempty"` // no place: placed by the postcodes it serves`
 	Categories       []string `json:"categories"`
 	Languages        []string `json:"languages"`
 	OpenNow          bool     `json:"open_now"`
@@ -136,7 +137,7 @@ func (s *Server) searchServices(w http.ResponseWriter, r *http.Request, _ *accou
 	for _, h := range res.Hits {
 		out.Results = append(out.Results, searchHit{
 			ID: h.Service.ID, URI: h.URI, Name: h.Service.Name.In(lang), Organization: h.Provider, OrganizationURI: h.Actor,
-			Local: h.Local, DistanceKm: h.DistanceKm, Categories: nonNil(h.Service.Categories), Languages: nonNil(h.Service.Languages),
+			Local: h.Local, DistanceKm: h.DistanceKm, ServesArea: h.AreaOnly, Categories: nonNil(h.Service.Categories), Languages: nonNil(h.Service.Languages),
 			OpenNow: h.OpenNow, AcceptsReferrals: h.Service.AcceptsReferrals(),
 		})
 	}

@@ -191,6 +191,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 			d.Results = append(d.Results, rv)
 		}
 		for _, pt := range h.Points {
+			if h.AreaOnly {
+				break // a postcode's centre is not a place to go to
+			}
 			p.Map.Markers = append(p.Map.Markers, mapMarker{Lat: pt.Lat, Lon: pt.Lon, Name: rv.Name.Text, URL: rv.URL, Info: rv.Provider})
 		}
 	}
@@ -400,7 +403,10 @@ func cloneValues(v url.Values) url.Values {
 func (s *Server) resultView(p *pageData, h search.Hit, tax *directory.Taxonomy) resultView {
 	rv := resultView{Name: p.Local(h.Service.Name), URL: s.servicePageURL(h.URI), Provider: h.Provider, OpenNow: h.OpenNow,
 		Referrals: h.Service.AcceptsReferrals()}
-	if h.DistanceKm != nil {
+	switch {
+	case h.AreaOnly:
+		rv.Distance = p.T("search serves area")
+	case h.DistanceKm != nil:
 		rv.Distance = p.T("km away", *h.DistanceKm)
 	}
 	rv.Languages = languageNames(p.Lang, h.Service.Languages)

@@ -24,6 +24,26 @@ type Doc struct {
 	Provider string // its name
 	Local    bool   // offered by this node's association
 	Points   []directory.Point
+	// AreaOnly is set when the service has no place of its own and the
+	// index placed it at the centres of the Brussels postcodes it serves
+	// (see placeByArea): found near them, "serves this area".
+	AreaOnly bool
+}
+
+// placeByArea places a service without a point at the centres of the
+// postcodes of its service area, so that a search near one of them finds
+// it; its distance then says it serves the area.
+func placeByArea(d Doc) Doc {
+	if len(d.Points) > 0 || d.Service == nil {
+		return d
+	}
+	for _, pc := range d.Service.Area.Postcodes {
+		if c, ok := postcodes[pc]; ok {
+			d.Points = append(d.Points, c)
+		}
+	}
+	d.AreaOnly = len(d.Points) > 0
+	return d
 }
 
 // summary is what a result needs, kept in memory so that a search answers
@@ -373,6 +393,7 @@ func (x *Index) Delete(uri string) error { return x.Apply(nil, []string{uri}) }
 func (x *Index) Apply(puts []Doc, deletes []string) error {
 	ps := make([]*prepared, 0, len(puts))
 	for _, d := range puts {
+		d = placeByArea(d)
 		if d.Service != nil && (d.Service.Status == directory.StatusInactive || d.Service.Status == directory.StatusDefunct) {
 			deletes = append(slices.Clip(deletes), d.URI)
 			continue

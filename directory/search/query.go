@@ -67,6 +67,9 @@ type Hit struct {
 	OpenNow    bool
 	Score      float64
 	Points     []directory.Point // of its locations, for a map
+	// AreaOnly: the service has no place; Points are the centres of the
+	// postcodes it serves, and DistanceKm is to the nearest of them.
+	AreaOnly bool
 }
 
 // FacetCount is one value of a facet and how many results have it.
@@ -617,7 +620,7 @@ func (x *Index) Search(q Query) (*Result, error) {
 	for _, m := range top[start:] {
 		sm := x.slots[m.slot].summary()
 		hit := Hit{URI: sm.doc.URI, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider, Local: sm.doc.Local,
-			OpenNow: sm.schedule.OpenAt(now, x.loc), Score: m.score, Points: sm.doc.Points}
+			OpenNow: sm.schedule.OpenAt(now, x.loc), Score: m.score, Points: sm.doc.Points, AreaOnly: sm.doc.AreaOnly}
 		if q.Near != nil && len(sm.doc.Points) > 0 {
 			// Exact, from the points: the scan's chord is within
 			// millimetres.

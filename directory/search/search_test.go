@@ -422,3 +422,26 @@ func TestPartialMatches(t *testing.T) {
 		}
 	}
 }
+
+// A service with no place but a postcode area is found near that
+// postcode, flagged as serving the area (issue 18, point 8).
+func TestServiceAreaInGeoSearch(t *testing.T) {
+	x := fixture(t)
+	s := &directory.Service{ID: "area", Name: directory.T(directory.FR, "Permanence sociale itinérante"), Status: directory.StatusActive,
+		Area: directory.ServiceArea{Postcodes: []string{"1080"}}}
+	if err := x.Put(Doc{URI: "https://n.example/services/area", Service: s, Actor: "https://n.example/actor"}); err != nil {
+		t.Fatal(err)
+	}
+	centre, _ := PostcodeCentre("1080")
+	r, err := x.Search(Query{Text: "permanence", Near: &centre, RadiusKm: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Hits) != 1 || !r.Hits[0].AreaOnly || r.Hits[0].DistanceKm == nil || *r.Hits[0].DistanceKm > 0.01 {
+		t.Fatalf("near its postcode: %+v", r.Hits)
+	}
+	far, _ := PostcodeCentre("1180")
+	if r, _ := x.Search(Query{Text: "permanence", Near: &far, RadiusKm: 1}); len(r.Hits) != 0 {
+		t.Errorf("far from its area: %v", ids(r))
+	}
+}

@@ -90,6 +90,7 @@ type features struct {
 }
 
 func (x *Index) featuresOf(d Doc) features {
+	d = placeByArea(d)
 	f := features{cats: map[string]bool{}, names: map[string]bool{}, points: d.Points}
 	s := d.Service
 	for _, c := range x.tax.Expand(s.Categories) {

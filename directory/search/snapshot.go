@@ -20,7 +20,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 7
+const snapshotVersion = 8
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
@@ -30,6 +30,7 @@ type savedDoc struct {
 	Provider string             `json:"provider"`
 	Local    bool               `json:"local,omitempty"`
 	Points   []directory.Point  `json:"points,omitempty"`
+	AreaOnly bool               `json:"area_only,omitempty"`
 }
 
 // A snapshot is a stream of gob messages: a header, then the posting
