@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -72,6 +73,16 @@ func (a *analyzers) word(l directory.Lang, w string) []string {
 	for _, t := range a.by[l].Analyze([]byte(w)) {
 		st = append(st, string(t.Term))
 	}
+	if len(st) > 0 {
+		// Forms the stemmers leave apart: their base form's stems too.
+		for _, v := range variants(l, w) {
+			for _, t := range a.by[l].Analyze([]byte(v)) {
+				if !slices.Contains(st, string(t.Term)) {
+					st = append(st, string(t.Term))
+				}
+			}
+		}
+	}
 	a.mu.Lock()
 	if len(a.memo[l]) >= maxMemo {
 		a.memo[l] = map[string][]string{}
@@ -106,4 +117,35 @@ func (a *analyzers) stopWord(w string) bool {
 		}
 	}
 	return false
+}
+
+// variants are the base forms of a folded word that the Snowball
+// stemmers do not reach: Dutch diminutives (huiswerkklasje, taalcafeetje,
+// boompje, klasjes → huiswerkklas, taalcafe, boom, klas) and plurals in
+// -ssen (cursussen → cursus), French plurals in -aux (travaux → travail,
+// hôpitaux → hopital). Both forms are indexed and searched, so either
+// finds the other.
+func variants(l directory.Lang, w string) []string {
+	if len(w) < 6 {
+		return nil
+	}
+	var out []string
+	switch l {
+	case directory.NL:
+		base := strings.TrimSuffix(w, "s") // klasjes → klasje
+		for _, suf := range []string{"etje", "tje", "pje", "je"} {
+			// Every reading: pakketje is pakket+je, cafeetje cafe+etje.
+			if stem, ok := strings.CutSuffix(base, suf); ok && len(stem) >= 3 {
+				out = append(out, stem)
+			}
+		}
+		if stem, ok := strings.CutSuffix(w, "ssen"); ok && len(stem) >= 3 {
+			out = append(out, stem+"s")
+		}
+	case directory.FR:
+		if stem, ok := strings.CutSuffix(w, "aux"); ok {
+			out = append(out, stem+"ail", stem+"al")
+		}
+	}
+	return out
 }

@@ -445,3 +445,36 @@ func TestServiceAreaInGeoSearch(t *testing.T) {
 		t.Errorf("far from its area: %v", ids(r))
 	}
 }
+
+// Dutch diminutives and -ssen plurals, French -aux plurals find their
+// base forms, and the other way round (issue 18, point 6).
+func TestMorphology(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(id string, name directory.Text) {
+		s := &directory.Service{ID: id, Name: name, Status: directory.StatusActive}
+		if err := x.Put(Doc{URI: "https://n.example/services/" + id, Service: s, Actor: "https://n.example/actor"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("klas", directory.T(directory.NL, "Huiswerkklas voor de lagere school"))
+	put("cursus", directory.T(directory.NL, "Cursus Nederlands"))
+	put("woning", directory.T(directory.NL, "Hulp bij het zoeken naar een woning"))
+	put("cafe", directory.T(directory.NL, "Taalcafeetje in de buurt"))
+	put("travaux", directory.T(directory.FR, "Petits travaux à domicile"))
+	put("journal", directory.T(directory.FR, "Atelier journal de quartier"))
+	for q, want := range map[string]string{
+		"huiswerkklasje": "klas", "huiswerkklasjes": "klas", "cursussen": "cursus", "woningen": "woning",
+		"taalcafé": "cafe", "travail": "travaux", "journaux": "journal",
+	} {
+		r, err := x.Search(Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(r); len(got) == 0 || got[0] != want || r.Partial {
+			t.Errorf("%q finds %v (partial %v), want %s first", q, got, r.Partial, want)
+		}
+	}
+}
