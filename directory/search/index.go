@@ -30,6 +30,17 @@ type Doc struct {
 	AreaOnly bool
 }
 
+// nameText is a service's name and alternate name, per language.
+func nameText(s *directory.Service) directory.Text {
+	t := directory.Text{}
+	for _, l := range directory.Langs {
+		if v := s.Name[l] + " " + s.AlternateName[l]; v != " " {
+			t[l] = v
+		}
+	}
+	return t
+}
+
 // placeByArea places a service without a point at the centres of the
 // postcodes of its service area, so that a search near one of them finds
 // it; its distance then says it serves the area.
@@ -82,6 +93,7 @@ type Index struct {
 	loc *time.Location
 	now func() time.Time
 	an  *analyzers
+	lex *lexicon // concepts across languages (lexicon.go)
 
 	mu    sync.RWMutex
 	slots []*entry // by slot; nil when free
@@ -221,8 +233,12 @@ func New(o Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	lex, err := loadLexicon(an)
+	if err != nil {
+		return nil, err
+	}
 	return &Index{
-		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an, wall: time.Now,
+		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an, lex: lex, wall: time.Now,
 		byURI: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, near: map[string][]string{},
 		catIDs: map[string]int{}, more: map[uint32][]directory.Point{}, actorIDs: map[string]uint32{},
 	}, nil
@@ -251,6 +267,8 @@ const (
 	kName     = "n" // + language + ":" + stem
 	kText     = "t" // + language + ":" + stem
 	kFolded   = "f:"
+	kConceptN = "cn:" // + a lexicon concept found in the name
+	kConceptT = "ct:" // + a lexicon concept found in the description
 	kCategory = "c:"
 	kAudience = "a:"
 	kLanguage = "l:"
@@ -327,6 +345,12 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 		for _, t := range x.an.stems(l, s.Description[l]+" "+s.Eligibility[l]+" "+labels[l]) {
 			add(kText + string(l) + ":" + t)
 		}
+	}
+	for c := range x.lex.concepts(x.an, nameText(s)) {
+		add(kConceptN + c)
+	}
+	for c := range x.lex.concepts(x.an, s.Description) {
+		add(kConceptT + c)
 	}
 	var all []string
 	all = append(all, s.Name.All()...)

@@ -95,6 +95,15 @@ type Result struct {
 // above anything the words' weights add.
 const partialWord = 1000
 
+// termsBitmap returns the services with any of the terms.
+func (x *Index) termsBitmap(terms []uint32) *roaring.Bitmap {
+	bs := make([]*roaring.Bitmap, len(terms))
+	for i, id := range terms {
+		bs[i] = x.posts[id]
+	}
+	return roaring.FastOr(bs...)
+}
+
 // wordOf returns the word of the i-th required clause.
 func wordOf(cs []clause, i int) string {
 	for _, c := range cs {
@@ -176,6 +185,9 @@ type clause struct {
 	terms    []uint32
 	weights  []float64
 	optional bool // a stop word: scores, but is not required
+	// alt also satisfies the clause: for a concept of the lexicon, the
+	// services that have every word of the phrase that named it.
+	alt *roaring.Bitmap
 }
 
 // clauses analyses the query text; missing are the words (not stop
@@ -214,7 +226,62 @@ func (x *Index) clauses(text string) (cs []clause, missing []string) {
 		}
 		cs = append(cs, c)
 	}
-	return cs, missing
+	return x.conceptClauses(text, cs), missing
+}
+
+// conceptClauses adds a clause for each lexicon concept the text names:
+// its words are then no longer required (they still score), the concept
+// is, through the services whose name or description holds it in any
+// language ("banque alimentaire" finds "Voedselpakketten").
+func (x *Index) conceptClauses(text string, cs []clause) []clause {
+	ws := words(text)
+	covered := map[string]bool{}
+	seenConcept := map[string]bool{}
+	var extra []clause
+	for _, l := range directory.Langs {
+		var seq []string
+		var at []int // the word of each stem
+		for i, w := range ws {
+			if st := x.an.word(l, w); len(st) > 0 {
+				seq, at = append(seq, st[0]), append(at, i)
+			}
+		}
+		for _, f := range x.lex.find(l, seq) {
+			if seenConcept[f.concept] {
+				continue
+			}
+			var c clause
+			c.word = f.text
+			for key, weight := range map[string]float64{kConceptN + f.concept: wName, kConceptT + f.concept: wText} {
+				if id, ok := x.terms[key]; ok {
+					c.terms, c.weights = append(c.terms, id), append(c.weights, weight)
+				}
+			}
+			if len(c.terms) == 0 {
+				continue
+			}
+			seenConcept[f.concept] = true
+			var all []*roaring.Bitmap
+			for _, i := range at[f.from:f.to] {
+				covered[ws[i]] = true
+				for _, wc := range cs {
+					if wc.word == ws[i] {
+						all = append(all, x.termsBitmap(wc.terms))
+					}
+				}
+			}
+			if len(all) == f.to-f.from {
+				c.alt = roaring.FastAnd(all...)
+			}
+			extra = append(extra, c)
+		}
+	}
+	for i := range cs {
+		if covered[cs[i].word] {
+			cs[i].optional = true
+		}
+	}
+	return append(cs, extra...)
 }
 
 // typos returns the indexed words one edit (insertion, deletion or
@@ -385,11 +452,11 @@ func (x *Index) Search(q Query) (*Result, error) {
 		if c.optional {
 			continue
 		}
-		bs := make([]*roaring.Bitmap, len(c.terms))
-		for i, id := range c.terms {
-			bs[i] = x.posts[id]
+		set := x.termsBitmap(c.terms)
+		if c.alt != nil {
+			set.Or(c.alt)
 		}
-		wordSets = append(wordSets, roaring.FastOr(bs...))
+		wordSets = append(wordSets, set)
 	}
 	partial := len(missing) > 0
 	if !partial && len(wordSets) > 1 && roaring.FastAnd(wordSets...).IsEmpty() {

@@ -84,6 +84,9 @@ type SimilarHit struct {
 type features struct {
 	cats      map[string]bool // expanded
 	names     map[string]bool // stems and folded words of the names
+	// concepts of the lexicon in the names and in the description, each
+	// with the phrase that said it ("" when read from the postings).
+	concepts, descConcepts map[string]string
 	audiences []string
 	languages []string
 	points    []directory.Point
@@ -109,7 +112,57 @@ func (x *Index) featuresOf(d Doc) features {
 		}
 	}
 	f.audiences, f.languages = s.Audiences, s.Languages
+	f.concepts = x.lex.concepts(x.an, nameText(s))
+	f.descConcepts = x.lex.concepts(x.an, s.Description)
 	return f
+}
+
+// conceptName scores the names through the lexicon: the concepts both
+// names hold (Dice), or a's name found in b's description and b's in
+// a's (counted at 0.8), with the phrases that met as the reason.
+func conceptName(a, b features) (float64, string) {
+	best, detail := 0.0, ""
+	if len(a.concepts) > 0 && len(b.concepts) > 0 {
+		var shared []string
+		for c, pa := range a.concepts {
+			if pb, ok := b.concepts[c]; ok {
+				shared = append(shared, meet(pa, pb))
+			}
+		}
+		if len(shared) > 0 {
+			slices.Sort(shared)
+			best, detail = 2*float64(len(shared))/float64(len(a.concepts)+len(b.concepts)), strings.Join(shared, ", ")
+		}
+	}
+	if n := len(a.concepts) + len(b.concepts); n > 0 {
+		var met []string
+		for c, pa := range a.concepts {
+			if pb, ok := b.descConcepts[c]; ok {
+				met = append(met, meet(pa, pb))
+			}
+		}
+		for c, pb := range b.concepts {
+			if pa, ok := a.descConcepts[c]; ok {
+				met = append(met, meet(pa, pb))
+			}
+		}
+		if s := 0.8 * float64(len(met)) / float64(n); s > best && len(met) > 0 {
+			slices.Sort(met)
+			best, detail = s, "description: "+strings.Join(slices.Compact(met), ", ")
+		}
+	}
+	return best, detail
+}
+
+// meet writes two phrases that mean the same: "mantelzorg ≈ aidant proche".
+func meet(a, b string) string {
+	switch {
+	case a == b || b == "":
+		return a
+	case a == "":
+		return b
+	}
+	return a + " ≈ " + b
 }
 
 // compare scores b against a, with reasons; textShare is the share of
@@ -148,7 +201,11 @@ func compare(a, b features, textShare float64, l directory.Lang) (float64, *floa
 	}
 	slices.Sort(words)
 	if n := len(a.names) + len(b.names); n > 0 {
-		total += add("name", 2*float64(common)/float64(n), simName, strings.Join(words, " "))
+		ns, detail := 2*float64(common)/float64(n), strings.Join(words, " ")
+		if cs, cd := conceptName(a, b); cs > ns {
+			ns, detail = cs, cd
+		}
+		total += add("name", ns, simName, detail)
 		weights += simName
 	}
 	if textShare >= 0 {
@@ -156,7 +213,12 @@ func compare(a, b features, textShare float64, l directory.Lang) (float64, *floa
 		weights += simText
 	}
 	if len(a.audiences) > 0 && len(b.audiences) > 0 {
-		total += add("audience", jaccard(a.audiences, b.audiences), simAudience, "")
+		j := jaccard(a.audiences, b.audiences)
+		total += add("audience", j, simAudience, "")
+		if j == 0 {
+			// What lowers the score is said too.
+			reasons = append(reasons, Reason{Part: "audience", Detail: strings.Join(a.audiences, ", ") + " ≠ " + strings.Join(b.audiences, ", ")})
+		}
 		weights += simAudience
 	}
 	if len(a.languages) > 0 && len(b.languages) > 0 {
@@ -295,6 +357,16 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 			}
 		}
 	}
+	// The services sharing a concept with d may score their names in
+	// full through the lexicon: their bound takes the name at its best.
+	var byConcept []*roaring.Bitmap
+	for c := range a.concepts {
+		byConcept = append(byConcept, x.post(kConceptN+c), x.post(kConceptT+c))
+	}
+	for c := range a.descConcepts {
+		byConcept = append(byConcept, x.post(kConceptN+c))
+	}
+	conceptHit := roaring.FastOr(byConcept...)
 	var hx, hy, hz float64
 	if len(d.Points) > 0 {
 		hx, hy, hz = unit(d.Points[0])
@@ -326,6 +398,9 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 		if k > 0 && len(a.names) > 0 {
 			nb = min(1, 2*float64(k)/float64(len(a.names)+int(k)))
 		}
+		if conceptHit.Contains(slot) {
+			nb = 1
+		}
 		num, den = num+simName*nb, den+simName
 		bound := num / den
 		if len(a.cats) > 0 {
@@ -352,7 +427,7 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 				factor = farFactor + (1-farFactor)*placeScore(math.Sqrt(c2)*earthKm)
 			}
 		}
-		if bound*factor >= minScore {
+		if round2(bound*factor) >= minScore {
 			todo = append(todo, bounded{slot, min(1, bound*factor)})
 		}
 	}
@@ -387,6 +462,15 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 			continue
 		}
 		b := x.featuresOf(sm.doc)
+		// The summary has no description: its concepts are read from
+		// the postings, for those of d's concepts that matter.
+		for _, set := range []map[string]string{a.concepts, a.descConcepts} {
+			for c := range set {
+				if id, ok := x.terms[kConceptT+c]; ok && x.posts[id].Contains(slot) {
+					b.descConcepts[c] = ""
+				}
+			}
+		}
 		share := -1.0
 		if len(desc) > 0 {
 			has := 0
@@ -398,8 +482,8 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 			share = float64(has) / float64(len(desc))
 		}
 		score, dist, reasons := compare(a, b, share, l)
-		if score < minScore {
-			continue
+		if round2(score) < minScore {
+			continue // the threshold applies to the score as shown
 		}
 		hit := SimilarHit{URI: e.uri, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider,
 			Score: round2(score), DistanceKm: dist, Reasons: reasons}
