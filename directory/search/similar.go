@@ -82,14 +82,14 @@ type SimilarHit struct {
 
 // features is what a comparison needs of one side.
 type features struct {
-	cats      map[string]bool // expanded
-	names     map[string]bool // stems and folded words of the names
+	cats  map[string]bool // expanded
+	names map[string]bool // stems and folded words of the names
 	// concepts of the lexicon in the names and in the description, each
 	// with the phrase that said it ("" when read from the postings).
 	concepts, descConcepts map[string]string
-	audiences []string
-	languages []string
-	points    []directory.Point
+	audiences              []string
+	languages              []string
+	points                 []directory.Point
 }
 
 func (x *Index) featuresOf(d Doc) features {
