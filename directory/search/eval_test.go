@@ -152,6 +152,11 @@ func TestDuplicatesV2(t *testing.T) {
 		}
 		t.Logf("duplicates-v2 %s half at %.2f: all pairs: %v", name, SimilarThreshold, all)
 		t.Logf("duplicates-v2 %s half at %.2f: across languages: %v", name, SimilarThreshold, cross)
+		// A guard at what the test half measured (issue 18 asks for
+		// recall 0.85, not reached yet: 0.82 and 0.81 across languages).
+		if half == "test" && (all.precision() < 0.9 || all.recall() < 0.8 || cross.precision() < 0.9 || cross.recall() < 0.8) {
+			t.Errorf("test half below precision 0.9 and recall 0.8: all %v; across languages %v", all, cross)
+		}
 	}
 }
 
@@ -289,6 +294,9 @@ func relevanceV1(t *testing.T, verbose bool) (recall5, ndcg5, emptyRight float64
 func TestRelevanceV1(t *testing.T) {
 	r, n, e, kinds := relevanceV1(t, testing.Verbose())
 	t.Logf("relevance-v1: recall@5 %.3f, nDCG@5 %.3f; queries expecting nothing answered empty: %.2f", r, n, e)
+	if r < 0.65 || n < 0.72 {
+		t.Errorf("recall@5 %.3f, nDCG@5 %.3f: below the 0.65 and 0.72 reached (0.399 and 0.466 before issue 18)", r, n)
+	}
 	var ks []string
 	for k := range kinds {
 		ks = append(ks, k)

@@ -56,7 +56,7 @@ const SimilarThreshold = 0.48
 // apart, none from placeZero km.
 const (
 	placeFull = 0.3
-	placeZero = 5.0
+	placeZero = 3.0
 )
 
 // namePool keeps the per-slot name-term counts between lookups.
@@ -87,6 +87,9 @@ type features struct {
 	// concepts of the lexicon in the names and in the description, each
 	// with the phrase that said it ("" when read from the postings).
 	concepts, descConcepts map[string]string
+	// ages are the age groups of the lexicon its texts name (children,
+	// teenagers, …), with the phrase that said it.
+	ages map[string]string
 	audiences              []string
 	languages              []string
 	points                 []directory.Point
@@ -114,8 +117,25 @@ func (x *Index) featuresOf(d Doc) features {
 	f.audiences, f.languages = s.Audiences, s.Languages
 	f.concepts = x.lex.concepts(x.an, nameText(s))
 	f.descConcepts = x.lex.concepts(x.an, s.Description)
+	f.ages = map[string]string{}
+	for _, set := range []map[string]string{f.descConcepts, f.concepts} {
+		for c, p := range set {
+			if slices.Contains(ageGroups, c) {
+				f.ages[c] = p
+			}
+		}
+	}
 	return f
 }
+
+// ageGroups are the lexicon's concepts of age: two services whose texts
+// name only different ones serve different people ("enfants ≠
+// adolescents"), whatever else they share.
+var ageGroups = []string{"early-childhood", "children", "teenagers", "young-adults", "adults", "seniors"}
+
+// ageMismatch is the factor of a score when the two sides name age
+// groups and none in common.
+const ageMismatch = 0.7
 
 // conceptName scores the names through the lexicon: the concepts both
 // names hold (Dice), or a's name found in b's description and b's in
@@ -227,6 +247,24 @@ func compare(a, b features, textShare float64, l directory.Lang) (float64, *floa
 	}
 	if weights > 0 {
 		total /= weights
+	}
+	if len(a.ages) > 0 && len(b.ages) > 0 {
+		var as, bs []string
+		shared := false
+		for c, p := range a.ages {
+			as = append(as, p)
+			_, in := b.ages[c]
+			shared = shared || in
+		}
+		for _, p := range b.ages {
+			bs = append(bs, p)
+		}
+		if !shared {
+			slices.Sort(as)
+			slices.Sort(bs)
+			total *= ageMismatch
+			reasons = append(reasons, Reason{Part: "audience", Detail: strings.Join(as, ", ") + " ≠ " + strings.Join(bs, ", ")})
+		}
 	}
 	factor := noPlace
 	var dist *float64
@@ -462,6 +500,13 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 			continue
 		}
 		b := x.featuresOf(sm.doc)
+		for _, c := range ageGroups {
+			if id, ok := x.terms[kConceptT+c]; ok && x.posts[id].Contains(slot) {
+				if _, named := b.ages[c]; !named {
+					b.ages[c] = c
+				}
+			}
+		}
 		// The summary has no description: its concepts are read from
 		// the postings, for those of d's concepts that matter.
 		for _, set := range []map[string]string{a.concepts, a.descConcepts} {
