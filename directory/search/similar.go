@@ -89,10 +89,10 @@ type features struct {
 	concepts, descConcepts map[string]string
 	// ages are the age groups of the lexicon its texts name (children,
 	// teenagers, …), with the phrase that said it.
-	ages map[string]string
-	audiences              []string
-	languages              []string
-	points                 []directory.Point
+	ages      map[string]string
+	audiences []string
+	languages []string
+	points    []directory.Point
 }
 
 func (x *Index) featuresOf(d Doc) features {
