@@ -20,8 +20,9 @@
 // node reports.
 //
 // Each change is one write of the Store: the referral, its audit lines,
-// its consent or withdrawal (Writes), and the message it owes the other
-// node (Outbox). The caller queues that message and calls Delivered;
+// its consent or withdrawal, what the node's staff are to be told
+// (Notices, notice.go: arrival, answers, reminders, withdrawal), and the
+// message it owes the other node (Outbox). The caller queues that message and calls Delivered;
 // Owing lists what a crash left unqueued. cmd/maillage/node wires the
 // Store to the Badger store and the messages to federation.
 //

@@ -24,5 +24,7 @@
 // counted by theme and area, nothing else (needs.go).
 //
 // Imports: the standard library, Badger, and the domain types it stores
-// (directory, web/account, federation, referral).
+// (directory, web/account, web/notify, federation, referral). Notification
+// events are written in the transaction of the change that owes them
+// (notify.go): referral notices, partnership changes.
 package store
