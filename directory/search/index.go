@@ -140,7 +140,7 @@ type hotSlot struct {
 	// few multiplications. Results shown get their exact distance.
 	X, Y, Z int32
 	Bits    uint32    // the actor (into actors), and the flags below
-	Order   uint32    // tie-break between equal scores: a hash of the id
+	Order   uint32    // tie-break between equal scores: contentOrder
 	Cats    [3]uint32 // the first hotCats categories, as bits (catIDs)
 }
 
@@ -266,6 +266,7 @@ func (x *Index) URIs() []string {
 const (
 	kName     = "n" // + language + ":" + stem
 	kText     = "t" // + language + ":" + stem
+	kLabel    = "b" // + language + ":" + stem of a category's label
 	kFolded   = "f:"
 	kConceptN = "cn:" // + a lexicon concept found in the name
 	kConceptT = "ct:" // + a lexicon concept found in the description
@@ -326,9 +327,10 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 			p.keys = append(p.keys, k)
 		}
 	}
-	// The labels of its categories count as its description, in every
-	// language: "food" finds a service filed under Alimentation even when
-	// its own texts are French only. The base vocabulary's labels count
+	// The labels of its categories are words of the service too, in every
+	// language, weighing less than its own: "food" finds a service filed
+	// under Alimentation even when its own texts are French only, after
+	// the services that say "food" themselves. The base vocabulary's labels count
 	// too, so data·inclusion's words still find what the profile renamed.
 	var labels directory.Text = directory.Text{}
 	for _, c := range s.Categories {
@@ -342,8 +344,11 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 		for _, t := range x.an.stems(l, s.Name[l]+" "+s.AlternateName[l]) {
 			add(kName + string(l) + ":" + t)
 		}
-		for _, t := range x.an.stems(l, s.Description[l]+" "+s.Eligibility[l]+" "+labels[l]) {
+		for _, t := range x.an.stems(l, s.Description[l]+" "+s.Eligibility[l]) {
 			add(kText + string(l) + ":" + t)
+		}
+		for _, t := range x.an.stems(l, labels[l]) {
+			add(kLabel + string(l) + ":" + t)
 		}
 	}
 	for c := range x.lex.concepts(x.an, nameText(s)) {
@@ -484,9 +489,7 @@ func (x *Index) put(p *prepared) {
 		x.actorIDs[d.Actor] = a
 	}
 	h.Bits |= a
-	f := fnv.New32a()
-	f.Write([]byte(uri))
-	h.Order = f.Sum32()
+	h.Order = contentOrder(d)
 	for i, k := range p.keys {
 		id, ok := x.terms[k]
 		if !ok {
@@ -565,3 +568,17 @@ func kmOfChord(c2 float64) float64 { return 2 * earthKm * math.Asin(math.Min(1, 
 
 // distanceKm is the great-circle distance between two points.
 func distanceKm(a, b directory.Point) float64 { return directory.Distance(a, b) / 1000 }
+
+// contentOrder breaks ties between equal scores: a hash of what the
+// service says (its names and its association), not of its address, so
+// that the same services loaded twice, under other ids or on another
+// node, come in the same order.
+func contentOrder(d Doc) uint32 {
+	f := fnv.New32a()
+	for _, l := range directory.Langs {
+		f.Write([]byte(d.Service.Name[l]))
+		f.Write([]byte{0})
+	}
+	f.Write([]byte(d.Provider))
+	return f.Sum32()
+}

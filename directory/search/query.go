@@ -175,6 +175,7 @@ func words(text string) []string {
 const (
 	wName   = 3.0
 	wText   = 1.0
+	wLabel  = 0.4 // a category's label: below the service's own words
 	wFolded = 1.0
 	wTypo   = 0.5
 )
@@ -211,6 +212,7 @@ func (x *Index) clauses(text string) (cs []clause, missing []string) {
 			for _, st := range x.an.stems(l, w) {
 				add(kName+string(l)+":"+st, wName)
 				add(kText+string(l)+":"+st, wText)
+				add(kLabel+string(l)+":"+st, wLabel)
 			}
 		}
 		add(kFolded+w, wFolded)
@@ -668,8 +670,9 @@ func (x *Index) Search(q Query) (*Result, error) {
 	out.Facets["category"] = topCounts(cats, 100)
 	out.Facets["organization"] = x.topActors(orgs, 50)
 
-	// Ranking: by distance or by score; ties by a hash of the id, which
-	// is the same on every node and after every restart.
+	// Ranking: by distance or by score; ties by a hash of the service's
+	// names and association (contentOrder), the same on every node, after
+	// every restart and every reload; then by address.
 	less := func(a, b match) bool {
 		if a.key != b.key {
 			return a.key < b.key

@@ -482,3 +482,73 @@ func TestMorphology(t *testing.T) {
 		}
 	}
 }
+
+// A service's own words rank above the label of its category: "choosing"
+// finds first the service named so, then the one whose description says
+// "choose", then those filed under "Choosing
+// a career" only (issue 18, point 7). The word is in no concept of the
+// lexicon, whose clauses would otherwise score the description too.
+func TestOwnWordsAboveCategoryLabel(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(id string, name, desc directory.Text, cats ...string) {
+		if err := x.Put(Doc{URI: "https://n.example/services/" + id, Actor: "https://n.example/actor",
+			Service: &directory.Service{ID: id, Name: name, Description: desc, Status: directory.StatusActive, Categories: cats}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := "choisir-un-metier"
+	for i := range 6 {
+		put(fmt.Sprintf("label%d", i), directory.T(directory.EN, fmt.Sprintf("Job club %d", i)), nil, cat)
+	}
+	put("named", directory.T(directory.EN, "Choosing your trade"), nil, cat)
+	put("described", directory.T(directory.EN, "Job club"), directory.T(directory.EN, "We help you choose a trade"), cat)
+	r, err := x.Search(Query{Text: "choosing", PerPage: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ids(r)
+	if len(got) != 8 || got[0] != "named" || got[1] != "described" {
+		t.Fatalf("choosing: %v; want the name first, the description second, then the six filed under the theme", got)
+	}
+	if r.Hits[1].Score <= r.Hits[2].Score {
+		t.Errorf("own description %.3f not above a label %.3f", r.Hits[1].Score, r.Hits[2].Score)
+	}
+}
+
+// The same services loaded twice, under other ids and in another order,
+// answer in the same order: ties are broken by what services say, not
+// by their random ids (issue 18, point 7).
+func TestSameDataSameOrder(t *testing.T) {
+	names := []string{"Permanence sociale", "Permanence juridique", "Permanence logement", "Permanence énergie",
+		"Permanence emploi", "Permanence administrative", "Permanence santé", "Permanence numérique"}
+	load := func(prefix string, order []int) []string {
+		x, err := New(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range order {
+			id := fmt.Sprintf("%s-%d", prefix, i*7919%1000)
+			if err := x.Put(Doc{URI: "https://" + prefix + ".example/services/" + id, Actor: "https://" + prefix + ".example/actor", Provider: "Maison de quartier",
+				Service: &directory.Service{ID: id, Name: directory.T(directory.FR, names[i]), Status: directory.StatusActive}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := x.Search(Query{Text: "permanence", PerPage: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range r.Hits {
+			got = append(got, h.Service.Name[directory.FR])
+		}
+		return got
+	}
+	a := load("a", []int{0, 1, 2, 3, 4, 5, 6, 7})
+	b := load("zz", []int{7, 3, 5, 1, 6, 0, 2, 4})
+	if len(a) != len(names) || !slices.Equal(a, b) {
+		t.Fatalf("same data, other ids and order:\n%v\n%v", a, b)
+	}
+}

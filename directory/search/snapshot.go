@@ -20,7 +20,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 9
+const snapshotVersion = 10
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
