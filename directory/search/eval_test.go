@@ -306,3 +306,66 @@ func TestRelevanceV1(t *testing.T) {
 		t.Logf("  %-16s recall@5 %.3f nDCG@5 %.3f", k, kinds[k][0], kinds[k][1])
 	}
 }
+
+// The similarity of two services is the same from either side: compared
+// directly, and looked up in the index from one and from the other
+// (issue 18, point 3), on every pair of duplicates-v2.
+func TestSimilaritySymmetric(t *testing.T) {
+	var set struct {
+		Services []evalService
+		Pairs    []struct{ A, B string }
+	}
+	readSet(t, "duplicates-v2.json", &set)
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]Doc{}
+	for _, s := range set.Services {
+		d := s.doc(t)
+		docs[s.ID] = d
+		if err := x.Put(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	looked := map[string]map[string]float64{} // from → to → score
+	lookup := func(id string) map[string]float64 {
+		if m, ok := looked[id]; ok {
+			return m
+		}
+		hits, err := x.Similar(docs[id], MaxPerPage, 0.2, directory.FR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]float64{}
+		for _, h := range hits {
+			m[h.URI] = h.Score
+		}
+		looked[id] = m
+		return m
+	}
+	compared := 0
+	for _, p := range set.Pairs {
+		a, b := docs[p.A], docs[p.B]
+		ab, _ := x.Similarity(a, b, directory.FR)
+		ba, _ := x.Similarity(b, a, directory.FR)
+		if ab != ba {
+			t.Errorf("%s–%s: %.2f one way, %.2f the other", p.A, p.B, ab, ba)
+		}
+		fromA, inA := lookup(p.A)[b.URI]
+		fromB, inB := lookup(p.B)[a.URI]
+		if inA != inB || fromA != fromB {
+			t.Errorf("%s–%s in the index: %.2f (%v) from one side, %.2f (%v) from the other", p.A, p.B, fromA, inA, fromB, inB)
+		}
+		if inA {
+			compared++
+			if fromA != ab {
+				t.Errorf("%s–%s: %.2f in the index, %.2f compared directly", p.A, p.B, fromA, ab)
+			}
+		}
+	}
+	if compared < len(set.Pairs)/2 {
+		t.Errorf("only %d of %d pairs found in the index at 0.2: the check says little", compared, len(set.Pairs))
+	}
+	t.Logf("%d pairs, %d of them found from both sides in the index with the same score", len(set.Pairs), compared)
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,6 +103,9 @@ type Index struct {
 	live  *roaring.Bitmap
 	terms map[string]uint32 // term key → term id
 	posts []*roaring.Bitmap // by term id
+	// textTerms are the ids of the description terms (kText), to count
+	// a service's from its entry's terms (similar.go).
+	textTerms *roaring.Bitmap
 	// near maps the one-deletion variants of the folded words to the
 	// words, to find words one typo away from a query word.
 	near map[string][]string
@@ -239,7 +243,7 @@ func New(o Options) (*Index, error) {
 	}
 	return &Index{
 		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an, lex: lex, wall: time.Now,
-		byURI: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, near: map[string][]string{},
+		byURI: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, textTerms: roaring.New(), near: map[string][]string{},
 		catIDs: map[string]int{}, more: map[uint32][]directory.Point{}, actorIDs: map[string]uint32{},
 	}, nil
 }
@@ -495,6 +499,9 @@ func (x *Index) put(p *prepared) {
 		if !ok {
 			id = uint32(len(x.posts))
 			x.terms[k] = id
+			if strings.HasPrefix(k, kText) {
+				x.textTerms.Add(id)
+			}
 			x.posts = append(x.posts, roaring.New())
 		}
 		x.posts[id].Add(slot)

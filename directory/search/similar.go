@@ -23,7 +23,8 @@ import (
 //   - name: the words of their names in any of the three languages,
 //     stemmed and accent-folded (Dice), so that "Épicerie sociale" and
 //     "Sociale kruidenier" meet through their shared words and stems;
-//   - description: how many of one's description terms the other has;
+//   - description: the terms their descriptions share, over the shorter
+//     one's (the same from either side);
 //   - audience and languages spoken: what they share (Jaccard);
 //   - place: the distance between their nearest points, 1 up to 300 m,
 //     falling to 0 at 5 km. It multiplies the rest (from 0.4 far away to
@@ -185,8 +186,9 @@ func meet(a, b string) string {
 	return a + " ≈ " + b
 }
 
-// compare scores b against a, with reasons; textShare is the share of
-// a's description terms b has (computed by the caller from postings).
+// compare scores a and b, with reasons; textShare is the description
+// part (descriptionShare), computed by the caller. The same from either
+// side.
 func compare(a, b features, textShare float64, l directory.Lang) (float64, *float64, []Reason) {
 	var reasons []Reason
 	add := func(part string, score, weight float64, detail string) float64 {
@@ -315,19 +317,26 @@ func jaccard(a, b []string) float64 {
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
-// descriptionTerms returns the ids of d's description terms the index
-// knows, the rarest first, at most n: those say most about what it does.
-func (x *Index) descriptionTerms(d Doc, n int) []uint32 {
-	var ids []uint32
+// descriptionKeys are the terms of d's description and eligibility, as
+// the index keys them (kText): what the description part compares.
+func (x *Index) descriptionKeys(d Doc) map[string]bool {
+	keys := map[string]bool{}
 	for _, l := range directory.Langs {
-		for _, t := range x.an.stems(l, d.Service.Description[l]) {
-			if id, ok := x.terms[kText+string(l)+":"+t]; ok && !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
+		for _, t := range x.an.stems(l, d.Service.Description[l]+" "+d.Service.Eligibility[l]) {
+			keys[kText+string(l)+":"+t] = true
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return x.posts[ids[i]].GetCardinality() < x.posts[ids[j]].GetCardinality() })
-	return ids[:min(n, len(ids))]
+	return keys
+}
+
+// descriptionShare is the description part: the terms two descriptions
+// share over the shorter one's (the overlap coefficient), the same from
+// either side; -1 when a side says nothing, and the part does not count.
+func descriptionShare(common, na, nb int) float64 {
+	if na == 0 || nb == 0 {
+		return -1
+	}
+	return float64(common) / float64(min(na, nb))
 }
 
 // Similar returns the indexed services most like d, best first: at most
@@ -355,7 +364,15 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 	if self, ok := x.byURI[d.URI]; ok {
 		cand.Remove(self)
 	}
-	desc := x.descriptionTerms(d, 20)
+	// d's description terms, those the index knows by id: a candidate's
+	// are read from its entry's terms.
+	descKeys := x.descriptionKeys(d)
+	descIDs := map[uint32]bool{}
+	for k := range descKeys {
+		if id, ok := x.terms[k]; ok {
+			descIDs[id] = true
+		}
+	}
 	// An upper bound of each candidate's score from what is cheap to read
 	// (its theme bits and first point in the hot record, and how many of
 	// d's name words it has anywhere, from the postings), so that only
@@ -428,7 +445,7 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 		// theme from the bits, the name from the postings; with or
 		// without the theme, whichever is higher.
 		num, den := 0.0, 0.0
-		for _, part := range [][2]float64{{simText, b2f(len(desc) > 0)}, {simAudience, b2f(len(a.audiences) > 0)}, {simLanguage, b2f(len(a.languages) > 0)}} {
+		for _, part := range [][2]float64{{simText, b2f(len(descKeys) > 0)}, {simAudience, b2f(len(a.audiences) > 0)}, {simLanguage, b2f(len(a.languages) > 0)}} {
 			num += part[0] * part[1]
 			den += part[0] * part[1]
 		}
@@ -516,16 +533,16 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 				}
 			}
 		}
-		share := -1.0
-		if len(desc) > 0 {
-			has := 0
-			for _, id := range desc {
-				if x.posts[id].Contains(slot) {
-					has++
+		common, nb := 0, 0
+		for _, id := range e.terms {
+			if x.textTerms.Contains(id) {
+				nb++
+				if descIDs[id] {
+					common++
 				}
 			}
-			share = float64(has) / float64(len(desc))
 		}
+		share := descriptionShare(common, len(descKeys), nb)
 		score, dist, reasons := compare(a, b, share, l)
 		if round2(score) < minScore {
 			continue // the threshold applies to the score as shown
@@ -560,26 +577,14 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 // being filled in against one service).
 func (x *Index) Similarity(a, b Doc, l directory.Lang) (float64, []Reason) {
 	fa, fb := x.featuresOf(a), x.featuresOf(b)
-	share := -1.0
-	var terms []string
-	for _, lang := range directory.Langs {
-		terms = append(terms, x.an.stems(lang, a.Service.Description[lang])...)
-	}
-	if len(terms) > 0 && !b.Service.Description.IsEmpty() {
-		bt := map[string]bool{}
-		for _, lang := range directory.Langs {
-			for _, t := range x.an.stems(lang, b.Service.Description[lang]) {
-				bt[t] = true
-			}
+	ka, kb := x.descriptionKeys(a), x.descriptionKeys(b)
+	common := 0
+	for k := range ka {
+		if kb[k] {
+			common++
 		}
-		has := 0
-		for _, t := range terms {
-			if bt[t] {
-				has++
-			}
-		}
-		share = float64(has) / float64(len(terms))
 	}
+	share := descriptionShare(common, len(ka), len(kb))
 	score, _, reasons := compare(fa, fb, share, l)
 	return round2(score), reasons
 }

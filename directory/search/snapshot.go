@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -167,7 +168,7 @@ func (x *Index) take(y *Index) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.slots, x.free, x.byURI, x.live = y.slots, y.free, y.byURI, y.live
-	x.terms, x.posts, x.near = y.terms, y.posts, y.near
+	x.terms, x.posts, x.near, x.textTerms = y.terms, y.posts, y.near, y.textTerms
 	x.catCodes, x.catIDs = y.catCodes, y.catIDs
 	x.hot, x.sched, x.more, x.actors, x.actorIDs = y.hot, y.sched, y.more, y.actors, y.actorIDs
 	x.gen++
@@ -211,6 +212,9 @@ func Load(r io.Reader, o Options) (*Index, error) {
 			}
 			x.posts = append(x.posts, b)
 			x.terms[h.TermKeys[id]] = uint32(id)
+			if strings.HasPrefix(h.TermKeys[id], kText) {
+				x.textTerms.Add(uint32(id))
+			}
 		}
 	}
 	x.slots = make([]*entry, 0, h.Slots)
