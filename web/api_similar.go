@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/directory/search"
@@ -28,15 +29,41 @@ type similarView struct {
 	Reasons      []search.Reason `json:"reasons"`
 }
 
-// similarDoc is the service to compare: one of the node's, by id, or the
+// errUnknownService answers a lookup of a service the node does not know.
+var errUnknownService = notFound("no service of this node or of its partners has this id or address: " +
+	"give ?service= with one of the node's service ids, or ?uri= with the address of a partner's service as its search results give it")
+
+// similarDoc is the service to compare: one of the node's, by id; any
+// service the node knows, its own or a partner's, by address; or the
 // body of a service being created (the same JSON as a create).
 func (s *Server) similarDoc(w http.ResponseWriter, r *http.Request) (search.Doc, error) {
-	if id := r.URL.Query().Get("service"); id != "" {
+	q := r.URL.Query()
+	id, uri := q.Get("service"), q.Get("uri")
+	if own, ok := strings.CutPrefix(uri, s.BaseURL+"/services/"); ok && id == "" {
+		id, uri = own, ""
+	}
+	if id != "" {
 		sv, err := s.Catalog.Service(r.Context(), id)
+		if errors.Is(err, directory.ErrNotFound) {
+			return search.Doc{}, errUnknownService
+		}
 		if err != nil {
 			return search.Doc{}, err
 		}
 		return s.docOf(r, sv), nil
+	}
+	if uri != "" {
+		if len(uri) > 2048 || s.Network == nil {
+			return search.Doc{}, errUnknownService
+		}
+		ps, err := s.Network.PartnerService(r.Context(), uri)
+		if errors.Is(err, directory.ErrNotFound) || (err == nil && ps.Service == nil) {
+			return search.Doc{}, errUnknownService
+		}
+		if err != nil {
+			return search.Doc{}, err
+		}
+		return search.PartnerDoc(ps), nil
 	}
 	var body []byte
 	var err error
@@ -45,7 +72,7 @@ func (s *Server) similarDoc(w http.ResponseWriter, r *http.Request) (search.Doc,
 	}
 	if errors.Is(err, io.EOF) || (err == nil && len(body) == 0) {
 		var p directory.Problems
-		p.Add("service", "give ?service={id}, or the service as a JSON body")
+		p.Add("service", "give ?service={id}, ?uri={a partner's service address}, or the service as a JSON body")
 		return search.Doc{}, p
 	}
 	if err != nil {

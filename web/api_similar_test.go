@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -201,6 +202,81 @@ func TestSearchPagePagesAndMap(t *testing.T) {
 		}
 		if c.items > 0 && strings.Count(body, `\u0022lat\u0022`)+strings.Count(body, `"lat"`) != 3 {
 			t.Errorf("page %s maps %d points, want the 3 results'", c.page, strings.Count(body, `"lat"`))
+		}
+	}
+}
+
+// Similar services can be asked for any service the node knows: a
+// partner's, by the address its search results give (issue 18, point 3).
+// Asked from either node about the other's service, the pair scores the
+// same; an address nobody published is a 404 that says what to give.
+func TestSimilarForPartnerService(t *testing.T) {
+	nodes := nodetest.Start(t, 2, nodetest.Options{})
+	a, b := nodes[0], nodes[1]
+	ta, tb := a.AdminToken(), b.AdminToken()
+	makePartners(t, a, b, ta, tb)
+	create := func(n *nodetest.Node, tok, lat, lon, service string) string {
+		r := n.Do("POST", "/api/v1/locations", tok, `{"name": "Lieu", "latitude": `+lat+`, "longitude": `+lon+`,
+		  "addresses": [{"address_1": "Rue de Mérode 60", "city": "Saint-Gilles", "postal_code": "1060", "country": "BE"}]}`)
+		var l struct{ ID string }
+		r.JSON(t, &l)
+		r = n.Do("POST", "/api/v1/services", tok, strings.Replace(service, "LOC", l.ID, 1))
+		if r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		var s struct{ ID string }
+		r.JSON(t, &s)
+		return n.URL + "/services/" + s.ID
+	}
+	atA := create(a, ta, "50.8291", "4.3449", `{"name": "Aide à la déclaration d'impôts", "status": "active",
+	  "description": "Nous remplissons avec vous votre déclaration fiscale, sur rendez-vous.",
+	  "categories": ["difficultes-administratives-ou-juridiques"], "service_at_locations": [{"location_id": "LOC"}]}`)
+	atB := create(b, tb, "50.8295", "4.3452", `{"name": "Hulp bij je belastingaangifte", "text_language": "nl", "status": "active",
+	  "description": "Wij vullen samen met u uw belastingaangifte in, op afspraak.",
+	  "categories": ["difficultes-administratives-ou-juridiques"], "service_at_locations": [{"location_id": "LOC"}]}`)
+	type result struct {
+		Results []struct {
+			URI     string
+			Local   bool
+			Score   float64
+			Reasons []struct{ Part, Detail string }
+		}
+		Error string
+	}
+	// Each holds the other's service once federation has delivered it.
+	var fromA, fromB result
+	waitUntil(t, "each node finds the other's service as similar", func() bool {
+		fromA, fromB = result{}, result{}
+		a.Do("GET", "/api/v1/services/similar?uri="+url.QueryEscape(atB), ta, nil).JSON(t, &fromA)
+		b.Do("GET", "/api/v1/services/similar?uri="+url.QueryEscape(atA), tb, nil).JSON(t, &fromB)
+		return len(fromA.Results) == 1 && len(fromB.Results) == 1
+	})
+	if fromA.Results[0].URI != atA || !fromA.Results[0].Local || fromB.Results[0].URI != atB || !fromB.Results[0].Local {
+		t.Fatalf("A about B's service: %+v; B about A's: %+v", fromA, fromB)
+	}
+	if fromA.Results[0].Score != fromB.Results[0].Score {
+		t.Errorf("the pair scores %.2f at A and %.2f at B", fromA.Results[0].Score, fromB.Results[0].Score)
+	}
+	var named bool
+	for _, r := range fromA.Results[0].Reasons {
+		named = named || (r.Part == "name" && strings.Contains(r.Detail, "≈"))
+	}
+	if !named {
+		t.Errorf("no cross-language reason for the names: %+v", fromA.Results[0].Reasons)
+	}
+	// The node's own service by its address is the same as by id.
+	var own result
+	a.Do("GET", "/api/v1/services/similar?uri="+url.QueryEscape(atA), ta, nil).JSON(t, &own)
+	if len(own.Results) != 1 || own.Results[0].URI != atB {
+		t.Errorf("A's own service by address: %+v", own)
+	}
+	// Unknown: a 404 saying what to give, for an address and for an id.
+	for _, q := range []string{"uri=" + url.QueryEscape(b.URL+"/services/nothing-here"), "uri=https%3A%2F%2Fexample.invalid%2Fs", "service=nothing-here"} {
+		r := a.Do("GET", "/api/v1/services/similar?"+q, ta, nil)
+		var e result
+		r.JSON(t, &e)
+		if r.Status != http.StatusNotFound || !strings.Contains(e.Error, "?uri=") {
+			t.Errorf("%s: %d %s", q, r.Status, r.Body)
 		}
 	}
 }

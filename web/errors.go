@@ -85,6 +85,10 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, directory.ErrStorageFull):
 		return http.StatusInsufficientStorage, "the node's disk is full: nothing was saved; try again once its admin has freed space"
 	case errors.Is(err, directory.ErrNotFound):
+		var nf notFoundError
+		if errors.As(err, &nf) {
+			return http.StatusNotFound, nf.msg
+		}
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, directory.ErrConflict):
 		return http.StatusConflict, "conflict: " + conflictText(err)
@@ -191,3 +195,11 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	w.Write(append(b, '\n'))
 }
+
+// notFoundError is a not-found whose message says what to do instead;
+// it holds no data of the request.
+type notFoundError struct{ msg string }
+
+func notFound(msg string) error              { return notFoundError{msg} }
+func (e notFoundError) Error() string        { return e.msg }
+func (e notFoundError) Is(target error) bool { return target == directory.ErrNotFound }

@@ -65,6 +65,12 @@ type summary struct {
 	schedule directory.Schedule
 }
 
+// PartnerDoc is the document of a partner's service as this node
+// stores it.
+func PartnerDoc(ps *directory.PartnerService) Doc {
+	return Doc{URI: ps.URI, Service: ps.Service, Actor: ps.Actor, Provider: ps.Provider, Points: ps.Points}
+}
+
 func summarize(d Doc) *summary {
 	slim := *d.Service
 	slim.Description, slim.Eligibility, slim.ApplicationProcess = nil, nil, nil

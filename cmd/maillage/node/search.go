@@ -149,10 +149,6 @@ func (ix *indexer) localDoc(ctx context.Context, s *directory.Service, provider 
 	return d
 }
 
-func partnerDoc(ps *directory.PartnerService) search.Doc {
-	return search.Doc{URI: ps.URI, Service: ps.Service, Actor: ps.Actor, Provider: ps.Provider, Points: ps.Points}
-}
-
 // ServiceChanged indexes a local change. It never fails the change: the
 // store is the truth, and the index is rebuilt from it at every start.
 func (ix *indexer) ServiceChanged(ctx context.Context, a directory.Announcement, s *directory.Service) error {
@@ -210,7 +206,7 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) (err error) {
 	if err == nil {
 		err = st.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error {
 			progress()
-			return b.put(partnerDoc(ps))
+			return b.put(search.PartnerDoc(ps))
 		})
 	}
 	if err == nil {
@@ -295,7 +291,7 @@ func (ix *indexer) changesSince(ctx context.Context, st *store.Store, version ui
 		err = st.PartnerServicesSince(ctx, version, func(uri string, ps *directory.PartnerService) error {
 			ch.stored[uri] = true
 			if ps != nil {
-				ch.docs = append(ch.docs, partnerDoc(ps))
+				ch.docs = append(ch.docs, search.PartnerDoc(ps))
 			}
 			return nil
 		})
@@ -440,7 +436,7 @@ func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) erro
 }
 
 func (s indexedStore) index(ps *directory.PartnerService) {
-	d := partnerDoc(ps)
+	d := search.PartnerDoc(ps)
 	s.ix.queue(ps.URI, &d)
 }
 
