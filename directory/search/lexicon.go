@@ -33,6 +33,10 @@ type lexPhrase struct {
 // lexicon matches phrases in texts, per language.
 type lexicon struct {
 	first map[directory.Lang]map[string][]lexPhrase // by the stem of its first word, longest first
+	// broader are the concepts each concept is a kind of ("colis
+	// alimentaire" is a kind of "aide alimentaire"): a text that names
+	// one names its broader ones too.
+	broader map[string][]string
 }
 
 var (
@@ -54,7 +58,13 @@ func parseLexicon(an *analyzers, raw []byte) (*lexicon, error) {
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("search: lexicon: %w", err)
 	}
-	lx := &lexicon{first: map[directory.Lang]map[string][]lexPhrase{}}
+	lx := &lexicon{first: map[directory.Lang]map[string][]lexPhrase{}, broader: map[string][]string{}}
+	ids := map[string]bool{}
+	for _, c := range f.Concepts {
+		if id, _ := c["id"].(string); id != "" {
+			ids[id] = true
+		}
+	}
 	for _, l := range directory.Langs {
 		lx.first[l] = map[string][]lexPhrase{}
 	}
@@ -62,6 +72,14 @@ func parseLexicon(an *analyzers, raw []byte) (*lexicon, error) {
 		id, _ := c["id"].(string)
 		if id == "" {
 			return nil, fmt.Errorf("search: lexicon: a concept without id")
+		}
+		list, _ := c["broader"].([]any)
+		for _, v := range list {
+			b, _ := v.(string)
+			if !ids[b] || b == id {
+				return nil, fmt.Errorf("search: lexicon: %s: broader %q is no other concept", id, b)
+			}
+			lx.broader[id] = append(lx.broader[id], b)
 		}
 		for _, l := range directory.Langs {
 			list, _ := c[string(l)].([]any)
@@ -128,6 +146,13 @@ func (lx *lexicon) concepts(an *analyzers, t directory.Text) map[string]string {
 		for _, f := range lx.find(l, an.sequence(l, t[l])) {
 			if _, ok := out[f.concept]; !ok {
 				out[f.concept] = f.text
+			}
+			// One level up only: "colis" is food aid, not every
+			// social service.
+			for _, b := range lx.broader[f.concept] {
+				if _, ok := out[b]; !ok {
+					out[b] = f.text
+				}
 			}
 		}
 	}

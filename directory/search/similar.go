@@ -341,8 +341,9 @@ func descriptionShare(common, na, nb int) float64 {
 
 // Similar returns the indexed services most like d, best first: at most
 // n, scoring at least minScore, d itself (by URI) left out. Candidates
-// are the services that share a theme or a name word with d, or stand
-// within placeZero km of it; each is then scored.
+// are the services that share a theme (a parent's too) or a concept with
+// d, or stand within placeZero km of it (without a theme, those sharing
+// a name word too); each is bounded, then scored.
 func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]SimilarHit, error) {
 	if d.Service == nil {
 		return nil, fmt.Errorf("%w: no service to compare", ErrQuery)
@@ -353,12 +354,45 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	a := x.featuresOf(d)
+	// Candidates: the services sharing a theme (a parent's too), or a
+	// concept of the lexicon, or near it; without a theme, those sharing
+	// a name term too. Any pair that may reach the threshold is among
+	// them from either side.
 	var bs []*roaring.Bitmap
-	for _, c := range d.Service.Categories {
+	for c := range a.cats {
 		bs = append(bs, x.post(kCategory+c))
 	}
 	for _, p := range d.Points {
 		bs = append(bs, x.cells(p, placeZero))
+	}
+	var nameTerms []uint32
+	for _, l := range directory.Langs {
+		for _, t := range x.an.stems(l, d.Service.Name[l]+" "+d.Service.AlternateName[l]) {
+			if id, ok := x.terms[kName+string(l)+":"+t]; ok {
+				nameTerms = append(nameTerms, id)
+			}
+		}
+	}
+	for w := range a.names {
+		if id, ok := x.terms[kFolded+w]; ok {
+			nameTerms = append(nameTerms, id)
+		}
+	}
+	// The services sharing a concept with d may score their names in
+	// full through the lexicon: their bound takes the name at its best.
+	var byConcept []*roaring.Bitmap
+	for c := range a.concepts {
+		byConcept = append(byConcept, x.post(kConceptN+c), x.post(kConceptT+c))
+	}
+	for c := range a.descConcepts {
+		byConcept = append(byConcept, x.post(kConceptN+c))
+	}
+	conceptHit := roaring.FastOr(byConcept...)
+	bs = append(bs, conceptHit)
+	if len(a.cats) == 0 {
+		for _, id := range nameTerms {
+			bs = append(bs, x.posts[id])
+		}
 	}
 	cand := roaring.FastOr(bs...)
 	if self, ok := x.byURI[d.URI]; ok {
@@ -391,19 +425,6 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 		*hitsBuf = make([]uint8, len(x.hot)+len(x.hot)/4)
 	}
 	nameHits := *hitsBuf
-	var nameTerms []uint32
-	for _, l := range directory.Langs {
-		for _, t := range x.an.stems(l, d.Service.Name[l]+" "+d.Service.AlternateName[l]) {
-			if id, ok := x.terms[kName+string(l)+":"+t]; ok {
-				nameTerms = append(nameTerms, id)
-			}
-		}
-	}
-	for w := range a.names {
-		if id, ok := x.terms[kFolded+w]; ok {
-			nameTerms = append(nameTerms, id)
-		}
-	}
 	for _, id := range nameTerms {
 		it := roaring.And(x.posts[id], cand).Iterator()
 		for it.HasNext() {
@@ -412,16 +433,6 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 			}
 		}
 	}
-	// The services sharing a concept with d may score their names in
-	// full through the lexicon: their bound takes the name at its best.
-	var byConcept []*roaring.Bitmap
-	for c := range a.concepts {
-		byConcept = append(byConcept, x.post(kConceptN+c), x.post(kConceptT+c))
-	}
-	for c := range a.descConcepts {
-		byConcept = append(byConcept, x.post(kConceptN+c))
-	}
-	conceptHit := roaring.FastOr(byConcept...)
 	var hx, hy, hz float64
 	if len(d.Points) > 0 {
 		hx, hy, hz = unit(d.Points[0])
