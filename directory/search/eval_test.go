@@ -152,10 +152,11 @@ func TestDuplicatesV2(t *testing.T) {
 		}
 		t.Logf("duplicates-v2 %s half at %.2f: all pairs: %v", name, SimilarThreshold, all)
 		t.Logf("duplicates-v2 %s half at %.2f: across languages: %v", name, SimilarThreshold, cross)
-		// A guard at what the test half measured (issue 18 asks for
-		// recall 0.85, not reached yet: 0.82 and 0.81 across languages).
-		if half == "test" && (all.precision() < 0.9 || all.recall() < 0.8 || cross.precision() < 0.9 || cross.recall() < 0.8) {
-			t.Errorf("test half below precision 0.9 and recall 0.8: all %v; across languages %v", all, cross)
+		// Issue 18's targets, on the test half (the dev half was looked at
+		// while tuning): precision 0.9 and recall 0.85, overall and
+		// across languages.
+		if half == "test" && (all.precision() < 0.9 || all.recall() < 0.85 || cross.precision() < 0.9 || cross.recall() < 0.85) {
+			t.Errorf("test half below precision 0.9 and recall 0.85: all %v; across languages %v", all, cross)
 		}
 	}
 }

@@ -552,3 +552,40 @@ func TestSameDataSameOrder(t *testing.T) {
 		t.Fatalf("same data, other ids and order:\n%v\n%v", a, b)
 	}
 }
+
+// The ages a service's name or age fields say, and when two are apart
+// (issue 18: "public : 0-3 ans ≠ 3-12 ans").
+func TestAgeRanges(t *testing.T) {
+	age := func(n int) *int { return &n }
+	for _, c := range []struct {
+		name     string
+		min, max *int
+		lo, hi   int
+		none     bool
+	}{
+		{name: "Halte-accueil pour les 0-3 ans", lo: 0, hi: 3},
+		{name: "Huiswerkklas van 6 tot 12 jaar", lo: 6, hi: 12},
+		{name: "Recherche active d'emploi pour les 45 ans et plus", lo: 45, hi: ageMax},
+		{name: "Turnen voor 60-plussers", lo: 60, hi: ageMax},
+		{name: "Homework club for the under-12s", lo: 0, hi: 11},
+		{name: "Cours pour les moins de 18 ans", lo: 0, hi: 17},
+		{name: "Repas à moins de 5 euros", none: true},
+		{name: "Football en salle pour ados (13-17 ans)", lo: 13, hi: 17},
+		{name: "Accueil 1070", none: true},
+		{name: "Stage sportif", min: age(8), max: age(14), lo: 8, hi: 14},
+	} {
+		r := agesOf(&directory.Service{Name: directory.T(directory.FR, c.name), MinimumAge: c.min, MaximumAge: c.max})
+		switch {
+		case c.none && r != nil:
+			t.Errorf("%q: %+v, want none", c.name, r)
+		case !c.none && (r == nil || r.lo != c.lo || r.hi != c.hi):
+			t.Errorf("%q: %+v, want %d-%d", c.name, r, c.lo, c.hi)
+		}
+	}
+	apart := func(a, b [2]int) bool {
+		return (&ageRange{lo: a[0], hi: a[1]}).apart(&ageRange{lo: b[0], hi: b[1]})
+	}
+	if !apart([2]int{0, 3}, [2]int{3, 12}) || !apart([2]int{6, 12}, [2]int{13, 17}) || apart([2]int{6, 12}, [2]int{10, 14}) || apart([2]int{18, ageMax}, [2]int{45, ageMax}) {
+		t.Error("apart is wrong")
+	}
+}

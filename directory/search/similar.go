@@ -90,7 +90,9 @@ type features struct {
 	concepts, descConcepts map[string]string
 	// ages are the age groups of the lexicon its texts name (children,
 	// teenagers, …), with the phrase that said it.
-	ages      map[string]string
+	ages map[string]string
+	// span is the range of ages its name or age fields say (ages.go).
+	span      *ageRange
 	audiences []string
 	languages []string
 	points    []directory.Point
@@ -103,14 +105,18 @@ func (x *Index) featuresOf(d Doc) features {
 	for _, c := range x.tax.Expand(s.Categories) {
 		f.cats[c] = true
 	}
+	// Numbers and the words of ages ("0-3 ans", "6-12 jaar") say whom,
+	// not what: the age ranges compare them (ages.go).
 	for _, l := range directory.Langs {
 		for _, t := range x.an.stems(l, s.Name[l]+" "+s.AlternateName[l]) {
-			f.names[t] = true
+			if !ageToken(t) {
+				f.names[t] = true
+			}
 		}
 	}
 	for _, t := range append(s.Name.All(), s.AlternateName.All()...) {
 		for _, w := range words(t) {
-			if !x.an.stopWord(w) && len(w) > 1 {
+			if !x.an.stopWord(w) && len(w) > 1 && !ageToken(w) {
 				f.names[w] = true
 			}
 		}
@@ -119,6 +125,7 @@ func (x *Index) featuresOf(d Doc) features {
 	f.concepts = x.lex.concepts(x.an, nameText(s))
 	f.descConcepts = x.lex.concepts(x.an, s.Description)
 	f.ages = map[string]string{}
+	f.span = agesOf(s)
 	for _, set := range []map[string]string{f.descConcepts, f.concepts} {
 		for c, p := range set {
 			if slices.Contains(ageGroups, c) {
@@ -250,7 +257,10 @@ func compare(a, b features, textShare float64, l directory.Lang) (float64, *floa
 	if weights > 0 {
 		total /= weights
 	}
-	if len(a.ages) > 0 && len(b.ages) > 0 {
+	if a.span.apart(b.span) {
+		total *= ageMismatch
+		reasons = append(reasons, Reason{Part: "audience", Detail: a.span.said + " ≠ " + b.span.said})
+	} else if len(a.ages) > 0 && len(b.ages) > 0 {
 		var as, bs []string
 		shared := false
 		for c, p := range a.ages {
