@@ -37,6 +37,9 @@ var (
 func agesOf(s *directory.Service) *ageRange {
 	var found []ageRange
 	for _, t := range append(s.Name.All(), s.AlternateName.All()...) {
+		if !strings.ContainsAny(t, "0123456789") {
+			continue // every range names a number: most names are passed at once
+		}
 		t = strings.ToLower(t)
 		for _, m := range ageBetween.FindAllStringSubmatch(t, -1) {
 			lo, _ := strconv.Atoi(m[1])
