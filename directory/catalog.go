@@ -45,15 +45,19 @@ type Store interface {
 type Options struct {
 	Taxonomy *Taxonomy
 	Now      func() time.Time
+	// ReviewAfter is how long a service goes unreviewed before it is
+	// due for review (DefaultReviewAfter when not positive).
+	ReviewAfter time.Duration
 }
 
 // Catalog applies changes to the node's own organization, services and
 // locations, validating each one before it is stored.
 type Catalog struct {
-	st  Store
-	tax *Taxonomy
-	now func() time.Time
-	pub Publisher
+	st          Store
+	tax         *Taxonomy
+	now         func() time.Time
+	reviewAfter time.Duration
+	pub         Publisher
 	// count is how many services the node has, once counted (-1 before):
 	// the home page shows it on every visit, and counting reads the
 	// store. Only the catalog adds and removes the node's services.
@@ -137,10 +141,17 @@ func NewCatalog(st Store, opts Options) *Catalog {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := &Catalog{st: st, tax: opts.Taxonomy, now: opts.Now}
+	if opts.ReviewAfter <= 0 {
+		opts.ReviewAfter = DefaultReviewAfter
+	}
+	c := &Catalog{st: st, tax: opts.Taxonomy, now: opts.Now, reviewAfter: opts.ReviewAfter}
 	c.count.Store(-1)
 	return c
 }
+
+// ReviewAfter is how long a service goes unreviewed before it is due for
+// review: its admins are reminded, partners see it marked.
+func (c *Catalog) ReviewAfter() time.Duration { return c.reviewAfter }
 
 // Taxonomy returns the vocabulary the catalog validates against.
 func (c *Catalog) Taxonomy() *Taxonomy { return c.tax }
@@ -187,11 +198,11 @@ func (c *Catalog) CreateService(ctx context.Context, s *Service) (*Service, erro
 		return nil, err
 	}
 	s.OrganizationID = org.ID
-	if err := c.checkService(ctx, s); err != nil {
+	now := c.now().UTC()
+	if err := c.checkService(ctx, s, nil, now); err != nil {
 		return nil, err
 	}
-	s.Created = c.now().UTC()
-	s.Updated = s.Created
+	s.Created, s.Updated, s.Reviewed = now, now, now
 	defer c.lock(s.ID)()
 	a := c.announcement(s.ID, Created)
 	if err := c.st.CreateService(ctx, s, a); err != nil {
@@ -213,16 +224,19 @@ func (c *Catalog) UpdateService(ctx context.Context, s *Service) (*Service, erro
 		// Not in the HSDS documents the API takes: kept across updates.
 		s.Complements = cur.Complements
 	}
-	if err := c.checkService(ctx, s); err != nil {
+	if s.Capacity == nil {
+		// Set on its own (SetCapacity), by workers: a document without
+		// it keeps it.
+		s.Capacity = cur.Capacity
+	}
+	now := c.now().UTC()
+	if err := c.checkService(ctx, s, cur, now); err != nil {
 		return nil, err
 	}
 	s.Created = cur.Created
-	s.Updated = c.now().UTC()
-	if !s.Updated.After(cur.Updated) {
-		// Partners keep the version with the latest time: each change
-		// must be later than the one before, whatever the clock says.
-		s.Updated = cur.Updated.Add(time.Nanosecond)
-	}
+	// An edit is a review: the admin saved the service as right.
+	s.Reviewed = now
+	s.Updated = nextVersion(cur.Updated, now)
 	a := c.announcement(s.ID, Updated)
 	if err := c.st.UpdateService(ctx, s, a); err != nil {
 		return nil, fmt.Errorf("directory: update service %s: %w", s.ID, err)
@@ -245,8 +259,83 @@ func (c *Catalog) DeleteService(ctx context.Context, id string) error {
 	return c.publish(ctx, a, s)
 }
 
-func (c *Catalog) checkService(ctx context.Context, s *Service) error {
+// nextVersion is the Updated of a change made at now to a service whose
+// last change was at last. Partners keep the version with the latest
+// time: each change must be later than the one before, whatever the
+// clock says.
+func nextVersion(last, now time.Time) time.Time {
+	if !now.After(last) {
+		return last.Add(time.Nanosecond)
+	}
+	return now
+}
+
+// SetCapacity sets (nil: removes) the capacity of the service id, dated
+// now, and tells the partners. The service's review date stays: saying
+// how many places are free is not checking the whole service.
+func (c *Catalog) SetCapacity(ctx context.Context, id string, capacity *Capacity) (*Service, error) {
+	return c.change(ctx, id, func(s *Service, now time.Time) error {
+		if capacity != nil {
+			if p := ValidateCapacity(capacity, now); len(p) > 0 {
+				return p
+			}
+			capacity.Updated = now
+			if capacity.Unit == "" {
+				capacity.Unit = UnitPlaces
+			}
+		}
+		s.Capacity = capacity
+		return nil
+	})
+}
+
+// MarkReviewed records that the association checked the service id and
+// found it right ("still correct"), and tells the partners.
+func (c *Catalog) MarkReviewed(ctx context.Context, id string) (*Service, error) {
+	return c.change(ctx, id, func(s *Service, now time.Time) error {
+		s.Reviewed = now
+		return nil
+	})
+}
+
+// change applies edit to the stored service id, as a new version
+// announced to partners.
+func (c *Catalog) change(ctx context.Context, id string, edit func(s *Service, now time.Time) error) (*Service, error) {
+	defer c.lock(id)()
+	s, err := c.st.Service(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now().UTC()
+	if err := edit(s, now); err != nil {
+		return nil, err
+	}
+	s.Updated = nextVersion(s.Updated, now)
+	a := c.announcement(id, Updated)
+	if err := c.st.UpdateService(ctx, s, a); err != nil {
+		return nil, fmt.Errorf("directory: update service %s: %w", id, err)
+	}
+	return s, c.publish(ctx, a, s)
+}
+
+// checkService validates s, and what depends on the day it is saved:
+// the dates of a capacity or of periods new since old (nil: none).
+func (c *Catalog) checkService(ctx context.Context, s, old *Service, now time.Time) error {
 	p := s.Validate(c.tax)
+	var oldPeriods []Period
+	var oldCapacity *Capacity
+	if old != nil {
+		oldPeriods, oldCapacity = old.Schedule.Periods, old.Capacity
+	}
+	checkPeriodDates(&p, s.Schedule.Periods, oldPeriods, now)
+	if s.Capacity != nil {
+		if s.Capacity.Same(oldCapacity) {
+			s.Capacity.Updated = oldCapacity.Updated
+		} else {
+			s.Capacity.checkDates(&p, "service_capacity", now)
+			s.Capacity.Updated = now
+		}
+	}
 	for i, id := range s.Locations {
 		if !IsUUID(id) {
 			continue // already reported by Validate

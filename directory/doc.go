@@ -15,6 +15,16 @@
 // federation) queues for partners; AnnouncePending sends at start what a
 // crash left unannounced.
 //
+// Three parts of a service tell partners whether they can count on it
+// now, and travel with it: its Capacity (places free, full, a waiting
+// list, nobody new until a day; HSDS 3.1 service_capacity), its dated
+// Periods (closed, other hours, a message; applied by OpenAt from the
+// day, without anyone doing anything), and when it was last Reviewed
+// (HSDS assured_date). Catalog.SetCapacity and MarkReviewed change them
+// alone; rules that depend on the day they are set (a date to come, not
+// too far) are checked there and in the catalogue's writes, not in
+// Validate, which a partner's copy must pass whenever it is read.
+//
 // Imports: the standard library and text libraries only. This package
 // knows nothing of HTTP, Badger or ActivityPub.
 package directory

@@ -63,6 +63,18 @@ const (
 	CodeBCE             Code = "bce"
 	CodeDataCategory    Code = "data_category"
 	CodeUnknownLocation Code = "unknown_location"
+
+	// Capacity, dated changes of hours, and dates set from today.
+	CodeCapacityRange         Code = "capacity_range"
+	CodeAvailableAboveMaximum Code = "available_above_maximum"
+	CodeDelayRange            Code = "delay_range"
+	CodeCapacityContradiction Code = "capacity_contradiction"
+	CodeDatePast              Code = "date_past"
+	CodeDateTooFar            Code = "date_too_far"
+	CodePeriodOrder           Code = "period_order"
+	CodePeriodTooLong         Code = "period_too_long"
+	CodePeriodOverlap         Code = "period_overlap"
+	CodePeriodEmpty           Code = "period_empty"
 )
 
 // Problems lists everything wrong with a record at once. A nil or empty

@@ -115,6 +115,14 @@ func (w *HSDSService) Model(tax *Taxonomy) (*Service, error) {
 	r.finish(&p)
 	s.Phones = readPhones(&p, r, "phones", w.Phones)
 	s.Schedule = readSchedules(&p, r, w.Schedules)
+	s.Capacity = readCapacity(&p, w.ServiceCapacity, w.CapacityStatus)
+	if w.AssuredDate != "" {
+		if d, err := time.ParseInLocation(time.DateOnly, w.AssuredDate, Brussels()); err == nil {
+			s.Reviewed = d
+		} else {
+			p.Add("assured_date", "%q is not a date (YYYY-MM-DD)", w.AssuredDate)
+		}
+	}
 	s.Area = readAreas(&p, r, w.ServiceAreas)
 	for i, sal := range w.ServiceAtLocations {
 		if sal.LocationID == "" {
@@ -176,9 +184,93 @@ func readPhones(p *Problems, r *reader, path string, in []HSDSPhone) []Phone {
 	return out
 }
 
+// readCapacity reads HSDS 3.1's service_capacity (one entry) and the
+// capacity_status extension. A unit of another scheme counts as places.
+func readCapacity(p *Problems, in []HSDSServiceCapacity, status *HSDSCapacityStatus) *Capacity {
+	if len(in) == 0 && status == nil {
+		return nil
+	}
+	if len(in) > 1 {
+		p.Add("service_capacity", "a service has one capacity")
+	}
+	c := &Capacity{Unit: UnitPlaces}
+	if len(in) > 0 {
+		w := in[0]
+		c.Available, c.Maximum = w.Available, w.Maximum
+		for _, u := range []string{w.Unit.Identifier, w.Unit.Name} {
+			if slices.Contains(CapacityUnits, u) {
+				c.Unit = u
+				break
+			}
+		}
+		if w.Updated != "" {
+			t, err := time.Parse(time.RFC3339Nano, w.Updated)
+			if err != nil {
+				p.Add("service_capacity.updated", "%q is not an RFC 3339 date-time", w.Updated)
+			}
+			c.Updated = t
+		}
+	}
+	if status != nil {
+		if status.WaitingList != nil {
+			wl := *status.WaitingList
+			c.Waiting = &wl
+		}
+		c.NotAcceptingUntil = status.NotAcceptingUntil
+	}
+	return c
+}
+
+// periodKey names the period an entry belongs to.
+type periodKey struct{ from, to, kind string }
+
+// readPeriod adds a period entry to s: its dates and kind name the
+// period; a closure, one slot of its hours, or its message.
+func readPeriod(p *Problems, path string, w HSDSSchedule, desc Text, s *Schedule, periods map[periodKey]int) {
+	switch w.Period {
+	case PeriodClosed, PeriodHours, PeriodMessage:
+	default:
+		p.Add(path+".period", "must be closed, hours or message")
+		return
+	}
+	if w.ValidFrom == "" || w.ValidTo == "" {
+		p.Add(path+".valid_from", "a period needs valid_from and valid_to")
+		return
+	}
+	k := periodKey{w.ValidFrom, w.ValidTo, w.Period}
+	j, seen := periods[k]
+	if !seen {
+		j = len(s.Periods)
+		periods[k] = j
+		s.Periods = append(s.Periods, Period{From: w.ValidFrom, To: w.ValidTo, Closed: w.Period == PeriodClosed})
+	}
+	per := &s.Periods[j]
+	per.Message = mergeText(per.Message, desc)
+	if w.Period != PeriodHours {
+		return
+	}
+	if !strings.EqualFold(w.Freq, "WEEKLY") {
+		p.Add(path+".freq", "the hours of a period are WEEKLY")
+		return
+	}
+	span, ok := readSpan(p, path, w.OpensAt, w.ClosesAt)
+	if !ok {
+		return
+	}
+	for _, code := range strings.Split(w.ByDay, ",") {
+		d, ok := ParseDayCode(code)
+		if !ok {
+			p.Add(path+".byday", "%q is not a day code (MO, TU, WE, TH, FR, SA, SU)", code)
+			continue
+		}
+		per.Hours = append(per.Hours, Slot{Day: d, Opens: span.Opens, Closes: span.Closes})
+	}
+}
+
 func readSchedules(p *Problems, r *reader, in []HSDSSchedule) Schedule {
 	var s Schedule
 	exceptions := map[string]int{} // date → index in s.Exceptions
+	periods := map[periodKey]int{} // → index in s.Periods
 	for i, w := range in {
 		path := fmt.Sprintf("schedules[%d]", i)
 		sr := r.sub(p, path, w.Translations)
@@ -186,6 +278,8 @@ func readSchedules(p *Problems, r *reader, in []HSDSSchedule) Schedule {
 		notes := sr.text("notes", w.Notes)
 		sr.finish(p)
 		switch {
+		case w.Period != "":
+			readPeriod(p, path, w, desc, &s, periods)
 		case strings.EqualFold(w.Freq, "WEEKLY"):
 			span, ok := readSpan(p, path, w.OpensAt, w.ClosesAt)
 			if !ok {

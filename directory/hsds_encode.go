@@ -103,6 +103,10 @@ func (e HSDSEncoder) Service(s *Service, locs map[string]*Location, org *Organiz
 		Fee:                    s.Fee,
 		ReferralPolicy:         s.Referral,
 	}
+	if !s.Reviewed.IsZero() {
+		w.AssuredDate = DateOf(s.Reviewed)
+	}
+	w.ServiceCapacity, w.CapacityStatus = capacityWire(s)
 	for _, id := range s.Locations {
 		sal := HSDSServiceAtLocation{ID: DerivedID(s.ID, "service_at_location", id), ServiceID: s.ID, LocationID: id}
 		if l := locs[id]; l != nil {
@@ -179,10 +183,59 @@ func (e HSDSEncoder) schedules(x *texts, owner string, s Schedule) []HSDSSchedul
 			add(HSDSSchedule{ValidFrom: ex.Date, ValidTo: ex.Date, OpensAt: h.Opens.String(), ClosesAt: h.Closes.String()}, note, "description")
 		}
 	}
+	for _, p := range s.Periods {
+		w := HSDSSchedule{ValidFrom: p.From, ValidTo: p.To}
+		switch {
+		case p.Closed:
+			w.Period, w.Closed = PeriodClosed, true
+			add(w, p.Message, "description")
+		case len(p.Hours) > 0:
+			// One entry per slot, in the order given: the first carries
+			// the message.
+			for i, sl := range p.Hours {
+				var msg Text
+				if i == 0 {
+					msg = p.Message
+				}
+				add(HSDSSchedule{ValidFrom: p.From, ValidTo: p.To, Period: PeriodHours, Freq: "WEEKLY", ByDay: DayCode(sl.Day),
+					OpensAt: sl.Opens.String(), ClosesAt: sl.Closes.String()}, msg, "description")
+			}
+		default:
+			w.Period = PeriodMessage
+			add(w, p.Message, "description")
+		}
+	}
 	if !s.Notes.IsEmpty() {
 		add(HSDSSchedule{}, s.Notes, "notes")
 	}
 	return out
+}
+
+// capacityWire writes a service's capacity as HSDS 3.1's
+// service_capacity and the capacity_status extension.
+func capacityWire(s *Service) ([]HSDSServiceCapacity, *HSDSCapacityStatus) {
+	c := s.Capacity
+	if c == nil {
+		return nil, nil
+	}
+	unit := c.UnitOrDefault()
+	w := HSDSServiceCapacity{
+		ID: DerivedID(s.ID, "service_capacity"), ServiceID: s.ID,
+		Unit:      HSDSUnit{ID: DerivedID("capacity-unit", unit), Name: unit, Scheme: CapacityUnitScheme, Identifier: unit},
+		Available: c.Available, Maximum: c.Maximum,
+	}
+	if !c.Updated.IsZero() {
+		w.Updated = c.Updated.UTC().Format(time.RFC3339Nano)
+	}
+	var status *HSDSCapacityStatus
+	if c.Waiting != nil || c.NotAcceptingUntil != "" {
+		status = &HSDSCapacityStatus{NotAcceptingUntil: c.NotAcceptingUntil}
+		if c.Waiting != nil {
+			wl := *c.Waiting
+			status.WaitingList = &wl
+		}
+	}
+	return []HSDSServiceCapacity{w}, status
 }
 
 func (e HSDSEncoder) areas(x *texts, owner string, a ServiceArea) []HSDSServiceArea {

@@ -45,6 +45,45 @@ type HSDSService struct {
 	Fee                    string                  `json:"fee,omitempty"`
 	ReferralPolicy         *ReferralPolicy         `json:"referral_policy,omitempty"`
 	Created                string                  `json:"created,omitempty"`
+	// AssuredDate is HSDS 3.0's "date the information about the service
+	// was last checked": the day of Service.Reviewed in Brussels.
+	AssuredDate string `json:"assured_date,omitempty"`
+	// ServiceCapacity is HSDS 3.1's field (one entry in Maillage), written
+	// in the 3.0 documents as an extra property.
+	ServiceCapacity []HSDSServiceCapacity `json:"service_capacity,omitempty"`
+	// CapacityStatus is Maillage's extension for what service_capacity
+	// cannot say: a waiting list, or no one new until a day.
+	CapacityStatus *HSDSCapacityStatus `json:"capacity_status,omitempty"`
+}
+
+// HSDSServiceCapacity is HSDS 3.1's service_capacity: how many units
+// of the service are available now, out of a maximum.
+type HSDSServiceCapacity struct {
+	ID          string   `json:"id,omitempty"`
+	ServiceID   string   `json:"service_id,omitempty"`
+	Unit        HSDSUnit `json:"unit"`
+	Available   int      `json:"available"`
+	Maximum     int      `json:"maximum,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Updated     string   `json:"updated,omitempty"`
+}
+
+// HSDSUnit is HSDS 3.1's unit of a capacity.
+type HSDSUnit struct {
+	ID         string `json:"id,omitempty"`
+	Name       string `json:"name"`
+	Scheme     string `json:"scheme,omitempty"`
+	Identifier string `json:"identifier,omitempty"`
+}
+
+// CapacityUnitScheme names Maillage's capacity units (places, persons,
+// households, appointments) as an HSDS unit scheme.
+const CapacityUnitScheme = "maillage-capacity-units"
+
+// HSDSCapacityStatus is the capacity_status extension.
+type HSDSCapacityStatus struct {
+	WaitingList       *WaitingList `json:"waiting_list,omitempty"`
+	NotAcceptingUntil string       `json:"not_accepting_until,omitempty"`
 }
 
 // HSDSPhone is the wire form of a phone.
@@ -60,18 +99,30 @@ type HSDSPhone struct {
 // of an exception for one date (valid_from = valid_to, no freq; no hours
 // means closed that day).
 type HSDSSchedule struct {
-	ID           string       `json:"id,omitempty"`
-	ValidFrom    string       `json:"valid_from,omitempty"`
-	ValidTo      string       `json:"valid_to,omitempty"`
-	Freq         string       `json:"freq,omitempty"`
-	ByDay        string       `json:"byday,omitempty"`
-	OpensAt      string       `json:"opens_at,omitempty"`
-	ClosesAt     string       `json:"closes_at,omitempty"`
-	Description  string       `json:"description,omitempty"`
-	Notes        string       `json:"notes,omitempty"`
-	Closed       bool         `json:"closed,omitempty"`
+	ID          string `json:"id,omitempty"`
+	ValidFrom   string `json:"valid_from,omitempty"`
+	ValidTo     string `json:"valid_to,omitempty"`
+	Freq        string `json:"freq,omitempty"`
+	ByDay       string `json:"byday,omitempty"`
+	OpensAt     string `json:"opens_at,omitempty"`
+	ClosesAt    string `json:"closes_at,omitempty"`
+	Description string `json:"description,omitempty"`
+	Notes       string `json:"notes,omitempty"`
+	Closed      bool   `json:"closed,omitempty"`
+	// Period marks an entry of a dated temporary change (Schedule.Periods)
+	// between valid_from and valid_to: "closed" (closed: true), "hours"
+	// (a WEEKLY slot replacing the weekly hours) or "message" (only a
+	// description); the first entry of a period carries its message.
+	Period       string       `json:"period,omitempty"`
 	Translations Translations `json:"translations,omitempty"`
 }
+
+// The kinds of period entries.
+const (
+	PeriodClosed  = "closed"
+	PeriodHours   = "hours"
+	PeriodMessage = "message"
+)
 
 // HSDSServiceArea is the wire form of one part of a service area:
 // extent_type "postcode" or "commune" with the value in name, "radius"

@@ -115,8 +115,38 @@ type Service struct {
 	// says its service complements rather than duplicates, with why: they
 	// are no longer offered as look-alikes. Kept by this node only.
 	Complements []Complement `json:"complements,omitempty"`
-	Created     time.Time    `json:"created"`
-	Updated     time.Time    `json:"updated"`
+	// Capacity is whether the service takes someone new now; nil when
+	// the association does not say.
+	Capacity *Capacity `json:"capacity,omitempty"`
+	// Reviewed is when the association last said the service is right
+	// (HSDS assured_date): at creation, at each edit, and by "still
+	// correct". Setting the capacity does not change it.
+	Reviewed time.Time `json:"reviewed,omitzero"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+// DefaultReviewAfter is how long a service goes unreviewed before its
+// admins are reminded and partners see it marked (about six months).
+const DefaultReviewAfter = 182 * 24 * time.Hour
+
+// ReviewedAt is when the service was last said to be right: its review
+// date, or its last change for services recorded before reviews were.
+func (s *Service) ReviewedAt() time.Time {
+	if !s.Reviewed.IsZero() {
+		return s.Reviewed
+	}
+	return s.Updated
+}
+
+// ReviewDue reports whether at now the service has gone unreviewed for
+// longer than after (DefaultReviewAfter when after is not positive).
+func (s *Service) ReviewDue(now time.Time, after time.Duration) bool {
+	if after <= 0 {
+		after = DefaultReviewAfter
+	}
+	r := s.ReviewedAt()
+	return !r.IsZero() && now.Sub(r) >= after
 }
 
 // Complement is a service another one complements, with a note.

@@ -12,7 +12,40 @@ import (
 type Schedule struct {
 	Weekly     []Slot      `json:"weekly,omitempty"`
 	Exceptions []Exception `json:"exceptions,omitempty"`
-	Notes      Text        `json:"notes,omitempty"`
+	// Periods are dated temporary changes: closed from … to …, other
+	// hours for a while, or a message for a while.
+	Periods []Period `json:"periods,omitempty"`
+	Notes   Text     `json:"notes,omitempty"`
+}
+
+// Period is a temporary change of a schedule between two days, both
+// included (YYYY-MM-DD, read in the node's time zone): closed, or open
+// at Hours instead of the weekly hours (Hours lists every open slot of
+// the week during the period; a day without one is closed), or neither,
+// with only a Message for people to read during the period.
+type Period struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Closed  bool   `json:"closed,omitempty"`
+	Hours   []Slot `json:"hours,omitempty"`
+	Message Text   `json:"message,omitempty"`
+}
+
+// Covers reports whether the period includes the day date (YYYY-MM-DD).
+func (p Period) Covers(date string) bool { return p.From <= date && date <= p.To }
+
+// ChangesHours reports whether the period changes when the service is
+// open (closed or other hours), not only what people read.
+func (p Period) ChangesHours() bool { return p.Closed || len(p.Hours) > 0 }
+
+// PeriodAt returns the period that changes the hours on date, if any.
+func (s Schedule) PeriodAt(date string) (Period, bool) {
+	for _, p := range s.Periods {
+		if p.ChangesHours() && p.Covers(date) {
+			return p, true
+		}
+	}
+	return Period{}, false
 }
 
 // Slot is one opening period on a weekday. A day may have several slots.
@@ -77,12 +110,15 @@ func (c *Clock) UnmarshalText(b []byte) error {
 
 // IsEmpty reports whether the schedule says nothing about opening hours.
 func (s Schedule) IsEmpty() bool {
-	return len(s.Weekly) == 0 && len(s.Exceptions) == 0 && s.Notes.IsEmpty()
+	return len(s.Weekly) == 0 && len(s.Exceptions) == 0 && len(s.Periods) == 0 && s.Notes.IsEmpty()
 }
 
 // OpenAt reports whether the schedule has the service open at t, read in
 // loc. A schedule without weekly hours or an exception for the day is
-// never open: unknown hours are not advertised as open.
+// never open: unknown hours are not advertised as open. An exception for
+// the day comes first, then a period covering it (closed, or its hours),
+// then the weekly hours: a period applies from the first minute of its
+// first day and lifts itself after its last, read at each call.
 func (s Schedule) OpenAt(t time.Time, loc *time.Location) bool {
 	t = t.In(loc)
 	return s.OpenOn(t.Format(time.DateOnly), t.Weekday(), Clock(t.Hour()*60+t.Minute()))
@@ -106,7 +142,14 @@ func (s Schedule) OpenOn(date string, day time.Weekday, min Clock) bool {
 		}
 		return false
 	}
-	for _, sl := range s.Weekly {
+	weekly := s.Weekly
+	if p, ok := s.PeriodAt(date); ok {
+		if p.Closed {
+			return false
+		}
+		weekly = p.Hours
+	}
+	for _, sl := range weekly {
 		if sl.Day == day && sl.Opens <= min && min < sl.Closes {
 			return true
 		}

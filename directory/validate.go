@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -22,6 +23,10 @@ const (
 	maxList        = 100
 	maxSlots       = 70
 	maxExceptions  = 400
+	maxPeriods     = 50
+	maxMessage     = 500
+	// How far ahead a period may start, counted from the day it is set.
+	maxPeriodAhead = 2 // years
 )
 
 // Validate returns every problem with s, checked against tax.
@@ -75,6 +80,9 @@ func (s *Service) Validate(tax *Taxonomy) Problems {
 	}
 	checkList(&p, "service_at_locations", s.Locations, IsUUID, CodeUUID, "has a location_id that is not a UUID")
 	s.Schedule.validate(&p, "schedules")
+	if s.Capacity != nil {
+		s.Capacity.validate(&p, "service_capacity")
+	}
 	s.Area.validate(&p, "service_areas")
 	if s.Referral != nil {
 		s.Referral.validate(&p, "referral_policy")
@@ -129,6 +137,111 @@ func (s Schedule) validate(p *Problems, field string) {
 		checkText(p, f+".description", e.Note, maxShortText, false)
 	}
 	checkText(p, field+".notes", s.Notes, maxShortText, false)
+	validatePeriods(p, s.Periods)
+}
+
+// validatePeriods checks the dated changes: dates in order, a year at
+// most, something said, and no two that disagree on a day (closed and
+// open, or open at other hours). Their paths are periods[i].from, …
+func validatePeriods(p *Problems, periods []Period) {
+	if len(periods) > maxPeriods {
+		p.Rule("periods", CodeTooMany, "has more than %d periods", maxPeriods)
+	}
+	for i, per := range periods {
+		f := fmt.Sprintf("periods[%d]", i)
+		from, err1 := time.Parse(time.DateOnly, per.From)
+		if err1 != nil {
+			p.Rule(f+".from", CodeDate, "%q is not a date (YYYY-MM-DD)", per.From)
+		}
+		to, err2 := time.Parse(time.DateOnly, per.To)
+		if err2 != nil {
+			p.Rule(f+".to", CodeDate, "%q is not a date (YYYY-MM-DD)", per.To)
+		}
+		if err1 == nil && err2 == nil {
+			if to.Before(from) {
+				p.Rule(f+".to", CodePeriodOrder, "is before from")
+			} else if !to.Before(from.AddDate(1, 0, 0)) {
+				p.Rule(f+".to", CodePeriodTooLong, "makes the period longer than a year")
+			}
+		}
+		if per.Closed && len(per.Hours) > 0 {
+			p.Rule(f, CodeClosedAndOpen, "cannot be both closed and open")
+		}
+		if !per.ChangesHours() && per.Message.IsEmpty() {
+			p.Rule(f, CodePeriodEmpty, "says nothing: closed, hours or a message")
+		}
+		if len(per.Hours) > maxSlots {
+			p.Rule(f+".hours", CodeTooMany, "has more than %d slots", maxSlots)
+		}
+		for k, sl := range per.Hours {
+			hf := fmt.Sprintf("%s.hours[%d]", f, k)
+			if sl.Day < time.Sunday || sl.Day > time.Saturday {
+				p.Rule(hf+".byday", CodeDay, "is not a day of the week")
+			}
+			checkSpan(p, hf, Span{sl.Opens, sl.Closes})
+		}
+		checkText(p, f+".message", per.Message, maxMessage, false)
+		for j := range i {
+			if q := periods[j]; contradict(q, per) {
+				p.Rule(f, CodePeriodOverlap, "covers days of periods[%d] with other hours", j)
+				break
+			}
+		}
+	}
+}
+
+// contradict reports whether two periods share a day and say different
+// things of its hours.
+func contradict(a, b Period) bool {
+	if !a.ChangesHours() || !b.ChangesHours() || a.To < b.From || b.To < a.From {
+		return false
+	}
+	if a.Closed || b.Closed {
+		return a.Closed != b.Closed
+	}
+	return !sameSlots(a.Hours, b.Hours)
+}
+
+func sameSlots(a, b []Slot) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			return false
+		}
+	}
+	for _, s := range b {
+		if !slices.Contains(a, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPeriodDates checks what depends on the day the periods are set:
+// a period new or changed since old ends today or later and starts at
+// most two years ahead. Periods kept as they were are not checked
+// again: one that has ended stays as it was until it is removed.
+func checkPeriodDates(p *Problems, periods, old []Period, now time.Time) {
+	today := DateOf(now)
+	limit := dayOf(now).AddDate(maxPeriodAhead, 0, 0).Format(time.DateOnly)
+	for i, per := range periods {
+		if slices.ContainsFunc(old, func(o Period) bool { return samePeriod(o, per) }) {
+			continue
+		}
+		f := fmt.Sprintf("periods[%d]", i)
+		if _, err := time.Parse(time.DateOnly, per.From); err == nil && per.From > limit {
+			p.Rule(f+".from", CodeDateTooFar, "is more than %d years ahead", maxPeriodAhead)
+		}
+		if _, err := time.Parse(time.DateOnly, per.To); err == nil && per.To < today {
+			p.Rule(f+".to", CodeDatePast, "is already past")
+		}
+	}
+}
+
+func samePeriod(a, b Period) bool {
+	return a.From == b.From && a.To == b.To && a.Closed == b.Closed && sameSlots(a.Hours, b.Hours) && maps.Equal(a.Message, b.Message)
 }
 
 func checkSpan(p *Problems, field string, s Span) {

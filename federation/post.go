@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -20,12 +21,18 @@ import (
 type postWords struct {
 	where, when string
 	days        [7]string // Sunday first, as time.Weekday
+	// places says a capacity in a few words: places free (of a
+	// maximum), full, a waiting list, nobody new until a day.
+	places, free, of, full, waiting, until string
 }
 
 var postLabels = map[directory.Lang]postWords{
-	directory.FR: {where: "Où\u00a0:", when: "Quand\u00a0:", days: [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}},
-	directory.NL: {where: "Waar:", when: "Wanneer:", days: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"}},
-	directory.EN: {where: "Where:", when: "When:", days: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}},
+	directory.FR: {where: "Où\u00a0:", when: "Quand\u00a0:", days: [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."},
+		places: "Places\u00a0:", free: "libres", of: "sur", full: "complet", waiting: "liste d’attente", until: "pas de nouvelle inscription jusqu’au"},
+	directory.NL: {where: "Waar:", when: "Wanneer:", days: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
+		places: "Plaatsen:", free: "vrij", of: "van de", full: "volzet", waiting: "wachtlijst", until: "geen nieuwe inschrijvingen tot en met"},
+	directory.EN: {where: "Where:", when: "When:", days: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+		places: "Places:", free: "free", of: "of", full: "full", waiting: "waiting list", until: "nobody new until"},
 }
 
 // postDescription is how much of a description a post carries; the
@@ -52,6 +59,9 @@ func (f *Federator) postContent(s *directory.Service, places []*directory.Locati
 	}
 	if w := hoursInWords(s.Schedule, words); w != "" {
 		lines = append(lines, words.when+" "+html.EscapeString(w))
+	}
+	if w := capacityInWords(s.Capacity, words, f.now()); w != "" {
+		lines = append(lines, words.places+" "+html.EscapeString(w))
 	}
 	if len(lines) > 0 {
 		b.WriteString("<p>" + strings.Join(lines, "<br>") + "</p>")
@@ -131,6 +141,26 @@ func hoursInWords(sc directory.Schedule, w postWords) string {
 		}
 	}
 	return strings.Join(days, " · ")
+}
+
+// capacityInWords says a capacity as of now in a few words ("3 libres
+// sur 12", "complet"); "" when it says nothing. A post is written when
+// the service changes: the service's page has the capacity as it is.
+func capacityInWords(c *directory.Capacity, w postWords, now time.Time) string {
+	switch c.State(now) {
+	case directory.CapacityOpen:
+		if c.Maximum > 0 {
+			return fmt.Sprintf("%d %s %s %d", c.Available, w.free, w.of, c.Maximum)
+		}
+		return fmt.Sprintf("%d %s", c.Available, w.free)
+	case directory.CapacityFull:
+		return w.full
+	case directory.CapacityWaiting:
+		return w.waiting
+	case directory.CapacityNotAccepting:
+		return w.until + " " + c.NotAcceptingUntil
+	}
+	return ""
 }
 
 // textHTML writes plain text as HTML: escaped, a paragraph for each

@@ -51,6 +51,29 @@ type ReferralStatus struct {
 	State    referral.State `json:"state,omitempty"`
 	Reason   string         `json:"reason,omitempty"`
 	Erased   bool           `json:"erased,omitempty"`
+	// Suggestion is the service the recipient suggests instead, with the
+	// reason referred-elsewhere only: its address and public names.
+	Suggestion *SuggestedService `json:"suggestion,omitempty"`
+}
+
+// SuggestedService is a service named in a status report.
+type SuggestedService struct {
+	ID       string  `json:"id"`
+	Type     string  `json:"type"` // Service
+	NameMap  LangMap `json:"nameMap"`
+	Provider string  `json:"provider,omitempty"` // the association's name
+}
+
+// Names returns the suggested service's names in fr, nl and en, each cut
+// to 1,000 bytes (the referral package bounds them further).
+func (g *SuggestedService) Names() directory.Text {
+	t := directory.Text{}
+	for _, v := range knownLangs(g.NameMap, 1000) {
+		if l, ok := directory.ParseLang(v.Lang); ok {
+			t.Set(l, v.Value)
+		}
+	}
+	return t
 }
 
 // ReferralErasure asks the recipient to erase a referral's data.
@@ -133,6 +156,9 @@ func (f *Federator) parseReferralStatus(raw json.RawMessage, actor string) (*Ref
 	if st.State == "" && !st.Erased {
 		return nil, errors.New("referral status: needs a state or erased")
 	}
+	if st.Suggestion != nil && (!ours || st.Reason != referral.ReferredElsewhere || st.Suggestion.Type != "Service") {
+		return nil, errors.New("referral status: a suggested Service goes only with referred-elsewhere, from a referral's recipient")
+	}
 	return &st, nil
 }
 
@@ -144,6 +170,8 @@ func (f *Federator) onReferral(ctx context.Context, a *Activity) (handled bool, 
 	case a.Type == typeOffer && kind == typeReferral:
 	case (a.Type == typeAccept || a.Type == typeReject || a.Type == typeUpdate) && kind == typeReferralStatus:
 	case a.Type == typeDelete && kind == typeReferralErasure:
+	case a.Type == typeAdd && kind == typeReferralDocument: // referral_docs.go
+	case a.Type == typeCreate && kind == typeReferralMessage:
 	default:
 		return false, nil
 	}
@@ -171,6 +199,8 @@ func (f *Federator) onReferral(ctx context.Context, a *Activity) (handled bool, 
 			return true, refuse(http.StatusBadRequest, "payload", err)
 		}
 		return true, referralError(f.o.Referrals.StatusReported(ctx, a.Actor, st))
+	case typeReferralDocument, typeReferralMessage:
+		return true, f.onReferralPart(ctx, a, kind)
 	default:
 		var e ReferralErasure
 		if err := json.Unmarshal(a.Object, &e); err != nil || !validIRI(e.Referral) || hostOf(e.Referral) != hostOf(a.Actor) {
@@ -186,10 +216,15 @@ func referralError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, referral.ErrNotYet), errors.Is(err, referral.ErrFlood):
+		e, _ := partError(err) // referral_docs.go
+		return e
 	case errors.Is(err, referral.ErrRefused):
 		return refuse(http.StatusForbidden, "referral", err)
 	case errors.Is(err, referral.ErrTransition):
 		return refuse(http.StatusConflict, "referral", err)
+	case errors.Is(err, referral.ErrOutcome):
+		return refuse(http.StatusBadRequest, "payload", err)
 	case errors.Is(err, directory.ErrNotFound):
 		return refuse(http.StatusNotFound, "referral", err)
 	}
@@ -223,6 +258,9 @@ func (f *Federator) SendReferralStatus(ctx context.Context, r *referral.Referral
 	typ := typeUpdate
 	if !erased {
 		st.State, st.Reason = r.State, r.Reason
+		if g := r.Suggestion; g != nil && r.Side == referral.Recipient && r.Reason == referral.ReferredElsewhere {
+			st.Suggestion = &SuggestedService{ID: g.Service, Type: "Service", NameMap: langMap(g.Name, func(v string) string { return v }), Provider: g.Provider}
+		}
 		switch r.State {
 		case referral.Accepted:
 			typ = typeAccept

@@ -174,3 +174,38 @@ func TestReferralActivitiesAreCheckedThenHandedOver(t *testing.T) {
 		t.Error("a service update was taken for a referral")
 	}
 }
+
+// A suggested service travels only with referred-elsewhere, as a Service,
+// in a report about one of this node's referrals; anything else is
+// refused whole (400) and reaches no handler.
+func TestSuggestionOnTheWire(t *testing.T) {
+	ctx := context.Background()
+	report := func(st ReferralStatus) *Activity {
+		st.Type = typeReferralStatus
+		return &Activity{ID: "https://a.example/activities/5", Type: typeReject, Actor: them, To: []string{us}, Object: mustJSON(st)}
+	}
+	g := &SuggestedService{ID: "https://c.example/services/fle", Type: "Service",
+		NameMap: LangMap{{Lang: "fr", Value: "Cours de français"}, {Lang: "nl-BE", Value: "Frans"}, {Lang: "de", Value: "Französisch"}}, Provider: "Babel"}
+	h := &fakeReferrals{}
+	f := referralFederator(t, true, h)
+	ok := ReferralStatus{Referral: "https://b.example/referrals/9", State: referral.Rejected, Reason: referral.ReferredElsewhere, Suggestion: g}
+	if _, err := f.onReferral(ctx, report(ok)); err != nil {
+		t.Fatalf("valid suggestion: %v", err)
+	}
+	if names := g.Names(); names[directory.FR] != "Cours de français" || names[directory.NL] != "Frans" || len(names) != 2 {
+		t.Errorf("names read: %v", names)
+	}
+	for name, st := range map[string]ReferralStatus{
+		"another reason": {Referral: "https://b.example/referrals/9", State: referral.Rejected, Reason: "no-capacity", Suggestion: g},
+		"not a Service": {Referral: "https://b.example/referrals/9", State: referral.Rejected, Reason: referral.ReferredElsewhere,
+			Suggestion: &SuggestedService{ID: g.ID, Type: "Person", NameMap: g.NameMap}},
+		"with a cancellation of theirs": {Referral: "https://a.example/referrals/1", State: referral.Cancelled, Reason: referral.ReferredElsewhere, Suggestion: g},
+	} {
+		if _, err := f.onReferral(ctx, report(st)); codeOf(err) != 400 {
+			t.Errorf("%s: %d %v", name, codeOf(err), err)
+		}
+	}
+	if len(h.calls) != 1 {
+		t.Errorf("handler calls: %q", h.calls)
+	}
+}

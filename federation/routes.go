@@ -32,6 +32,7 @@ func (f *Federator) Handler(fallback http.Handler, observe func(route string, h 
 	handle("GET /following", "federation-following", f.serveFollowing)
 	handle("GET /featured", "federation-featured", f.serveFeatured)
 	mux.Handle("GET /services/{id}", f.negotiate(fallback, observe("federation-service", http.HandlerFunc(f.serveService))))
+	handle("GET /referrals/{id}/documents/{doc}", "federation-referral-document", f.serveReferralDocument) // referral_docs.go
 	mux.Handle("/", fallback)
 	return mux
 }

@@ -19,6 +19,13 @@
 // retention delays; Remote and ErasureAcknowledged mirror what the other
 // node reports.
 //
+// A referral's parts (parts.go) are sealed like the payload and erased
+// with it: the files the sender attaches when consent and policy name
+// documents (documents.go: type checked on content, limits, fetched by
+// the recipient alone, each opening audited) and the thread of short
+// messages between the two nodes' workers while it is open (thread.go:
+// rate-limited, closed with the referral).
+//
 // Each change is one write of the Store: the referral, its audit lines,
 // its consent or withdrawal, what the node's staff are to be told
 // (Notices, notice.go: arrival, answers, reminders, withdrawal), and the

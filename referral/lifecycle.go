@@ -186,7 +186,7 @@ func (s *Service) erase(ctx context.Context, id, by, why string, cancel bool) (*
 			if why == "withdrawn" && r.Side == Recipient {
 				w.Notices = append(w.Notices, r.notice(NoticeWithdrawn, now, ""))
 			}
-			r.Sealed = nil
+			r.Sealed, r.Notes = nil, nil
 			r.Erasure = &Erasure{At: now, By: by, Why: why}
 			r.Updated = now
 			w.Audit = append(w.Audit, entry(now, by, "erased", id, why))
@@ -194,6 +194,7 @@ func (s *Service) erase(ctx context.Context, id, by, why string, cancel bool) (*
 		if r.Outbox != nil {
 			r.Outbox.Offer = nil // never sent: the data goes with the rest
 		}
+		erasePartsOf(r, &w) // its documents and thread messages (parts.go)
 		if why == "withdrawn" && (r.Side == Recipient || r.RemoteErasure == nil) {
 			r.owe().Erasure = true
 		}
@@ -275,8 +276,22 @@ func (s *Service) Sweep(ctx context.Context, t Timing) (Due, error) {
 // one about a state already passed changes nothing, and one the state
 // machine cannot reach is refused. from must be the recipient.
 func (s *Service) Remote(ctx context.Context, id, from string, to State, reason string) (*Referral, error) {
+	return s.RemoteWith(ctx, id, from, to, reason, nil)
+}
+
+// RemoteWith is Remote with the service the recipient suggests instead,
+// when it referred the person elsewhere (nil: none).
+func (s *Service) RemoteWith(ctx context.Context, id, from string, to State, reason string, suggestion *Suggestion) (*Referral, error) {
 	if err := CheckReason(to, reason); err != nil {
 		return nil, err
+	}
+	if suggestion != nil {
+		if reason != ReferredElsewhere {
+			return nil, fmt.Errorf("%w: a suggested service goes only with %s", ErrOutcome, ReferredElsewhere)
+		}
+		if err := suggestion.Clean(); err != nil {
+			return nil, err
+		}
 	}
 	now := s.Now()
 	return s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
@@ -315,6 +330,9 @@ func (s *Service) Remote(ctx context.Context, id, from string, to State, reason 
 			r.State = st
 		}
 		r.Reason, r.Updated = reason, now
+		if suggestion != nil {
+			r.Suggestion = suggestion
+		}
 		w := Writes{Audit: []AuditEntry{entry(now, from, "transition", id, fmt.Sprintf("%s → %s %s", prev, to, reason))}}
 		if answered[to] {
 			w.Notices = []Notice{r.notice(NoticeAnswered, now, fmt.Sprint(len(r.History)))}

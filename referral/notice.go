@@ -38,6 +38,7 @@ const (
 	NoticeErased    NoticeKind = "erased"    // the recipient erased its copy after a withdrawal (sender)
 	NoticeReminder  NoticeKind = "reminder"  // still unanswered after the reminder delay (recipient)
 	NoticeExpiring  NoticeKind = "expiring"  // unanswered and expiring soon (both sides)
+	NoticeMessage   NoticeKind = "message"   // the other side wrote in the thread, or a document arrived (both sides)
 )
 
 // answered are the recipient's states its sender is told of.

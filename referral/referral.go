@@ -34,9 +34,18 @@ type Referral struct {
 	RemoteErasure *Erasure `json:"remote_erasure,omitempty"`
 	// Outbox is what this node still owes the other node about the
 	// referral (nil: nothing).
-	Outbox    *Outbox `json:"outbox,omitempty"`
-	History   []Event `json:"history"`
-	CreatedBy string  `json:"created_by,omitempty"` // the sender's worker (sender side only)
+	Outbox  *Outbox `json:"outbox,omitempty"`
+	History []Event `json:"history"`
+	// Documents are the files attached to the referral (documents.go):
+	// what each is, never its name or content (nil once erased).
+	Documents []Document `json:"documents,omitempty"`
+	// Notes are this node's workers' notes on its steps, sealed to this
+	// node; they never travel and are erased with the data.
+	Notes []Note `json:"notes,omitempty"`
+	// Suggestion is the service the recipient suggested instead, when it
+	// referred the person elsewhere (public data: address and names).
+	Suggestion *Suggestion `json:"suggestion,omitempty"`
+	CreatedBy  string      `json:"created_by,omitempty"` // the sender's worker (sender side only)
 	// Reminded and Warned are when this node reminded its staff of the
 	// referral unanswered, and warned them that it expires soon.
 	Reminded time.Time `json:"reminded,omitzero"`
@@ -98,10 +107,17 @@ type Outbox struct {
 	// erase its copy, and on the recipient's, the acknowledgement that it
 	// did.
 	Erasure bool `json:"erasure,omitempty"`
+	// Documents are the sender's documents not yet announced to the
+	// recipient (documents.go), and Messages the thread messages this
+	// node wrote, sealed to the other node, not yet queued (thread.go).
+	Documents []Document   `json:"documents,omitempty"`
+	Messages  []OutMessage `json:"messages,omitempty"`
 }
 
 // Empty reports whether nothing is owed.
-func (o *Outbox) Empty() bool { return o == nil || (o.Offer == nil && o.Status == 0 && !o.Erasure) }
+func (o *Outbox) Empty() bool {
+	return o == nil || (o.Offer == nil && o.Status == 0 && !o.Erasure && len(o.Documents) == 0 && len(o.Messages) == 0)
+}
 
 // Writes are what a change of a referral records with it, in the same
 // transaction: a new referral's consent, a withdrawal, audit entries, and
@@ -111,6 +127,9 @@ type Writes struct {
 	Withdrawal *Withdrawal // a second withdrawal of the same consent is ignored
 	Audit      []AuditEntry
 	Notices    []Notice // a notice recorded before (by id) is ignored
+	// Parts are the referral's documents and thread messages recorded
+	// with the change, or erased with its data (parts.go).
+	Parts Parts
 }
 
 // AuditEntry is one line of the append-only audit log: who did what to
@@ -140,6 +159,7 @@ type Store interface {
 	ForEachReferral(ctx context.Context, fn func(*Referral) error) error
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	ForEachAudit(ctx context.Context, fn func(*AuditEntry) error) error
+	PartStore // documents and thread messages (parts.go)
 }
 
 // Target is the receiving end of a referral as the sender knows it: the
@@ -321,27 +341,7 @@ func (s *Service) Open(ctx context.Context, id, worker string) (Resident, error)
 // Transition moves a referral to another state, as this node's side (or
 // the system), with a reason code where one is needed.
 func (s *Service) Transition(ctx context.Context, id string, to State, by Side, who, reason string) (*Referral, error) {
-	if err := CheckReason(to, reason); err != nil {
-		return nil, err
-	}
-	now := s.Now()
-	return s.Store.UpdateReferral(ctx, id, func(r *Referral) (Writes, error) {
-		if by != System && by != r.Side {
-			return Writes{}, fmt.Errorf("%w: this node is the %s of this referral", ErrTransition, r.Side)
-		}
-		if err := CheckTransition(r.State, to, by); err != nil {
-			return Writes{}, err
-		}
-		from := r.State
-		r.History = append(r.History, Event{At: now, From: r.State, To: to, By: by, Reason: reason})
-		r.State, r.Reason, r.Updated = to, reason, now
-		if by == r.Side {
-			// A worker's transition is reported to the other node: the
-			// recipient's every step, the sender's cancellation.
-			r.owe().Status = len(r.History)
-		}
-		return Writes{Audit: []AuditEntry{entry(now, who, "transition", id, fmt.Sprintf("%s → %s %s", from, to, reason))}}, nil
-	})
+	return s.TransitionWith(ctx, id, to, by, who, Outcome{Reason: reason})
 }
 
 // entry is an audit log line.
@@ -387,6 +387,7 @@ func (s *Service) Delivered(ctx context.Context, id string, o Outbox) error {
 		if o.Erasure {
 			r.Outbox.Erasure = false
 		}
+		r.Outbox.delivered(o) // documents and messages (parts.go)
 		if r.Outbox.Empty() {
 			r.Outbox = nil
 		}

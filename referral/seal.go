@@ -64,6 +64,20 @@ func (b Binding) info() []byte {
 	return out
 }
 
+// partInfo encodes the binding of one part of a referral, a document or
+// a thread message, as HPKE info: a label of its kind, then the
+// referral, both actors and the part's own id, each length-prefixed. A
+// part opens only for its referral, its two actors and its id; a
+// document never opens as a message, nor a part as the payload.
+func (b Binding) partInfo(kind, id string) []byte {
+	out := []byte("maillage referral " + kind + " v1")
+	for _, f := range []string{b.Referral, b.Sender, b.Recipient, id} {
+		out = binary.BigEndian.AppendUint32(out, uint32(len(f)))
+		out = append(out, f...)
+	}
+	return out
+}
+
 func (b Binding) check() error {
 	if b.Referral == "" || b.Sender == "" || b.Recipient == "" {
 		return errors.New("referral: a sealed payload needs its referral and both actors")
@@ -77,11 +91,18 @@ func Seal(pub []byte, b Binding, plaintext []byte) (Sealed, error) {
 	if err := b.check(); err != nil {
 		return nil, err
 	}
+	return sealInfo(pub, b.info(), plaintext)
+}
+
+// sealInfo seals plaintext to pub under the HPKE info given: a
+// referral's payload (Binding.info), or one of its documents or thread
+// messages (Binding.partInfo).
+func sealInfo(pub, info, plaintext []byte) (Sealed, error) {
 	pk, err := suiteKEM.NewPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("referral: recipient's sealing key: %w", err)
 	}
-	ct, err := hpke.Seal(pk, suiteKDF, suiteAEAD, b.info(), plaintext)
+	ct, err := hpke.Seal(pk, suiteKDF, suiteAEAD, info, plaintext)
 	if err != nil {
 		return nil, fmt.Errorf("referral: seal: %w", err)
 	}
@@ -138,6 +159,12 @@ func (k *Keyring) Public() []byte { return k.current.PublicKey().Bytes() }
 
 // Open opens s if it was sealed to one of the keyring's keys with binding b.
 func (k *Keyring) Open(s Sealed, b Binding) ([]byte, error) {
+	return k.openInfo(s, b.info())
+}
+
+// openInfo opens s if it was sealed to one of the keyring's keys under
+// the HPKE info given.
+func (k *Keyring) openInfo(s Sealed, info []byte) ([]byte, error) {
 	id, err := s.KeyID()
 	if err != nil {
 		return nil, err
@@ -146,7 +173,7 @@ func (k *Keyring) Open(s Sealed, b Binding) ([]byte, error) {
 	if !ok {
 		return nil, ErrSeal
 	}
-	pt, err := hpke.Open(priv, suiteKDF, suiteAEAD, b.info(), s[1+keyIDSize:])
+	pt, err := hpke.Open(priv, suiteKDF, suiteAEAD, info, s[1+keyIDSize:])
 	if err != nil {
 		return nil, ErrSeal
 	}

@@ -118,15 +118,21 @@ func Next(from State, by Side) []State {
 	return out
 }
 
-// Reason codes: why a recipient rejects, and how a referral ends. Only
-// these codes travel back to the sender, never notes.
+// Reason codes: why a recipient rejects, and how a referral ends, after
+// the lists of findhelp and DORA and mapped to FHIR SDOH Task statuses
+// (cmd/maillage/docs/outcomes.md). Only these codes travel back to the
+// sender, never notes; with ReferredElsewhere, a suggested service may
+// travel too (Suggestion).
 var (
-	RejectReasons = []string{"not-eligible", "no-capacity", "out-of-area", "duplicate", "resident-declined", "other"}
+	RejectReasons = []string{"not-eligible", "no-capacity", "out-of-area", "duplicate", "resident-declined", "resident-unreachable", ReferredElsewhere, "other"}
 	Outcomes      = map[State][]string{
-		Completed: {"service-provided", "referred-elsewhere"},
-		Failed:    {"resident-unreachable", "resident-declined", "not-eligible", "no-capacity", "other"},
+		Completed: {"service-provided", ReferredElsewhere},
+		Failed:    {"resident-unreachable", "resident-declined", "not-eligible", "no-capacity", ReferredElsewhere, "other"},
 	}
 )
+
+// ReferredElsewhere is the reason that may come with a suggested service.
+const ReferredElsewhere = "referred-elsewhere"
 
 // CheckReason checks the code that goes with a transition to to: required
 // for rejected, completed and failed, and one of their codes; none for

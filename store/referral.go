@@ -85,6 +85,9 @@ func (s *Store) writeWith(txn *badger.Txn, w referral.Writes) error {
 			return err
 		}
 	}
+	if err := writeParts(txn, w.Parts); err != nil { // documents and thread messages (parts.go)
+		return err
+	}
 	return addEvents(txn, referralEvents(w.Notices)...)
 }
 

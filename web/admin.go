@@ -50,8 +50,22 @@ func (s *Server) admin(h pageHandler) pageHandler {
 }
 
 func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	p.Title, p.Data = p.T("admin title"), struct{ MailOff bool }{s.mailOff()}
-	return "admin", http.StatusOK, nil
+	due := 0
+	err := s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
+		if sv.Status == directory.StatusActive && sv.ReviewDue(p.now, s.Catalog.ReviewAfter()) {
+			due++
+		}
+		return nil
+	})
+	d := struct {
+		MailOff bool
+		Due     string // how many services are due for review, in words
+	}{MailOff: s.mailOff()}
+	if due > 0 {
+		d.Due = plural(p, "admin review due", due)
+	}
+	p.Title, p.Data = p.T("admin title"), d
+	return "admin", http.StatusOK, err
 }
 
 // langField is one language of a multilingual field.
@@ -121,13 +135,16 @@ type serviceForm struct {
 	Days       []option
 	Slots      []slotRow
 	Exceptions []exceptionRow
-	Accepts    bool
-	From       string
-	DataKinds  []option
-	Active     bool
-	Problems   []string
-	Saved      bool
-	PublicURL  string
+	Periods    []periodRow
+	// Reviewed says when the service was last said to be right.
+	Reviewed  *freshnessView
+	Accepts   bool
+	From      string
+	DataKinds []option
+	Active    bool
+	Problems  []string
+	Saved     bool
+	PublicURL string
 	// Similar lists the services that may already do the same nearby,
 	// shown before a save until the author confirms.
 	Similar []similarRow
@@ -206,6 +223,10 @@ func (s *Server) newServiceForm(r *http.Request, p *pageData, sv *directory.Serv
 		f.Exceptions = append(f.Exceptions, row)
 	}
 	f.Exceptions = append(f.Exceptions, exceptionRow{}, exceptionRow{})
+	f.Periods = periodRows(p, sv.Schedule.Periods)
+	if sv.ID != "" {
+		f.Reviewed = freshnessOf(p, sv, s.Catalog.ReviewAfter())
+	}
 	pol := sv.Referral
 	if pol == nil {
 		pol = &directory.ReferralPolicy{From: "partners"}
@@ -268,13 +289,43 @@ func serviceFromForm(r *http.Request, sv *directory.Service) []string {
 	return problems
 }
 
+// adminServiceRow is a service in the admin's list, with when it was
+// last said to be right.
+type adminServiceRow struct {
+	ID       string
+	Name     localText
+	Active   bool
+	Reviewed string // "Vérifié le 3 décembre 2026", or not for long
+	Due      bool
+}
+
+type adminServicesPage struct {
+	Services []adminServiceRow
+	// Due are the published services not reviewed for the node's
+	// review delay, each with its "still correct" button.
+	Due []adminServiceRow
+	// Reviewed names the service just said to be still correct.
+	Reviewed localText
+}
+
 func (s *Server) adminServices(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
-	var list []option
+	var d adminServicesPage
+	just := r.URL.Query().Get("reviewed")
 	err := s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
-		list = append(list, option{Value: sv.ID, Label: p.Local(sv.Name), Checked: sv.Status == directory.StatusActive})
+		row := adminServiceRow{ID: sv.ID, Name: p.Local(sv.Name), Active: sv.Status == directory.StatusActive}
+		if f := freshnessOf(p, sv, s.Catalog.ReviewAfter()); f != nil {
+			row.Reviewed, row.Due = f.Text, f.Stale && row.Active
+		}
+		d.Services = append(d.Services, row)
+		if row.Due {
+			d.Due = append(d.Due, row)
+		}
+		if sv.ID == just {
+			d.Reviewed = row.Name
+		}
 		return nil
 	})
-	p.Title, p.Data = p.T("admin services"), list
+	p.Title, p.Data = p.T("admin services"), d
 	return "admin-services", http.StatusOK, err
 }
 
@@ -303,9 +354,14 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData
 		*sv = *cur
 	}
 	problems := serviceFromForm(r, sv)
-	var excProblems []string
+	var excProblems, perProblems []string
 	sv.Schedule.Exceptions, excProblems = exceptionsFromForm(r.PostForm, p)
 	problems = append(problems, excProblems...)
+	// The periods as typed come back in the form after a refusal, hours
+	// that could not be read included.
+	var typedPeriods []periodRow
+	sv.Schedule.Periods, typedPeriods, perProblems = periodsFromForm(r.PostForm, p)
+	problems = append(problems, perProblems...)
 	// Services the author says this one complements: kept with the note,
 	// and no longer offered as look-alikes.
 	note := strings.TrimSpace(r.PostFormValue("complement_note"))
@@ -322,7 +378,7 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData
 				sv.ID = ""
 			}
 			f := s.newServiceForm(r, p, sv)
-			f.Similar = rows
+			f.Similar, f.Periods = rows, typedPeriods
 			p.Title, p.Data = p.T("admin edit service"), f
 			return "service-form", http.StatusOK, nil
 		}
@@ -343,7 +399,7 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request, p *pageData
 			sv.ID = ""
 		}
 		f := s.newServiceForm(r, p, sv)
-		f.Problems = problems
+		f.Problems, f.Periods = problems, typedPeriods
 		p.Title, p.Data = p.T("admin edit service"), f
 		return "service-form", http.StatusBadRequest, nil
 	}

@@ -43,9 +43,13 @@ type referralView struct {
 	History       []referral.Event        `json:"history"`
 	Erasure       *referral.Erasure       `json:"erasure,omitempty"`
 	RemoteErasure *referral.Erasure       `json:"remote_erasure,omitempty"`
+	Suggestion    *referral.Suggestion    `json:"suggestion,omitempty"`
 	Created       time.Time               `json:"created"`
 	Updated       time.Time               `json:"updated"`
 	Resident      referral.Resident       `json:"resident,omitempty"`
+	// Documents lists the referral's files, never their names or
+	// content (GET …/documents/{id} gives one, audited).
+	Documents []documentView `json:"documents"`
 }
 
 func viewReferral(r *referral.Referral) referralView {
@@ -55,7 +59,7 @@ func viewReferral(r *referral.Referral) referralView {
 	}
 	return referralView{ID: referral.Handle(r.ID), Reference: r.Reference(), URI: r.ID, Box: box, Sender: r.Sender, Recipient: r.Recipient, Service: r.Service,
 		State: r.State, Reason: r.Reason, Consent: r.Consent, History: r.History, Erasure: r.Erasure, RemoteErasure: r.RemoteErasure,
-		Created: r.Created, Updated: r.Updated}
+		Suggestion: r.Suggestion, Created: r.Created, Updated: r.Updated, Documents: viewDocuments(r.Documents)}
 }
 
 type referralRequest struct {
@@ -148,6 +152,10 @@ func (s *Server) getReferral(w http.ResponseWriter, r *http.Request, u *account.
 type transitionRequest struct {
 	To     referral.State `json:"to"`
 	Reason string         `json:"reason"`
+	// Note stays on this node; Suggestion (a service's address, that
+	// this node knows) goes with referred-elsewhere, from the recipient.
+	Note       string `json:"note"`
+	Suggestion string `json:"suggestion"`
 }
 
 func (s *Server) transitionReferral(w http.ResponseWriter, r *http.Request, u *account.User) error {
@@ -163,7 +171,7 @@ func (s *Server) transitionReferral(w http.ResponseWriter, r *http.Request, u *a
 	if err != nil {
 		return err
 	}
-	if ref, err = s.Referrals.MoveReferral(r.Context(), ref.ID, req.To, req.Reason, u.ID); err != nil {
+	if ref, err = s.moveFromAPI(r, ref, req, u.ID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, viewReferral(ref))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,13 @@ type searchHit struct {
 	Languages        []string `json:"languages"`
 	OpenNow          bool     `json:"open_now"`
 	AcceptsReferrals bool     `json:"accepts_referrals"`
+	// Capacity is whether the service takes someone new now (null when
+	// it does not say); Reviewed the day its association last said it
+	// is right, ReviewDue whether that is longer ago than this node's
+	// review delay.
+	Capacity  *capacityAnswer `json:"capacity"`
+	Reviewed  string          `json:"reviewed,omitempty"`
+	ReviewDue bool            `json:"review_due"`
 }
 
 type searchResponse struct {
@@ -99,6 +107,7 @@ func (s *Server) parseSearch(r *http.Request) (search.Query, error) {
 		q.OpenAt = &now
 	}
 	q.Referrals, _ = strconv.ParseBool(v.Get("referrals"))
+	q.HasPlaces = hasPlaces(v)
 	if v.Get("sort") == "relevance" {
 		q.SortBy = ""
 	}
@@ -110,6 +119,17 @@ func (s *Server) parseSearch(r *http.Request) (search.Query, error) {
 		return q, fmt.Errorf("%s: %w", strings.Join(p, "; "), errBadQuery)
 	}
 	return q, nil
+}
+
+// hasPlaces reads the "places free now" filter: has_places=true (the
+// API) or places=1 (the search page's form).
+func hasPlaces(v url.Values) bool {
+	for _, name := range []string{"has_places", "places"} {
+		if b, _ := strconv.ParseBool(v.Get(name)); b {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) searchServices(w http.ResponseWriter, r *http.Request, _ *account.User) error {
@@ -139,7 +159,11 @@ func (s *Server) searchServices(w http.ResponseWriter, r *http.Request, _ *accou
 			ID: h.Service.ID, URI: h.URI, Name: h.Service.Name.In(lang), Organization: h.Provider, OrganizationURI: h.Actor,
 			Local: h.Local, DistanceKm: h.DistanceKm, ServesArea: h.AreaOnly, Categories: nonNil(h.Service.Categories), Languages: nonNil(h.Service.Languages),
 			OpenNow: h.OpenNow, AcceptsReferrals: h.Service.AcceptsReferrals(),
+			Capacity: capacityAnswerOf(h.Service.Capacity, s.Now()), ReviewDue: h.Service.ReviewDue(s.Now(), s.Catalog.ReviewAfter()),
 		})
+		if r := h.Service.ReviewedAt(); !r.IsZero() {
+			out.Results[len(out.Results)-1].Reviewed = directory.DateOf(r)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -105,6 +105,8 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, referral.ErrRefused), errors.Is(err, referral.ErrResident):
 		// Their messages name fields and rules, never a resident's data.
 		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, referral.ErrOutcome):
+		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, referral.ErrTransition):
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, referral.ErrErased):

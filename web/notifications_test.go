@@ -154,7 +154,7 @@ func TestNotificationSettings(t *testing.T) {
 	token := formToken(t, c, page)
 	before, _ := w.b.Node().Notify.Prefs(ctx, worker.ID)
 
-	bad := url.Values{"csrf": {token}, "mode_received": {"sometimes"}, "mode_answers": {"now"}, "mode_reminders": {"now"}, "mode_withdrawals": {"now"},
+	bad := url.Values{"csrf": {token}, "mode_received": {"sometimes"}, "mode_answers": {"now"}, "mode_messages": {"now"}, "mode_reminders": {"now"}, "mode_withdrawals": {"now"},
 		"digest_hour": {"24"}, "lang": {"de"}, "service": {"no-such-service"}}
 	code, _, body = fetchPage(t, c, "POST", page, bad)
 	if code != http.StatusBadRequest {
@@ -170,7 +170,7 @@ func TestNotificationSettings(t *testing.T) {
 		t.Errorf("bad settings changed the prefs: %+v", after)
 	}
 
-	good := url.Values{"csrf": {token}, "mode_received": {"digest"}, "mode_answers": {"off"}, "mode_reminders": {"now"}, "mode_withdrawals": {"now"},
+	good := url.Values{"csrf": {token}, "mode_received": {"digest"}, "mode_answers": {"off"}, "mode_messages": {"now"}, "mode_reminders": {"now"}, "mode_withdrawals": {"now"},
 		"digest_hour": {"7"}, "lang": {"nl"}, "service": {w.serviceID}}
 	code, _, body = fetchPage(t, c, "POST", page, good)
 	if code != 200 || !strings.Contains(body, "Vos choix sont enregistrés.") {

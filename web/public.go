@@ -17,6 +17,7 @@ import (
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/directory/search"
+	"github.com/maillage/maillage/web/account"
 )
 
 // The public pages: what anyone may read without an account. They are
@@ -82,6 +83,11 @@ type resultView struct {
 	Referrals  bool
 	Languages  []string
 	Categories []localText
+	// Capacity, ClosedUntil and Stale come from partners too: places
+	// free, closed today by a dated change, not reviewed for long.
+	Capacity    *capacityView
+	ClosedUntil string
+	Stale       string
 }
 
 type facetView struct {
@@ -99,6 +105,7 @@ type searchPage struct {
 	Radius     string
 	OpenNow    bool
 	Referrals  bool
+	Places     bool
 	Categories []categoryTile // for the select
 	Total      int
 	Results    []resultView
@@ -136,6 +143,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, p *pageData)
 	d := searchPage{Query: v, Text: v.Get("q"), Category: v.Get("category"), Postcode: v.Get("postcode"), Radius: v.Get("radius_km")}
 	d.OpenNow, _ = strconv.ParseBool(v.Get("open_now"))
 	d.Referrals, _ = strconv.ParseBool(v.Get("referrals"))
+	d.Places = hasPlaces(v)
 	for _, c := range s.Catalog.Taxonomy().Themes() {
 		d.Categories = append(d.Categories, categoryTile{Code: c.Code, Label: p.Local(c.Labels)})
 	}
@@ -273,6 +281,9 @@ func criteriaInWords(p *pageData, d *searchPage) []string {
 	if d.Referrals {
 		out = append(out, p.T("search referrals"))
 	}
+	if d.Places {
+		out = append(out, p.T("search places"))
+	}
 	return out
 }
 
@@ -328,6 +339,9 @@ func (s *Server) noResultSuggestions(p *pageData, d *searchPage) []suggestion {
 	}
 	if d.Referrals {
 		out = append(out, suggestion{p.T("search drop referrals"), link(func(u url.Values) { u.Del("referrals") })})
+	}
+	if d.Places {
+		out = append(out, suggestion{p.T("search drop places"), link(func(u url.Values) { u.Del("places"); u.Del("has_places") })})
 	}
 	if t := strings.TrimSpace(d.Text); t != "" && len(d.Criteria) > 1 {
 		out = append(out, suggestion{p.T("search drop words", t), link(func(u url.Values) { u.Del("q") })})
@@ -410,6 +424,11 @@ func (s *Server) resultView(p *pageData, h search.Hit, tax *directory.Taxonomy) 
 		rv.Distance = p.T("km away", *h.DistanceKm)
 	}
 	rv.Languages = languageNames(p.Lang, h.Service.Languages)
+	rv.Capacity = capacityOf(p, h.Service.Capacity)
+	rv.ClosedUntil = closedUntil(p, h.Service.Schedule)
+	if f := freshnessOf(p, h.Service, s.Catalog.ReviewAfter()); f != nil && f.Stale {
+		rv.Stale = f.Text
+	}
 	for _, c := range h.Service.Categories {
 		if t, ok := tax.Category(c); ok && t.Parent != "" {
 			rv.Categories = append(rv.Categories, p.Local(t.Labels))
@@ -484,6 +503,21 @@ type servicePage struct {
 	ReferralsFrom      string
 	CanRefer           bool
 	URI                string
+	// ID is the node's own service's id (forms post to it); "" for a
+	// partner's.
+	ID string
+	// Capacity is whether the service takes someone new now;
+	// CapacityForm, for the node's workers, sets it in one click.
+	Capacity     *capacityView
+	CapacityForm *capacityForm
+	// Periods are the dated changes in force or coming soon.
+	Periods     []periodView
+	ClosedUntil string
+	// Freshness says when the association last said it is right;
+	// CanReview lets an admin of the node say it again.
+	Freshness *freshnessView
+	CanReview bool
+	Reviewed  bool // just said
 }
 
 // localService shows one of the node's services, at its ActivityPub URI.
@@ -495,9 +529,24 @@ func (s *Server) localService(w http.ResponseWriter, r *http.Request, p *pageDat
 	if sv.Status != directory.StatusActive && p.User == nil {
 		return "", 0, directory.ErrNotFound
 	}
-	o, err := s.Catalog.Organization(r.Context())
+	d, err := s.localServiceView(r, p, sv)
 	if err != nil {
 		return "", 0, err
+	}
+	q := r.URL.Query()
+	if d.CapacityForm != nil {
+		d.CapacityForm.Saved = q.Get("capacity") == "saved"
+	}
+	d.Reviewed = d.CanReview && q.Get("reviewed") == sv.ID
+	return s.showService(p, d)
+}
+
+// localServiceView is the page of one of the node's services; its
+// workers get the capacity forms, its admins "still correct".
+func (s *Server) localServiceView(r *http.Request, p *pageData, sv *directory.Service) (servicePage, error) {
+	o, err := s.Catalog.Organization(r.Context())
+	if err != nil {
+		return servicePage{}, err
 	}
 	d := s.serviceView(r.Context(), p, sv, s.BaseURL+"/services/"+sv.ID, o.Name.In(p.Lang), "/actor", true)
 	for _, id := range sv.Locations {
@@ -507,7 +556,12 @@ func (s *Server) localService(w http.ResponseWriter, r *http.Request, p *pageDat
 		}
 		d.Locations = append(d.Locations, locationViewOf(p, l))
 	}
-	return s.showService(p, d)
+	d.ID = sv.ID
+	if p.User != nil {
+		d.CapacityForm = newCapacityForm(p, sv.Capacity)
+		d.CanReview = p.User.Role == account.RoleAdmin
+	}
+	return d, nil
 }
 
 // locationViewOf shows a place, the node's own or a partner's, one way.
@@ -583,6 +637,10 @@ func (s *Server) serviceView(ctx context.Context, p *pageData, sv *directory.Ser
 		d.Fee = p.Local(t.Labels)
 	}
 	d.Week, d.Exceptions = s.hoursInWords(p, sv.Schedule)
+	d.Capacity = capacityOf(p, sv.Capacity)
+	d.Periods = periodsOf(p, sv.Schedule)
+	d.ClosedUntil = closedUntil(p, sv.Schedule)
+	d.Freshness = freshnessOf(p, sv, s.Catalog.ReviewAfter())
 	return d
 }
 

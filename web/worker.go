@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -94,6 +93,12 @@ type referPage struct {
 	Notice      string
 	Attestation string
 	Problems    []string
+	// Files is set when the service asks for documents: the resident
+	// may agree to share copies, attached on the referral's page once
+	// sent (attachments.go); Attach is that agreement, as ticked.
+	Files     bool
+	Attach    bool
+	FilesHint string
 }
 
 // referForm shows what the receiving service needs, and asks only that.
@@ -147,6 +152,10 @@ func (s *Server) referData(r *http.Request, p *pageData) (*referPage, error) {
 		d.Categories = append(d.Categories, string(c))
 		if c == directory.DataSpecial {
 			d.Special = true
+		}
+		if c == directory.DataDocuments {
+			d.Files, d.Attach = true, r.PostFormValue("attach_documents") == "yes"
+			d.FilesHint = p.T("documents limits", referral.MaxDocuments, referral.MaxDocumentBytes>>20, referral.MaxDocumentsBytes>>20)
 		}
 	}
 	for _, f := range residentForm {
@@ -207,6 +216,10 @@ func (s *Server) refer(w http.ResponseWriter, r *http.Request, p *pageData) (str
 		if !slices.Contains(cats, f.Category) {
 			cats = append(cats, f.Category)
 		}
+	}
+	if d.Attach && !slices.Contains(cats, directory.DataDocuments) {
+		// Copies of documents, to attach once sent: the consent covers them.
+		cats = append(cats, directory.DataDocuments)
 	}
 	special := slices.Contains(cats, directory.DataSpecial)
 	if special && r.PostFormValue("special_agreed") != "yes" {
@@ -446,12 +459,14 @@ type timelineEntry struct {
 	At     string
 	What   string
 	Reason string
+	Note   string // this node's worker's note on the step (addOutcomes)
 }
 
 type transitionButton struct {
 	To      string
 	Label   string
 	Reasons []reasonOption // empty: no reason needed
+	Suggest bool           // a service may be suggested (referred elsewhere)
 }
 
 type reasonOption struct {
@@ -480,6 +495,15 @@ type referralPage struct {
 	Confirm       bool
 	CanErase      bool // an admin may erase a closed referral's data now
 	ConfirmErase  bool
+	// Outcomes (outcome.go): the suggested service, the services that
+	// may be suggested, the longest note.
+	Suggestion     *suggestionView
+	SuggestChoices []suggestionChoice
+	NoteMax        int
+	// Documents and Thread are the referral's files and the messages
+	// between the two workers (attachments.go, thread.go).
+	Documents *docsView
+	Thread    *threadView
 }
 
 type residentValue struct {
@@ -582,6 +606,10 @@ func (s *Server) onReferral(h func(w http.ResponseWriter, r *http.Request, p *pa
 // showReferral renders a referral's page, with its data when given.
 func (s *Server) showReferral(r *http.Request, p *pageData, ref *referral.Referral, resident referral.Resident, code int) (string, int, error) {
 	d := s.referralPageData(r, p, ref, resident)
+	s.addOutcomes(r, p, ref, &d)
+	if err := s.addParts(r, p, ref, &d); err != nil { // attachments.go, thread.go
+		return "", 0, err
+	}
 	d.Confirm = r.URL.Query().Get("confirm") == "withdraw" && d.CanWithdraw
 	d.ConfirmErase = r.URL.Query().Get("confirm") == "erase" && d.CanErase
 	p.Title, p.Data = p.T("referral title"), d
@@ -608,17 +636,10 @@ func (s *Server) openResident(w http.ResponseWriter, r *http.Request, p *pageDat
 	return s.showReferral(r, p, ref, resident, http.StatusOK)
 }
 
-// moveReferral applies a transition chosen with a button.
+// moveReferral applies a transition chosen with a button, with its note
+// and suggestion (outcome.go).
 func (s *Server) moveReferral(w http.ResponseWriter, r *http.Request, p *pageData, ref *referral.Referral) (string, int, error) {
-	to := referral.State(r.PostFormValue("to"))
-	if _, err := s.Referrals.MoveReferral(r.Context(), ref.ID, to, r.PostFormValue("reason"), p.User.ID); err != nil {
-		if errors.Is(err, referral.ErrTransition) {
-			p.Error = p.T("transition refused")
-			return s.showReferral(r, p, ref, nil, http.StatusConflict)
-		}
-		return "", 0, err
-	}
-	return backToReferral(w, r, ref)
+	return s.moveWithOutcome(w, r, p, ref)
 }
 
 // eraseNow erases a closed referral's data before its retention delay

@@ -466,9 +466,15 @@ func (im *importer) serviceAction(ctx context.Context, s *directory.Service) (st
 
 func sameService(in, cur *directory.Service) bool {
 	a := *in
-	a.OrganizationID, a.Created, a.Updated = cur.OrganizationID, cur.Created, cur.Updated
+	// The review date is the node's, not read from documents; a
+	// document without a capacity keeps the one set, and the same
+	// capacity keeps its date (Catalog.UpdateService).
+	a.OrganizationID, a.Created, a.Updated, a.Reviewed = cur.OrganizationID, cur.Created, cur.Updated, cur.Reviewed
 	if a.Complements == nil {
 		a.Complements = cur.Complements
+	}
+	if a.Capacity == nil || a.Capacity.Same(cur.Capacity) {
+		a.Capacity = cur.Capacity
 	}
 	return sumOf(&a) == sumOf(cur)
 }

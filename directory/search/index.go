@@ -289,8 +289,14 @@ const (
 	kOpen     = "w:" // open during part of a half hour of the week
 	kOpenAll  = "W:" // open during all of it
 	kExcept   = "x:"
-	kCell     = "g:"
-	kWide     = "G:"
+	// kPeriod + YYYY-MM marks the services with a dated change of hours
+	// (a closure, other hours) during that month: the bucket terms do not
+	// know of it, so a search by opening time checks them exactly.
+	kPeriod = "p:"
+	// kPlaces marks the services with places free now.
+	kPlaces = "v:"
+	kCell   = "g:"
+	kWide   = "G:"
 	// kComplements marks the services that say they complement others:
 	// only their pairs need their summaries read to be set apart.
 	kComplements = "k:"
@@ -409,11 +415,40 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 	for _, e := range s.Schedule.Exceptions {
 		add(kExcept + e.Date)
 	}
+	for _, per := range s.Schedule.Periods {
+		if per.ChangesHours() {
+			for _, m := range periodMonths(per) {
+				add(kPeriod + m)
+			}
+		}
+	}
+	if s.Capacity.HasPlaces() {
+		add(kPlaces)
+	}
 	for _, pt := range d.Points {
 		add(cellOf(kCell, cellDeg, pt.Lat, pt.Lon))
 		add(cellOf(kWide, wideDeg, pt.Lat, pt.Lon))
 	}
 	return p, nil
+}
+
+// periodMonths lists the months (YYYY-MM) a period covers, at most 13
+// (a period lasts a year at most).
+func periodMonths(p directory.Period) []string {
+	from, err1 := time.Parse(time.DateOnly, p.From)
+	to, err2 := time.Parse(time.DateOnly, p.To)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	var out []string
+	last := to.Format("2006-01")
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); len(out) < 13; m = m.AddDate(0, 1, 0) {
+		out = append(out, m.Format("2006-01"))
+		if out[len(out)-1] >= last {
+			break
+		}
+	}
+	return out
 }
 
 // Put adds or replaces a service.

@@ -35,6 +35,7 @@ type Query struct {
 	RadiusKm  float64 // with Near; 0 means no distance limit
 	OpenAt    *time.Time
 	Referrals bool // only services that accept referrals
+	HasPlaces bool // only services with places free now
 	Scope     string
 	SortBy    string // "relevance" (default) or "distance" (needs Near)
 	Page      int    // from 1
@@ -486,16 +487,22 @@ func (x *Index) Search(q Query) (*Result, error) {
 	if q.Referrals {
 		filter(kReferral + "true")
 	}
+	if q.HasPlaces {
+		filter(kPlaces)
+	}
 	if q.Scope == ScopeLocal || q.Scope == ScopePartners {
 		filter(kOrigin + q.Scope)
 	}
 	if q.OpenAt != nil {
 		// Open in this half hour of the week, or with an exception that
-		// day; each is then checked exactly.
-		must = append(must, roaring.Or(x.post(bucketTerm(kOpen, at.Weekday(), at.Hour()*60+at.Minute())), x.post(kExcept+atDate)))
-		// Open all that half hour, with no exception that day: no
-		// need to check.
-		sure = roaring.AndNot(x.post(bucketTerm(kOpenAll, at.Weekday(), at.Hour()*60+at.Minute())), x.post(kExcept+atDate))
+		// day, or a dated change of hours that month; each is then
+		// checked exactly (its schedule's periods apply and lift
+		// themselves by the date, without reindexing).
+		changed := roaring.Or(x.post(kExcept+atDate), x.post(kPeriod+atDate[:7]))
+		must = append(must, roaring.Or(x.post(bucketTerm(kOpen, at.Weekday(), at.Hour()*60+at.Minute())), changed))
+		// Open all that half hour, with no exception that day and no
+		// change that month: no need to check.
+		sure = roaring.AndNot(x.post(bucketTerm(kOpenAll, at.Weekday(), at.Hour()*60+at.Minute())), changed)
 	}
 	if q.Near != nil && q.RadiusKm > 0 {
 		must = append(must, x.cells(*q.Near, q.RadiusKm))

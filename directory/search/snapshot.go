@@ -21,7 +21,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 10
+const snapshotVersion = 11
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {

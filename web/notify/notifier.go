@@ -322,7 +322,7 @@ func (n *Notifier) recipients(ctx context.Context, ev *Event, users []*account.U
 		return team(), nil
 	case ReferralAnswered, ReferralErased:
 		return worker(), nil
-	case ReferralExpiring:
+	case ReferralExpiring, ReferralMessage:
 		if s.Side == "sender" {
 			return worker(), nil
 		}

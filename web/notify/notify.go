@@ -19,6 +19,7 @@ const (
 	ReferralExpiring  Kind = "referral-expiring"  // expires soon: the team on the recipient's side, the worker on the sender's
 	ReferralWithdrawn Kind = "referral-withdrawn" // consent withdrawn, data erased here: to the receiving team
 	ReferralErased    Kind = "referral-erased"    // the partner erased its copy: to the sending worker
+	ReferralMessage   Kind = "referral-message"   // the partner wrote in the thread or sent a document: the team on the recipient's side, the worker on the sender's
 	PartnerRequested  Kind = "partner-requested"  // to the admins
 	PartnerAccepted   Kind = "partner-accepted"
 	PartnerEnded      Kind = "partner-ended"
@@ -27,7 +28,7 @@ const (
 
 // Kinds lists every kind, in the order pages show them.
 var Kinds = []Kind{ReferralReceived, ReferralAnswered, ReferralCancelled, ReferralReminder, ReferralExpiring,
-	ReferralWithdrawn, ReferralErased, PartnerRequested, PartnerAccepted, PartnerEnded, ServiceStale}
+	ReferralWithdrawn, ReferralErased, ReferralMessage, PartnerRequested, PartnerAccepted, PartnerEnded, ServiceStale}
 
 // Topic groups kinds for people's choices: one setting per topic.
 type Topic string
@@ -36,6 +37,7 @@ type Topic string
 const (
 	TopicReceived     Topic = "received"     // a referral arrives, or its sender cancels it
 	TopicAnswers      Topic = "answers"      // what the partner did with a referral sent
+	TopicMessages     Topic = "messages"     // the partner wrote about a referral, or sent a document
 	TopicReminders    Topic = "reminders"    // unanswered and expiring referrals
 	TopicWithdrawals  Topic = "withdrawals"  // consent withdrawn, data erased
 	TopicPartnerships Topic = "partnerships" // requests, new and ended partnerships
@@ -43,7 +45,7 @@ const (
 )
 
 // Topics lists every topic, in the order the settings page shows them.
-var Topics = []Topic{TopicReceived, TopicAnswers, TopicReminders, TopicWithdrawals, TopicPartnerships, TopicReviews}
+var Topics = []Topic{TopicReceived, TopicAnswers, TopicMessages, TopicReminders, TopicWithdrawals, TopicPartnerships, TopicReviews}
 
 // Topic returns the topic a kind belongs to.
 func (k Kind) Topic() Topic {
@@ -52,6 +54,8 @@ func (k Kind) Topic() Topic {
 		return TopicReceived
 	case ReferralAnswered:
 		return TopicAnswers
+	case ReferralMessage:
+		return TopicMessages
 	case ReferralReminder, ReferralExpiring:
 		return TopicReminders
 	case ReferralWithdrawn, ReferralErased:

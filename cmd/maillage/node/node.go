@@ -141,7 +141,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		return nil, fmt.Errorf("node: token key has %d bytes, want %d", len(seed), ed25519.SeedSize)
 	}
 	n := &Node{ID: id, cfg: cfg, Store: st, Metrics: web.NewMetrics()}
-	n.Catalog = directory.NewCatalog(st, directory.Options{Now: cfg.Now})
+	n.Catalog = directory.NewCatalog(st, directory.Options{Now: cfg.Now, ReviewAfter: cfg.ReviewAfter})
 	n.Accounts = account.New(st, account.Options{
 		Issuer:     id.BaseURL,
 		SigningKey: ed25519.NewKeyFromSeed(seed),

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/referral"
@@ -77,21 +76,23 @@ func (n *Node) remind(ctx context.Context) error {
 	return nil
 }
 
-// staleServices are the events of the node's services unchanged for
-// longer than the review delay: one per service and version, since the
-// event's id names the time it was last changed.
+// staleServices are the events of the node's services not reviewed for
+// longer than the review delay: one per service and review, since the
+// event's id names the time it was last reviewed (created, edited, or
+// said "still correct"). A change of its capacity alone is no review:
+// it neither puts the reminder off nor asks again.
 func (n *Node) staleServices(ctx context.Context) ([]notify.Event, error) {
 	after := n.cfg.ReviewAfter
 	if after <= 0 {
-		after = 182 * 24 * time.Hour
+		after = directory.DefaultReviewAfter
 	}
 	now := n.cfg.Now()
 	var out []notify.Event
 	err := n.Catalog.ForEachService(ctx, func(s *directory.Service) error {
-		if s.Status != directory.StatusActive || now.Sub(s.Updated) < after {
+		if s.Status != directory.StatusActive || !s.ReviewDue(now, after) {
 			return nil
 		}
-		out = append(out, notify.Event{ID: fmt.Sprintf("service-stale/%s/%d", s.ID, s.Updated.Unix()),
+		out = append(out, notify.Event{ID: fmt.Sprintf("service-stale/%s/%d", s.ID, s.ReviewedAt().Unix()),
 			Kind: notify.ServiceStale, At: now.UTC(), Service: s.ID})
 		return nil
 	})

@@ -48,7 +48,11 @@ func (rr referrals) StatusReported(ctx context.Context, from string, st *federat
 		_, err := rr.n.Referrals.ErasureAcknowledged(ctx, st.Referral, from)
 		return err
 	}
-	_, err := rr.n.Referrals.Remote(ctx, st.Referral, from, st.State, st.Reason)
+	var suggestion *referral.Suggestion
+	if g := st.Suggestion; g != nil {
+		suggestion = &referral.Suggestion{Service: g.ID, Name: g.Names(), Provider: g.Provider}
+	}
+	_, err := rr.n.Referrals.RemoteWith(ctx, st.Referral, from, st.State, st.Reason, suggestion)
 	return err
 }
 
@@ -104,11 +108,17 @@ func (n *Node) Refer(ctx context.Context, service string, req referral.Request) 
 // MoveReferral makes a transition on this node's side and, on the
 // recipient's side, reports it to the sender.
 func (n *Node) MoveReferral(ctx context.Context, id string, to referral.State, reason, worker string) (*referral.Referral, error) {
+	return n.MoveReferralWith(ctx, id, to, referral.Outcome{Reason: reason}, worker)
+}
+
+// MoveReferralWith applies a worker's transition with its note (kept
+// here) and, from the recipient, a suggested service (sent with it).
+func (n *Node) MoveReferralWith(ctx context.Context, id string, to referral.State, o referral.Outcome, worker string) (*referral.Referral, error) {
 	r, err := n.Store.Referral(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	r, err = n.Referrals.Transition(ctx, id, to, r.Side, worker, reason)
+	r, err = n.Referrals.TransitionWith(ctx, id, to, r.Side, worker, o)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +162,9 @@ func (n *Node) deliver(ctx context.Context, r *referral.Referral) error {
 	if err == nil && o.Status != 0 {
 		err = n.Fed.SendReferralStatus(ctx, r, false)
 	}
+	if err == nil {
+		err = n.deliverParts(ctx, r) // documents and thread messages (referral_parts.go)
+	}
 	if err != nil {
 		return err
 	}
@@ -173,6 +186,11 @@ func (n *Node) sendOwed(ctx context.Context) (sent int, err error) {
 			continue
 		}
 		sent++
+	}
+	// Documents of received referrals not fetched yet: their sender was
+	// down, or this node stopped before it had them (referral_parts.go).
+	if _, err := n.fetchDocuments(ctx, ""); err != nil {
+		errs = append(errs, err)
 	}
 	return sent, errors.Join(errs...)
 }
@@ -196,3 +214,6 @@ func (n *Node) ForEachReferral(ctx context.Context, fn func(*referral.Referral) 
 func (n *Node) ForEachAudit(ctx context.Context, fn func(*referral.AuditEntry) error) error {
 	return n.Store.ForEachAudit(ctx, fn)
 }
+
+// ReferralNotes opens this node's notes on a referral, by step.
+func (n *Node) ReferralNotes(r *referral.Referral) map[int]string { return n.Referrals.Notes(r) }
