@@ -467,6 +467,9 @@ type dayHours struct {
 	Day   string
 	Hours string
 	Today bool
+	// Changed: today's hours are not the usual ones (an exception or a
+	// dated change).
+	Changed bool
 }
 
 type locationView struct {
@@ -668,6 +671,16 @@ func (s *Server) hoursInWords(p *pageData, sc directory.Schedule) ([]dayHours, [
 			}
 			week = append(week, dayHours{Day: p.T(fmt.Sprintf("weekday %d", day)), Hours: h, Today: day == now.Weekday()})
 		}
+		// Today's row says today's hours when an exception or a dated
+		// change replaces the usual ones: not "9:00 to 17:00" on a day
+		// the service is closed for the holidays.
+		if h, changed := todaysHours(p, sc, now); changed {
+			for i := range week {
+				if week[i].Today {
+					week[i].Hours, week[i].Changed = h, true
+				}
+			}
+		}
 	}
 	var exceptions []string
 	today := now.Format(time.DateOnly)
@@ -822,4 +835,42 @@ func errorMessage(code int) string {
 	default:
 		return "error internal"
 	}
+}
+
+// todaysHours returns today's hours in words when a one-day exception or
+// a dated change replaces the weekly ones.
+func todaysHours(p *pageData, sc directory.Schedule, now time.Time) (string, bool) {
+	date := now.Format(time.DateOnly)
+	var spans []directory.Span
+	changed := false
+	for _, e := range sc.Exceptions {
+		if e.Date == date {
+			changed = true
+			if !e.Closed {
+				spans = e.Hours
+			}
+		}
+	}
+	if !changed {
+		per, ok := sc.PeriodAt(date)
+		if !ok {
+			return "", false
+		}
+		changed = true
+		if !per.Closed {
+			for _, sl := range per.Hours {
+				if sl.Day == now.Weekday() {
+					spans = append(spans, directory.Span{Opens: sl.Opens, Closes: sl.Closes})
+				}
+			}
+		}
+	}
+	if len(spans) == 0 {
+		return p.T("closed"), true
+	}
+	var words []string
+	for _, sp := range spans {
+		words = append(words, p.T("from to", sp.Opens.String(), sp.Closes.String()))
+	}
+	return strings.Join(words, ", "), true
 }
