@@ -347,6 +347,25 @@ func (c *Catalog) checkService(ctx context.Context, s, old *Service, now time.Ti
 	return p.Err()
 }
 
+// ServicesPage calls fn for the services at positions [offset,
+// offset+limit) in id order: from the store's keys when it can read a
+// page alone, else by reading them all.
+func (c *Catalog) ServicesPage(ctx context.Context, offset, limit int, fn func(*Service) error) error {
+	if sp, ok := c.st.(interface {
+		ServicesPage(context.Context, int, int, func(*Service) error) error
+	}); ok {
+		return sp.ServicesPage(ctx, offset, limit, fn)
+	}
+	i := 0
+	return c.st.ForEachService(ctx, func(s *Service) error {
+		i++
+		if i > offset && i <= offset+limit {
+			return fn(s)
+		}
+		return nil
+	})
+}
+
 // Location returns the location with id.
 func (c *Catalog) Location(ctx context.Context, id string) (*Location, error) {
 	return c.st.Location(ctx, id)

@@ -33,6 +33,9 @@
 // Owing lists what a crash left unqueued. cmd/maillage/node wires the
 // Store to the Badger store and the messages to federation.
 //
+// Subpackage stats (referral/stats) computes the admin's statistics from
+// referral records: counts only, small numbers protected (k = 5).
+//
 // Imports: the standard library and directory (for service identity and
 // data categories only). It knows nothing of HTTP, Badger or ActivityPub.
 package referral

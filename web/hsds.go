@@ -161,6 +161,11 @@ func (s *Server) hsdsServices(w http.ResponseWriter, r *http.Request, _ *account
 	if err != nil {
 		return err
 	}
+	if f == (serviceFilter{}) {
+		// The whole list, a page of it: the services of that page alone
+		// are read, not every one.
+		return s.hsdsServicesPage(w, r, enc, page, perPage)
+	}
 	var all []*directory.Service
 	err = s.Catalog.ForEachService(r.Context(), func(sv *directory.Service) error {
 		if (matched == nil || matched[sv.ID]) && f.match(tax, sv) {
@@ -175,6 +180,31 @@ func (s *Server) hsdsServices(w http.ResponseWriter, r *http.Request, _ *account
 	out := hsdsPage[directory.HSDSService]{TotalItems: pg.TotalItems, TotalPages: pg.TotalPages, PageNumber: pg.PageNumber,
 		Size: pg.Size, FirstPage: pg.FirstPage, LastPage: pg.LastPage, Empty: pg.Empty, Contents: []directory.HSDSService{}}
 	for _, sv := range pg.Contents {
+		out.Contents = append(out.Contents, enc.Service(sv, nil, nil))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// hsdsServicesPage answers a page of the unfiltered list, counting the
+// services by their keys and reading only the page's.
+func (s *Server) hsdsServicesPage(w http.ResponseWriter, r *http.Request, enc directory.HSDSEncoder, page, perPage int) error {
+	total, err := s.Catalog.CountServices(r.Context())
+	if err != nil {
+		return err
+	}
+	var contents []*directory.Service
+	if err := s.Catalog.ServicesPage(r.Context(), (page-1)*perPage, perPage, func(sv *directory.Service) error {
+		contents = append(contents, sv)
+		return nil
+	}); err != nil {
+		return err
+	}
+	pg := newPage(contents, 1, perPage)
+	out := hsdsPage[directory.HSDSService]{TotalItems: total, TotalPages: (total + perPage - 1) / perPage, PageNumber: page,
+		Size: pg.Size, FirstPage: page == 1, Empty: total == 0, Contents: []directory.HSDSService{}}
+	out.LastPage = page >= out.TotalPages
+	for _, sv := range contents {
 		out.Contents = append(out.Contents, enc.Service(sv, nil, nil))
 	}
 	writeJSON(w, http.StatusOK, out)

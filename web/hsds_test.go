@@ -172,3 +172,37 @@ func TestHSDSOutputValidates(t *testing.T) {
 		}
 	}
 }
+
+// The unfiltered list reads only its page's services: the same pages,
+// totals and flags as the filtered path that reads them all (a filter
+// every service passes).
+func TestHSDSServicesPages(t *testing.T) {
+	n := nodetest.Start(t, 1, nodetest.Options{})[0]
+	tok := n.AdminToken()
+	for i := range 7 {
+		if r := n.Do("POST", "/api/v1/services", tok, fmt.Sprintf(`{"name": "Service %d", "status": "active"}`, i)); r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+	}
+	type page struct {
+		TotalItems int  `json:"total_items"`
+		TotalPages int  `json:"total_pages"`
+		PageNumber int  `json:"page_number"`
+		Size       int  `json:"size"`
+		FirstPage  bool `json:"first_page"`
+		LastPage   bool `json:"last_page"`
+		Empty      bool `json:"empty"`
+		Contents   []struct{ ID string }
+	}
+	for p := 1; p <= 4; p++ {
+		var fast, slow page
+		n.Do("GET", fmt.Sprintf("/hsds/services?per_page=3&page=%d", p), "", nil).JSON(t, &fast)
+		n.Do("GET", fmt.Sprintf("/hsds/services?per_page=3&page=%d&modified_after=2000-01-01T00:00:00Z", p), "", nil).JSON(t, &slow)
+		if fmt.Sprint(fast) != fmt.Sprint(slow) {
+			t.Errorf("page %d: %+v, reading all: %+v", p, fast, slow)
+		}
+		if want := min(3, max(0, 7-(p-1)*3)); len(fast.Contents) != want || fast.TotalItems != 7 {
+			t.Errorf("page %d: %d services of %d", p, len(fast.Contents), fast.TotalItems)
+		}
+	}
+}

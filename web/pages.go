@@ -23,7 +23,7 @@ var templateFS embed.FS
 var pageNames = []string{"home", "login", "setup", "done", "receipt", "search", "service", "association", "about", "error",
 	"refer", "notice", "referrals", "referral",
 	"admin", "admin-services", "service-form", "admin-partners", "partner-end", "admin-users", "admin-blocklist", "admin-audit", "org-form", "admin-locations", "location-form", "network",
-	"notifications", "notification-settings", "unsubscribe", "admin-mail",
+	"notifications", "notification-settings", "unsubscribe", "admin-mail", "admin-stats",
 	"password-forgot", "password-reset"}
 
 const sessionCookie = "maillage_session"
