@@ -55,6 +55,10 @@ type ClientOptions struct {
 	Now          func() time.Time
 	// Timeout bounds each request (default 10 s).
 	Timeout time.Duration
+	// Transport, when set, carries the requests instead of the guarded
+	// dialer: an in-process network (bench/sim) whose requests are still
+	// signed by Client and verified by the receiving inbox.
+	Transport http.RoundTripper
 }
 
 // NewClient returns a Client.
@@ -70,16 +74,20 @@ func NewClient(o ClientOptions) *Client {
 	}
 	c := &Client{signer: o.Signer, allowPrivate: o.AllowPrivate, now: o.Now, ttl: o.CacheTTL, cache: map[string]cached{}}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: c.guard}
+	var transport http.RoundTripper = &http.Transport{
+		DialContext:            dialer.DialContext,
+		MaxIdleConnsPerHost:    8,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    5 * time.Second,
+		ResponseHeaderTimeout:  o.Timeout,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	if o.Transport != nil {
+		transport = o.Transport
+	}
 	c.http = &http.Client{
-		Timeout: o.Timeout,
-		Transport: &http.Transport{
-			DialContext:            dialer.DialContext,
-			MaxIdleConnsPerHost:    8,
-			IdleConnTimeout:        90 * time.Second,
-			TLSHandshakeTimeout:    5 * time.Second,
-			ResponseHeaderTimeout:  o.Timeout,
-			MaxResponseHeaderBytes: 64 << 10,
-		},
+		Timeout:   o.Timeout,
+		Transport: transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= maxRedirects {
 				return fmt.Errorf("federation: more than %d redirects", maxRedirects)

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -51,6 +52,10 @@ type Options struct {
 	// "dev").
 	Version string
 	Metrics *Metrics
+	// Transport, when set, carries every outgoing request (signed as
+	// always) instead of the network: the in-process network of the
+	// simulation (bench/sim). Nil in a node.
+	Transport http.RoundTripper
 }
 
 // Federator is the node's ActivityPub side.
@@ -125,7 +130,7 @@ func New(o Options) (*Federator, error) {
 	f.actorID = f.base + "/actor"
 	f.keyID = f.actorID + "#main-key"
 	signer := &Signer{Key: o.Key, KeyID: f.keyID, Now: o.Now}
-	f.client = NewClient(ClientOptions{Signer: signer, AllowPrivate: o.AllowPrivate, Now: o.Now})
+	f.client = NewClient(ClientOptions{Signer: signer, AllowPrivate: o.AllowPrivate, Now: o.Now, Transport: o.Transport})
 	f.keys = &keyCache{client: f.client}
 	f.verifier = &Verifier{Keys: f.keys, Window: o.SignatureWindow, Now: o.Now}
 	f.limits = newHostLimits(o.InboxRate, o.InboxBurst)

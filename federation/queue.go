@@ -32,6 +32,11 @@ type Queue struct {
 	acts     map[string][]byte // recently sent activities, by id
 	perHost  map[string]int
 	breakers map[string]*breaker
+	// left holds when each recent delivery left flight (sent and deleted,
+	// or rescheduled): a due list read before that is stale for it, and
+	// sending it again from there would deliver it twice.
+	left   map[string]time.Time
+	pruned time.Time // when left was last pruned
 }
 
 type breaker struct {
@@ -40,7 +45,7 @@ type breaker struct {
 }
 
 func newQueue(f *Federator) *Queue {
-	return &Queue{f: f, wake: make(chan struct{}, 1), inFlight: map[string]bool{}, acts: map[string][]byte{}, perHost: map[string]int{}, breakers: map[string]*breaker{}}
+	return &Queue{f: f, wake: make(chan struct{}, 1), inFlight: map[string]bool{}, acts: map[string][]byte{}, perHost: map[string]int{}, breakers: map[string]*breaker{}, left: map[string]time.Time{}}
 }
 
 // enqueue stores one delivery of activity per inbox and wakes the sender.
@@ -76,13 +81,14 @@ func (q *Queue) run(ctx context.Context) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
+		listed := time.Now()
 		due, err := q.f.o.Store.DueDeliveries(ctx, q.f.now(), 4*globalLimit)
 		if err != nil && ctx.Err() == nil {
 			q.f.log.Error("delivery queue", "err", err)
 		}
 		for _, d := range due {
 			host := hostOf(d.Inbox)
-			if !q.claim(d.ID, host) {
+			if !q.claim(d.ID, host, listed) {
 				continue
 			}
 			select {
@@ -109,11 +115,16 @@ func (q *Queue) run(ctx context.Context) {
 }
 
 // claim reserves a delivery for sending unless it is already in flight,
-// its host is at its concurrency limit, or its host's breaker is open.
-func (q *Queue) claim(id, host string) bool {
+// it left flight after the list it comes from was read (that list is
+// stale for it), its host is at its concurrency limit, or its host's
+// breaker is open.
+func (q *Queue) claim(id, host string, listed time.Time) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.inFlight[id] || q.perHost[host] >= perHostLimit {
+		return false
+	}
+	if t, ok := q.left[id]; ok && !t.Before(listed) {
 		return false
 	}
 	if b := q.breakers[host]; b != nil && q.f.now().Before(b.openUntil) {
@@ -128,6 +139,18 @@ func (q *Queue) release(id, host string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.inFlight, id)
+	now := time.Now()
+	// A due list is used within one pass of run, under a minute even when
+	// every slot waits for a timeout: older marks are of no use.
+	if len(q.left) >= 4096 && now.Sub(q.pruned) > 10*time.Second {
+		q.pruned = now
+		for k, t := range q.left {
+			if now.Sub(t) > 2*time.Minute {
+				delete(q.left, k)
+			}
+		}
+	}
+	q.left[id] = now
 	if q.perHost[host]--; q.perHost[host] <= 0 {
 		delete(q.perHost, host)
 	}

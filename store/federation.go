@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -238,7 +239,12 @@ func (s *Store) RescheduleDelivery(ctx context.Context, old, next *federation.De
 }
 
 // DeleteDelivery removes a delivery; the last one takes its activity along.
+// The deletions of one activity's deliveries are serialised: each counts
+// down the activity's deliveries left, and a fan-out finishing dozens at
+// once made them conflict past every retry, leaving delivered deliveries
+// queued to be sent again (found by the network simulation, bench/sim).
 func (s *Store) DeleteDelivery(ctx context.Context, d *federation.Delivery) error {
+	defer s.lockActivity(d.ActivityID)()
 	err := s.update(func(txn *badger.Txn) error {
 		if ok, err := exists(txn, deliveryKey(d)); err != nil || !ok {
 			return err
@@ -368,4 +374,14 @@ func (s *Store) BlockedHosts(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("store: blocklist: %w", err)
 	}
 	return out, nil
+}
+
+// lockActivity serialises the writes of one queued activity's delivery
+// count.
+func (s *Store) lockActivity(id string) (unlock func()) {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &s.activityLocks[h.Sum32()%uint32(len(s.activityLocks))]
+	m.Lock()
+	return m.Unlock
 }

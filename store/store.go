@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -79,9 +80,12 @@ type Store struct {
 	spaceAt    atomic.Int64
 	spaceShort atomic.Bool
 
-	applies  groupCommit   // partner-service writes from the inbox
-	auditSeq atomic.Uint64 // orders audit entries; starts from the clock
-	lineage  []byte        // random, made at creation and at every restore
+	applies groupCommit // partner-service writes from the inbox
+	// activityLocks serialise the deliveries' count of a queued activity
+	// (DeleteDelivery).
+	activityLocks [64]sync.Mutex
+	auditSeq      atomic.Uint64 // orders audit entries; starts from the clock
+	lineage       []byte        // random, made at creation and at every restore
 }
 
 // Open opens the store at path with key, creating it if path does not

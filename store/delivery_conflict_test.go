@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/federation"
+)
+
+// TestDeleteDeliveriesOfOneActivityAtOnce deletes every delivery of a
+// fan-out at once, as the queue does when they all succeed together:
+// each must go, and the activity with the last. Their deletions count
+// down one record, and used to conflict past every retry, leaving
+// delivered deliveries queued to be sent again.
+func TestDeleteDeliveriesOfOneActivityAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTest(t, Options{})
+	now := time.Now().UTC()
+	act := directory.NewID()
+	var ds []*federation.Delivery
+	for i := range 64 {
+		ds = append(ds, &federation.Delivery{ID: directory.NewID(), Inbox: fmt.Sprintf("https://n%d.example/inbox", i),
+			ActivityID: act, First: now, NextAt: now})
+	}
+	if err := s.QueueActivity(ctx, act, []byte(`{"type":"Update"}`), ds); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ds))
+	start := make(chan struct{})
+	for _, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs <- s.DeleteDelivery(ctx, d)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.CountDeliveries(ctx); err != nil || n != 0 {
+		t.Fatalf("%d deliveries left (%v), want 0", n, err)
+	}
+	if _, err := s.QueuedActivity(ctx, act); err == nil {
+		t.Fatal("the activity outlived its last delivery")
+	}
+}
