@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -478,9 +479,12 @@ func rowChart(p *pageData, title string, bars []bar) barChart {
 
 // adminStats is the statistics page, and its print view (?print=1).
 func (s *Server) adminStats(w http.ResponseWriter, r *http.Request, p *pageData) (string, int, error) {
+	code := http.StatusOK
 	from, to, err := statsPeriod(r, p.now)
 	if err != nil {
-		return "", 0, err
+		// The form comes back with what to do, over the last 12 months.
+		p.Error, code = p.T("stats period invalid", maxStatsMonths/12), http.StatusBadRequest
+		from, to, _ = statsPeriod(&http.Request{URL: &url.URL{}}, p.now)
 	}
 	f, err := s.statsFigures(r, from, to)
 	if err != nil {
@@ -489,7 +493,7 @@ func (s *Server) adminStats(w http.ResponseWriter, r *http.Request, p *pageData)
 	v := s.statsView(r, p, f)
 	v.Print = r.URL.Query().Get("print") == "1"
 	p.Title, p.Data = p.T("stats title"), v
-	return "admin-stats", http.StatusOK, nil
+	return "admin-stats", code, nil
 }
 
 // adminStatsCSV is the export: UTF-8 with a byte-order mark (so that

@@ -171,7 +171,8 @@ func TestStatsAPIAndCSV(t *testing.T) {
 		t.Errorf("to before from: %d %s", r.Status, r.Body)
 	}
 
-	if r := a.Do("GET", "/admin/stats?from=2026-13&lang=fr", ta, nil); r.Status != 400 || bytes.Contains(r.Body, []byte("YYYY-MM")) || bytes.Contains(r.Body, []byte("must be")) {
+	if r := a.Do("GET", "/admin/stats?from=2026-13&lang=fr", ta, nil); r.Status != 400 || bytes.Contains(r.Body, []byte("YYYY-MM")) || bytes.Contains(r.Body, []byte("must be")) ||
+		!bytes.Contains(r.Body, []byte("Choisissez deux mois")) || !bytes.Contains(r.Body, []byte(`id="stats-from"`)) {
 		t.Errorf("bad month on the page: %d %s", r.Status, r.Body)
 	}
 	// The CSV: byte-order mark, header in the admin's language, the same
