@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
@@ -71,10 +72,25 @@ func hasMessage(l directory.Lang, key string) bool { return messageKeys[l][key] 
 func translate(l directory.Lang, key string, args ...any) string {
 	p, ok := printers[l]
 	if !ok {
-		p = printers[directory.FR]
+		p, l = printers[directory.FR], directory.FR
+	}
+	if len(args) == 0 && messageKeys[l][key] {
+		// A catalogue's message without arguments is always the same
+		// text: formatted once (a results page asks for hundreds).
+		k := string(l) + "\x00" + key
+		if v, ok := plainMessages.Load(k); ok {
+			return v.(string)
+		}
+		v := p.Sprintf(key)
+		plainMessages.Store(k, v)
+		return v
 	}
 	return p.Sprintf(key, args...)
 }
+
+// plainMessages holds the catalogues' messages without arguments, as
+// formatted: bounded by the catalogues' keys.
+var plainMessages sync.Map
 
 // formatNumber writes n as l writes numbers.
 func formatNumber(l directory.Lang, n any) string {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -449,18 +450,32 @@ func (s *Server) servicePageURL(uri string) string {
 
 // languageNames names language codes in l ("arabe", "Arabisch", "Arabic").
 func languageNames(l directory.Lang, codes []string) []string {
-	namer := display.Tags(langTags[l])
 	var out []string
 	for _, c := range codes {
-		tag, err := language.Parse(c)
-		if name := namer.Name(tag); err == nil && name != "" {
-			out = append(out, name)
-		} else {
-			out = append(out, c)
+		k := string(l) + "\x00" + c
+		if v, ok := languageNameMemo.Load(k); ok {
+			out = append(out, v.(string))
+			continue
 		}
+		name := c
+		if tag, err := language.Parse(c); err == nil {
+			if n := display.Tags(langTags[l]).Name(tag); n != "" {
+				name = n
+			}
+			if len(c) <= 12 {
+				// Valid tags only, short: a bounded set.
+				languageNameMemo.Store(k, name)
+			}
+		}
+		out = append(out, name)
 	}
 	return out
 }
+
+// languageNameMemo keeps the names of language codes already shown, by
+// page language: parsing a tag and finding its name costs more than the
+// rest of a result's view.
+var languageNameMemo sync.Map
 
 // dayHours is one weekday of a schedule in words.
 type dayHours struct {
