@@ -1,12 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maillage/maillage/directory"
@@ -230,12 +233,33 @@ func freshnessOf(p *pageData, sv *directory.Service, after time.Duration) *fresh
 	if at.IsZero() {
 		return nil
 	}
-	day := dayMonthYear(p, at.In(directory.Brussels()))
-	if !sv.ReviewDue(p.now, after) {
-		return &freshnessView{Text: p.T("reviewed on", day)}
+	at = at.In(directory.Brussels())
+	stale := sv.ReviewDue(p.now, after)
+	// The same few review days come back on every results page: their
+	// words are formatted once per language.
+	k := fmt.Sprintf("%s %s %v %d", p.Lang, at.Format(time.DateOnly), stale, after)
+	if v, ok := freshnessMemo.Load(k); ok {
+		return &freshnessView{Text: v.(string), Stale: stale}
 	}
-	return &freshnessView{Text: staleText(p, after, day), Stale: true}
+	day := dayMonthYear(p, at)
+	text := p.T("reviewed on", day)
+	if stale {
+		text = staleText(p, after, day)
+	}
+	if freshnessCount.Add(1) <= maxFreshnessMemo {
+		freshnessMemo.Store(k, text)
+	}
+	return &freshnessView{Text: text, Stale: stale}
 }
+
+// freshnessMemo holds the freshness lines already written, at most
+// maxFreshnessMemo of them (a day and a language each).
+var (
+	freshnessMemo  sync.Map
+	freshnessCount atomic.Int64
+)
+
+const maxFreshnessMemo = 20000
 
 // staleText says a service has not been reviewed for more than after.
 func staleText(p *pageData, after time.Duration, day string) string {
