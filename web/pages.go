@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -58,6 +59,18 @@ func newPageData(r *http.Request, now time.Time) *pageData {
 
 // T translates an interface message into the page's language, formatted
 // with args (numbers as the language writes them).
+// MapJSON is the map's data for the page's JSON script element, encoded
+// once: encoding/json escapes <, > and & (and U+2028, U+2029), so the
+// text cannot close the element; html/template would otherwise encode it
+// again through reflection on every value.
+func (p pageData) MapJSON() template.JS {
+	b, err := json.Marshal(p.Map)
+	if err != nil {
+		return "null"
+	}
+	return template.JS(b)
+}
+
 func (p pageData) T(key string, args ...any) string {
 	if !hasMessage(p.Lang, key) && p.missing != nil {
 		*p.missing = append(*p.missing, key)
