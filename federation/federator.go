@@ -89,6 +89,12 @@ type Federator struct {
 	mu sync.Mutex
 	// needsSent is what PublishNeeds last sent (counts and inboxes).
 	needsSent []byte
+	// statsSent is what PublishStats last sent (report and inboxes),
+	// statsAt the time of the last report or withdrawal sent, statsOwn
+	// this month's report (OwnStats).
+	statsSent []byte
+	statsAt   time.Time
+	statsOwn  *StatsReport
 	runCtx    context.Context
 	wg        sync.WaitGroup
 }
@@ -179,6 +185,9 @@ func (f *Federator) Run(ctx context.Context) {
 			if _, err := f.PublishNeeds(ctx); err != nil && ctx.Err() == nil {
 				f.o.Logger.Error("publish unmet needs", "err", err)
 			}
+			if _, err := f.PublishStats(ctx); err != nil && ctx.Err() == nil {
+				f.o.Logger.Error("publish shared statistics", "err", err)
+			}
 		}
 	}
 }
@@ -209,16 +218,27 @@ func hostOf(iri string) string {
 	return strings.ToLower(u.Host)
 }
 
-// saveRelation stores r and drops its cached copy.
+// saveRelation stores r and drops its cached copy. A relation that is no
+// partnership (any more) takes the statistics its actor shared with it.
 func (f *Federator) saveRelation(ctx context.Context, r *Relation) error {
 	defer f.forget(r.Actor)
-	return f.o.Store.PutRelation(ctx, r)
+	if err := f.o.Store.PutRelation(ctx, r); err != nil {
+		return err
+	}
+	if !r.IsPartner() {
+		return f.o.Store.DeletePartnerStats(ctx, r.Actor)
+	}
+	return nil
 }
 
-// removeRelation deletes the relation with actor.
+// removeRelation deletes the relation with actor, and the statistics it
+// shared.
 func (f *Federator) removeRelation(ctx context.Context, actor string) error {
 	defer f.forget(actor)
-	return f.o.Store.DeleteRelation(ctx, actor)
+	if err := f.o.Store.DeleteRelation(ctx, actor); err != nil {
+		return err
+	}
+	return f.o.Store.DeletePartnerStats(ctx, actor)
 }
 
 func (f *Federator) forget(actor string) {

@@ -285,6 +285,9 @@ func (f *Federator) onUpsert(ctx context.Context, a *Activity) (outcome, error) 
 	if typeOf(a.Object) == typeNeedsReport {
 		return f.onNeedsReport(ctx, a)
 	}
+	if typeOf(a.Object) == typeStatsReport {
+		return f.onStatsReport(ctx, a)
+	}
 	if !isServiceType(typeOf(a.Object)) {
 		return appliedUnrecorded, nil // not a service: nothing Maillage keeps
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
 )
 
 // Store is what federation needs from persistence. Lookups of absent
@@ -58,4 +59,17 @@ type Store interface {
 	// stored; DeletePartnerNeeds forgets them.
 	PutPartnerNeeds(ctx context.Context, v *directory.PartnerNeeds) (applied bool, err error)
 	DeletePartnerNeeds(ctx context.Context, actor string) error
+
+	// ForEachReferral gives the node's referral records, to count them
+	// for the shared statistics (stats.go).
+	ForEachReferral(ctx context.Context, fn func(*referral.Referral) error) error
+	// StatsSharing is the admin's choice to share the statistics with
+	// partners (false until made).
+	StatsSharing(ctx context.Context) (bool, error)
+	SetStatsSharing(ctx context.Context, on bool) error
+	// PutPartnerStats keeps a partner's statistics unless a newer report
+	// is stored; DeletePartnerStats forgets them.
+	PutPartnerStats(ctx context.Context, v *PartnerStats) (applied bool, err error)
+	DeletePartnerStats(ctx context.Context, actor string) error
+	ForEachPartnerStats(ctx context.Context, fn func(*PartnerStats) error) error
 }

@@ -50,12 +50,15 @@ const (
 	pNeed         = "need/"
 	pNeedNote     = "need-note/"
 	pPartnerNeeds = "pneed/"
+	pPartnerStats = "pstats/" // statistics partners share, by actor
 )
 
 var (
 	keySchema       = []byte("meta/schema")
 	keyLineage      = []byte("meta/lineage")
 	keyOrganization = []byte("org")
+	// keyShareStats holds the admin's choice to share the statistics.
+	keyShareStats = []byte("setting/share-stats")
 )
 
 func serviceKey(id string) []byte      { return []byte(pService + id) }

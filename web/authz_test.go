@@ -53,7 +53,7 @@ var routeAccess = map[string]access{
 	"invite-page": open, "invite-accept": open, "admin-user-invite": adminOnly, "admin-user-reinvite": adminOnly,
 	"notifications-page": staff, "notifications-read": staff, "notification-settings": staff, "notification-settings-save": staff,
 	"unsubscribe-page": open, "unsubscribe": open, "admin-mail-page": adminOnly, "admin-mail-test": adminOnly,
-	"stats": adminOnly, "admin-stats-page": adminOnly, "admin-stats-csv": adminOnly, "admin-stats-pdf": adminOnly,
+	"stats": adminOnly, "admin-stats-page": adminOnly, "admin-stats-csv": adminOnly, "admin-stats-pdf": adminOnly, "admin-stats-share": adminOnly,
 }
 
 // Every route × anonymous, this node's worker, this node's admin, and a

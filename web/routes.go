@@ -155,6 +155,7 @@ func (s *Server) routes() *mux.Router {
 	admin("admin-stats-page", "GET", "/admin/stats", s.adminStats)
 	admin("admin-stats-csv", "GET", "/admin/stats.csv", s.adminStatsCSV)
 	admin("admin-stats-pdf", "GET", "/admin/stats.pdf", s.adminStatsPDF)
+	admin("admin-stats-share", "POST", "/admin/stats/share", s.shareStatsPage)
 	admin("admin-mail-page", "GET", "/admin/mail", s.adminMail)
 	admin("admin-mail-test", "POST", "/admin/mail/test", s.sendTestMail)
 	handle("login", "GET", "/login", s.page(s.loginForm))

@@ -33,6 +33,9 @@ import (
 // API cells: {"count": 12}, or {"count": null, "suppressed": true} for a
 // hidden figure, whether under 5 or hidden to protect one (the two are
 // not told apart, on purpose).
+//
+// The network's figures (the node's and those its partners share) and
+// the admin's choice to share are in stats_share.go.
 
 // maxStatsMonths bounds a period.
 const maxStatsMonths = 120
@@ -307,6 +310,8 @@ type statsView struct {
 	ReasonChart barChart
 	Empty       bool
 	Print       bool // the print view: no form, no links
+	// Network is the network's figures; nil without federation.
+	Network *networkView
 }
 
 // all lists every table in the page's order: the times after the
@@ -492,6 +497,12 @@ func (s *Server) adminStats(w http.ResponseWriter, r *http.Request, p *pageData)
 	}
 	v := s.statsView(r, p, f)
 	v.Print = r.URL.Query().Get("print") == "1"
+	if nf, err := s.networkFigures(r.Context()); err != nil {
+		return "", 0, err
+	} else if nf != nil {
+		nv := s.statsLabelsFor(r, p).network(nf)
+		v.Network = &nv
+	}
 	p.Title, p.Data = p.T("stats title"), v
 	return "admin-stats", code, nil
 }
@@ -703,6 +714,13 @@ func (s *Server) apiStats(w http.ResponseWriter, r *http.Request, u *account.Use
 		"needs":                jsonTable(f.Needs, l.theme),
 		"services":             map[string]any{"by_theme": f.ServiceTheme, "by_area": f.ServiceArea},
 		"partnerships":         f.Partnerships,
+	}
+	nf, err := s.networkFigures(r.Context())
+	if err != nil {
+		return err
+	}
+	if nf != nil {
+		out["network"] = l.networkJSON(nf)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -431,6 +431,12 @@ type Options struct {
 	// Theme gives the top-level theme of a service by its ActivityPub
 	// id ("" when unknown).
 	Theme func(service string) string
+	// AsOf, when set, counts each referral in the state (and with the
+	// reason) it had at that instant, from its history, instead of its
+	// state now: a report of past months then stays the same as
+	// referrals move on, so that two reports cannot be subtracted to
+	// follow one referral (shared statistics).
+	AsOf time.Time
 }
 
 // Report is the node's referral statistics over a period.
@@ -493,13 +499,17 @@ func Compute(ctx context.Context, src Source, o Options) (*Report, error) {
 		}
 		add(theme, th, col)
 		add(partner, other, col)
-		add(state, string(r.State), col)
-		if _, coded := referral.Outcomes[r.State]; coded || r.State == referral.Rejected {
-			code := r.Reason
+		st, why := r.State, r.Reason
+		if !o.AsOf.IsZero() {
+			st, why = stateAt(r, o.AsOf)
+		}
+		add(state, string(st), col)
+		if _, coded := referral.Outcomes[st]; coded || st == referral.Rejected {
+			code := why
 			if code == "" {
 				code = NoReason
 			}
-			add(reason, string(r.State)+" "+code, col)
+			add(reason, string(st)+" "+code, col)
 		}
 		if at, ok := firstAt(r, func(s referral.State) bool { return s == referral.Accepted || s == referral.Rejected }); ok {
 			answer[col] = append(answer[col], at.Sub(start))
@@ -604,6 +614,22 @@ func started(r *referral.Referral) (time.Time, bool) {
 		return time.Time{}, false // never sent
 	}
 	return r.Created, !r.Created.IsZero()
+}
+
+// stateAt is the state of r at t and its reason: its last event before
+// t, else where it started.
+func stateAt(r *referral.Referral, t time.Time) (referral.State, string) {
+	st, why := referral.Requested, ""
+	if r.Side == referral.Recipient {
+		st = referral.Received
+	}
+	for _, e := range r.History {
+		if !e.At.Before(t) {
+			break
+		}
+		st, why = e.To, e.Reason
+	}
+	return st, why
 }
 
 // firstAt is the time of the first event of r into a state ok accepts.

@@ -1,0 +1,535 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/referral"
+	"github.com/maillage/maillage/referral/stats"
+)
+
+// Shared statistics (issue 20): when its admin opts in, a node sends its
+// partners its referral counts over the last 12 complete months, as
+// tables already protected for small numbers (referral/stats, k = 5): a
+// hidden figure travels as null, never as its value. A partner keeps the
+// latest report of each partner only, shows it to its admins, and never
+// passes it on. Opting out sends a report without tables, which withdraws
+// the figures (PROTOCOL.md, "Shared statistics").
+
+// typeStatsReport is the object that carries a node's shared statistics.
+const typeStatsReport = "StatsReport"
+
+// The shared tables, each of the columns StatsSent and StatsReceived.
+const (
+	StatsByMonth  = "by_month"  // rows: YYYY-MM
+	StatsByTheme  = "by_theme"  // rows: top-level themes, or StatsUnknownTheme
+	StatsByState  = "by_state"  // rows: referral states
+	StatsByReason = "by_reason" // rows: "state reason"; no column totals
+)
+
+// StatsUnknownTheme is the row of referrals to a service whose theme the
+// sender does not know.
+const StatsUnknownTheme = "unknown"
+
+// Bounds of a partner's report: a year has 12 months, the taxonomy about
+// 20 themes, the reasons about 16 rows; counts are of referrals.
+const (
+	maxStatsRows   = 100
+	maxStatsKey    = 64
+	maxStatsCount  = 1_000_000
+	maxStatsMonths = 24
+)
+
+var statsTableNames = []string{StatsByMonth, StatsByTheme, StatsByState, StatsByReason}
+
+// StatsValue is one shared figure: N, or Hidden. On the wire a number, or
+// null when hidden.
+type StatsValue struct {
+	N      int
+	Hidden bool
+}
+
+// MarshalJSON implements json.Marshaler.
+func (v StatsValue) MarshalJSON() ([]byte, error) {
+	if v.Hidden {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, int64(v.N), 10), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler: null, or a whole number.
+func (v *StatsValue) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*v = StatsValue{Hidden: true}
+		return nil
+	}
+	n, err := strconv.Atoi(string(b))
+	if err != nil {
+		return errors.New("a figure is a whole number or null")
+	}
+	*v = StatsValue{N: n}
+	return nil
+}
+
+// StatsLine is a row of a shared table (Key set) or its totals line:
+// one figure per column, and its total.
+type StatsLine struct {
+	Key   string       `json:"key,omitempty"`
+	Cells []StatsValue `json:"cells"`
+	Total StatsValue   `json:"total"`
+}
+
+// StatsTable is one protected table as it travels.
+type StatsTable struct {
+	Name    string      `json:"name"`
+	Columns []string    `json:"columns"`
+	Rows    []StatsLine `json:"rows"`
+	// Totals are the column totals and grand total; none for
+	// StatsByReason (each state's reasons add up to its by_state row).
+	Totals *StatsLine `json:"totals,omitempty"`
+}
+
+// Table returns the table called name, if any.
+func (p *PartnerStats) Table(name string) (StatsTable, bool) {
+	for _, t := range p.Tables {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return StatsTable{}, false
+}
+
+// StatsPeriod is a span of months, both included (YYYY-MM).
+type StatsPeriod struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// StatsReport is a node's shared statistics as they travel. A report
+// without tables withdraws what the node shared before.
+type StatsReport struct {
+	ID           string       `json:"id"`
+	Type         asType       `json:"type"`
+	AttributedTo string       `json:"attributedTo"`
+	Updated      time.Time    `json:"updated"`
+	Period       *StatsPeriod `json:"period,omitempty"`
+	Tables       []StatsTable `json:"tables"`
+}
+
+// PartnerStats is what a partner shares, as of Updated. Without tables,
+// the partner withdrew its figures: only the time is kept, so that an
+// older report arriving late does not bring them back.
+type PartnerStats struct {
+	Actor   string       `json:"actor"`
+	Updated time.Time    `json:"updated"`
+	Period  *StatsPeriod `json:"period,omitempty"`
+	Tables  []StatsTable `json:"tables,omitempty"`
+}
+
+// StatsSharing reports whether the admin chose to share the node's
+// statistics with its partners (off until chosen).
+func (f *Federator) StatsSharing(ctx context.Context) (bool, error) {
+	return f.o.Store.StatsSharing(ctx)
+}
+
+// ShareStats records the admin's choice and tells the partners at once:
+// the report when sharing starts, its withdrawal when it stops.
+func (f *Federator) ShareStats(ctx context.Context, on bool) error {
+	was, err := f.o.Store.StatsSharing(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f.o.Store.SetStatsSharing(ctx, on); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.statsSent = nil
+	f.mu.Unlock()
+	if on {
+		_, err := f.PublishStats(ctx)
+		return err
+	}
+	if !was {
+		return nil // nothing was shared: nothing to withdraw
+	}
+	inboxes, err := f.partnerInboxes(ctx)
+	if err != nil || len(inboxes) == 0 {
+		return err
+	}
+	return f.sendStats(ctx, &StatsReport{Tables: []StatsTable{}}, inboxes)
+}
+
+// PublishStats sends the node's shared statistics to its partners if the
+// admin opted in, unless they already have this very report; sent
+// reports whether it did. The node calls it with PublishNeeds.
+func (f *Federator) PublishStats(ctx context.Context) (sent bool, err error) {
+	on, err := f.o.Store.StatsSharing(ctx)
+	if err != nil || !on {
+		return false, err
+	}
+	rep, err := f.OwnStats(ctx)
+	if err != nil {
+		return false, err
+	}
+	inboxes, err := f.partnerInboxes(ctx)
+	if err != nil || len(inboxes) == 0 {
+		return false, err
+	}
+	stamp := append(mustJSON(rep), strings.Join(inboxes, " ")...)
+	f.mu.Lock()
+	same := bytes.Equal(stamp, f.statsSent)
+	f.mu.Unlock()
+	if same {
+		return false, nil
+	}
+	if err := f.sendStats(ctx, rep, inboxes); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	f.statsSent = stamp
+	f.mu.Unlock()
+	return true, nil
+}
+
+func (f *Federator) sendStats(ctx context.Context, rep *StatsReport, inboxes []string) error {
+	// Each report must be newer than the last, or the partner keeps the
+	// last: a withdrawal right after a report too.
+	f.mu.Lock()
+	at := f.now().UTC()
+	if !at.After(f.statsAt) {
+		at = f.statsAt.Add(time.Millisecond)
+	}
+	f.statsAt = at
+	f.mu.Unlock()
+	out := *rep
+	out.ID, out.Type, out.AttributedTo, out.Updated = f.base+"/stats", typeStatsReport, f.actorID, at
+	act := Activity{Context: ldContext, ID: f.activityID(), Type: typeUpdate, Actor: f.actorID, Object: mustJSON(out), To: []string{f.base + "/followers"}}
+	return f.queue.enqueue(ctx, mustJSON(act), inboxes)
+}
+
+// OwnStats is what the node shares (or would share): its referrals of the
+// 12 complete months before this one, in their state at the end of that
+// period, protected for small numbers. Referrals by partner are not
+// shared: a partner learns nothing of the node's other partnerships.
+// Updated is not set; the report must not be changed.
+//
+// The report is computed once a month and kept (until the node
+// restarts): a change within the month (a service's theme, a partner's
+// services leaving the replica) would otherwise show, between two
+// reports, how many referrals it moved, a number perhaps under 5.
+func (f *Federator) OwnStats(ctx context.Context) (*StatsReport, error) {
+	loc := brussels()
+	now := f.now().In(loc)
+	to := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
+	from := to.AddDate(0, -12, 0)
+	f.mu.Lock()
+	kept := f.statsOwn
+	f.mu.Unlock()
+	if kept != nil && kept.Period.From == from.Format("2006-01") {
+		return kept, nil
+	}
+	themes, err := f.serviceThemes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := stats.Compute(ctx, f.o.Store.ForEachReferral, stats.Options{From: from, To: to, Loc: loc, AsOf: to,
+		Theme: func(service string) string { return themes[service] }})
+	if err != nil {
+		return nil, err
+	}
+	out := sharedReport(rep)
+	f.mu.Lock()
+	f.statsOwn = out
+	f.mu.Unlock()
+	return out, nil
+}
+
+// sharedReport is what a node shares of its statistics.
+func sharedReport(rep *stats.Report) *StatsReport {
+	unknown := func(k string) string {
+		if k == "" {
+			return StatsUnknownTheme
+		}
+		return k
+	}
+	same := func(k string) string { return k }
+	return &StatsReport{
+		Period: &StatsPeriod{From: rep.From.Format("2006-01"), To: rep.To.AddDate(0, -1, 0).Format("2006-01")},
+		Tables: []StatsTable{
+			wireTable(StatsByMonth, rep.ByMonth, same),
+			wireTable(StatsByTheme, rep.ByTheme, unknown),
+			wireTable(StatsByState, rep.ByState, same),
+			wireTable(StatsByReason, rep.ByReason, same),
+		},
+	}
+}
+
+// serviceThemes gives the top-level theme of the node's services and of
+// its partners' services, by ActivityPub id.
+func (f *Federator) serviceThemes(ctx context.Context) (map[string]string, error) {
+	topOf := func(cats []string) string {
+		for _, c := range cats {
+			if top := directory.TopOf(c); top != "" {
+				return top
+			}
+		}
+		return ""
+	}
+	out := map[string]string{}
+	if err := f.o.Catalog.ForEachService(ctx, func(s *directory.Service) error {
+		out[f.serviceURI(s.ID)] = topOf(s.Categories)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	err := f.o.Store.ForEachPartnerService(ctx, func(ps *directory.PartnerService) error {
+		if ps.Service != nil {
+			out[ps.URI] = topOf(ps.Service.Categories)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// wireTable writes a protected table as it travels, its row keys through
+// key.
+func wireTable(name string, t stats.Table, key func(string) string) StatsTable {
+	v := func(x stats.Value) StatsValue { return StatsValue{N: x.N, Hidden: x.Hidden} }
+	line := func(cells []stats.Value, total stats.Value) StatsLine {
+		l := StatsLine{Cells: make([]StatsValue, len(cells)), Total: v(total)}
+		for j, c := range cells {
+			l.Cells[j] = v(c)
+		}
+		return l
+	}
+	out := StatsTable{Name: name, Columns: slices.Clone(t.Cols), Rows: []StatsLine{}}
+	for i, k := range t.Rows {
+		l := line(t.Cells[i], t.RowTotals[i])
+		l.Key = key(k)
+		out.Rows = append(out.Rows, l)
+	}
+	if t.ColTotals != nil {
+		l := line(t.ColTotals, t.Total)
+		out.Totals = &l
+	}
+	return out
+}
+
+// PartnerStats gives what each current partner shares, withdrawn
+// reports left out.
+func (f *Federator) PartnerStats(ctx context.Context) ([]*PartnerStats, error) {
+	rels, err := f.o.Store.Relations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	partner := map[string]bool{}
+	for _, r := range rels {
+		partner[r.Actor] = r.IsPartner()
+	}
+	var out []*PartnerStats
+	err = f.o.Store.ForEachPartnerStats(ctx, func(p *PartnerStats) error {
+		if partner[p.Actor] && len(p.Tables) > 0 {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// onStatsReport keeps a partner's statistics, replacing an older report.
+func (f *Federator) onStatsReport(ctx context.Context, a *Activity) (outcome, error) {
+	r, err := f.cachedRelation(ctx, a.Actor)
+	if errors.Is(err, directory.ErrNotFound) || (err == nil && !r.IsPartner()) {
+		return appliedNot, refuse(http.StatusForbidden, "not partner", errors.New("statistics from an actor that is not a partner"))
+	}
+	if err != nil {
+		return appliedNot, err
+	}
+	rep, err := f.readStatsReport(a.Object, a.Actor)
+	if err != nil {
+		return appliedNot, refuse(http.StatusBadRequest, "payload", err)
+	}
+	v := &PartnerStats{Actor: a.Actor, Updated: rep.Updated, Tables: rep.Tables}
+	if len(rep.Tables) > 0 {
+		v.Period = rep.Period
+	}
+	if _, err := f.o.Store.PutPartnerStats(ctx, v); err != nil {
+		return appliedNot, err
+	}
+	return appliedUnrecorded, nil
+}
+
+// readStatsReport checks a partner's report: its own, within bounds, on
+// known tables, columns and rows, and protected for small numbers as the
+// sender must have protected it (k = 5: no figure from 1 to 4 shown, no
+// hidden figure that a line's total gives back). Errors never echo the
+// peer's values.
+func (f *Federator) readStatsReport(raw json.RawMessage, actor string) (*StatsReport, error) {
+	var rep StatsReport
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return nil, errors.New("stats report: not a report")
+	}
+	switch {
+	case rep.AttributedTo != actor || hostOf(rep.ID) != hostOf(actor):
+		return nil, errors.New("stats report: not the sender's own")
+	case rep.Updated.IsZero():
+		return nil, errors.New("stats report: no updated time")
+	case len(rep.Tables) > len(statsTableNames):
+		return nil, fmt.Errorf("stats report: more than %d tables", len(statsTableNames))
+	case len(rep.Tables) == 0:
+		return &rep, nil // a withdrawal
+	}
+	from, to, err := readStatsPeriod(rep.Period)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for i, t := range rep.Tables {
+		if !slices.Contains(statsTableNames, t.Name) || seen[t.Name] {
+			return nil, fmt.Errorf("stats report: tables[%d]: unknown or repeated table", i)
+		}
+		seen[t.Name] = true
+		if err := f.checkStatsTable(t, from, to); err != nil {
+			return nil, fmt.Errorf("stats report: %s: %w", t.Name, err)
+		}
+	}
+	return &rep, nil
+}
+
+func readStatsPeriod(p *StatsPeriod) (from, to time.Time, err error) {
+	bad := errors.New("stats report: the period must be two months, YYYY-MM, at most 24 months apart")
+	if p == nil {
+		return from, to, bad
+	}
+	from, err1 := time.Parse("2006-01", p.From)
+	to, err2 := time.Parse("2006-01", p.To)
+	if err1 != nil || err2 != nil || to.Before(from) || from.AddDate(0, maxStatsMonths, 0).Before(to) {
+		return from, to, bad
+	}
+	return from, to, nil
+}
+
+// checkStatsTable checks one table of a partner's report.
+func (f *Federator) checkStatsTable(t StatsTable, from, to time.Time) error {
+	if !slices.Equal(t.Columns, []string{stats.Sent, stats.Received}) {
+		return errors.New("columns must be sent and received")
+	}
+	if len(t.Rows) > maxStatsRows {
+		return fmt.Errorf("more than %d rows", maxStatsRows)
+	}
+	if (t.Totals == nil) != (t.Name == StatsByReason) {
+		return errors.New("totals are required, except for by_reason where they are not allowed")
+	}
+	keys := map[string]bool{}
+	for i, row := range t.Rows {
+		if len(row.Key) > maxStatsKey || keys[row.Key] || !f.statsKeyKnown(t.Name, row.Key, from, to) {
+			return fmt.Errorf("rows[%d]: unknown or repeated key", i)
+		}
+		keys[row.Key] = true
+	}
+	lines := slices.Clone(t.Rows)
+	if t.Totals != nil {
+		lines = append(lines, *t.Totals)
+	}
+	for i, l := range lines {
+		if len(l.Cells) != len(t.Columns) {
+			return fmt.Errorf("rows[%d]: one figure per column", i)
+		}
+		for _, v := range append(slices.Clone(l.Cells), l.Total) {
+			switch {
+			case v.Hidden:
+			case v.N < 0 || v.N > maxStatsCount:
+				return fmt.Errorf("rows[%d]: a figure out of range", i)
+			case v.N > 0 && v.N < stats.K:
+				return fmt.Errorf("rows[%d]: a figure under %d is shown", i, stats.K)
+			}
+		}
+		if err := checkStatsLine(l.Cells, l.Total); err != nil {
+			return fmt.Errorf("rows[%d]: %w", i, err)
+		}
+	}
+	if t.Totals == nil {
+		return nil
+	}
+	for j := range len(t.Columns) + 1 {
+		var col []StatsValue
+		for _, l := range t.Rows {
+			col = append(col, at(l, j))
+		}
+		if err := checkStatsLine(col, at(*t.Totals, j)); err != nil {
+			return fmt.Errorf("column %d: %w", j, err)
+		}
+	}
+	return nil
+}
+
+// at is figure j of a line, its total after the cells.
+func at(l StatsLine, j int) StatsValue {
+	if j < len(l.Cells) {
+		return l.Cells[j]
+	}
+	return l.Total
+}
+
+// checkStatsLine checks that figures add up to their total: when all are
+// shown, exactly; with hidden ones (each at least 1, since zeros are
+// shown), at least; and that no figure is hidden alone, which the total
+// would give back.
+func checkStatsLine(figures []StatsValue, total StatsValue) error {
+	hidden, sum := 0, 0
+	for _, v := range figures {
+		if v.Hidden {
+			hidden++
+		} else {
+			sum += v.N
+		}
+	}
+	switch {
+	case total.Hidden && hidden == 0, !total.Hidden && hidden == 1:
+		return errors.New("a hidden figure is given back by its line")
+	case !total.Hidden && hidden == 0 && sum != total.N:
+		return errors.New("figures do not add up to their total")
+	case !total.Hidden && sum+hidden > total.N:
+		return errors.New("figures exceed their total")
+	}
+	return nil
+}
+
+// statsKeyKnown reports whether key is a row of table: a month of the
+// period, a top-level theme, a state, a state with one of its reasons.
+func (f *Federator) statsKeyKnown(table, key string, from, to time.Time) bool {
+	switch table {
+	case StatsByMonth:
+		m, err := time.Parse("2006-01", key)
+		return err == nil && !m.Before(from) && !m.After(to)
+	case StatsByTheme:
+		return key == StatsUnknownTheme || slices.ContainsFunc(f.o.Catalog.Taxonomy().Categories, func(t directory.Term) bool { return t.Code == key })
+	case StatsByState:
+		return referral.State(key).Valid()
+	case StatsByReason:
+		st, code, _ := strings.Cut(key, " ")
+		codes := referral.Outcomes[referral.State(st)]
+		if referral.State(st) == referral.Rejected {
+			codes = referral.RejectReasons
+		}
+		return codes != nil && (code == stats.NoReason || slices.Contains(codes, code))
+	}
+	return false
+}
+
+// brussels is the time zone of the months.
+func brussels() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Brussels"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
