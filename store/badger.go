@@ -37,7 +37,7 @@ func badgerOptions(path string, key []byte, log *slog.Logger) badger.Options {
 		// An 8 MB block cache instead of 256 MB: a node's hot set (its own
 		// services, sessions, the delivery queue) is small; the search
 		// index keeps its own copy of what it needs.
-		WithBlockCacheSize(8 << 20).
+		WithBlockCacheSize(2 << 20).
 		// Snappy is cheap on a small CPU and shrinks JSON well. A block
 		// cache of 0 with compression would panic; ours is not 0.
 		WithCompression(options.Snappy).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -173,6 +174,11 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) (err error) {
 		ix.rebuilding, ix.touched = false, nil
 		ix.complete = err == nil
 		ix.mu.Unlock()
+		// Loading or building the index leaves tens of MB of garbage
+		// (decoded snapshot, services read from the store) that the
+		// runtime would otherwise hand back to the system over minutes:
+		// a node idles at its working set at once (.ci/measure-rss).
+		debug.FreeOSMemory()
 	}()
 	start := time.Now()
 	b := ix.batcher()
