@@ -31,12 +31,20 @@ func (s *Store) update(fn func(txn *badger.Txn) error) error {
 	var err error
 	for range maxAttempts {
 		err = s.db.Update(fn)
+		if err == nil {
+			s.writes.Add(1)
+		}
 		if !errors.Is(err, badger.ErrConflict) {
 			return err
 		}
 	}
 	return err
 }
+
+// Writes counts the write transactions committed since the store opened:
+// what was read before it moved may have changed since (the page cache
+// of web).
+func (s *Store) Writes() uint64 { return s.writes.Load() }
 
 func get(txn *badger.Txn, key []byte, v any) error {
 	item, err := txn.Get(key)

@@ -85,6 +85,7 @@ type Store struct {
 	// (DeleteDelivery).
 	activityLocks [64]sync.Mutex
 	auditSeq      atomic.Uint64 // orders audit entries; starts from the clock
+	writes        atomic.Uint64 // committed write transactions (Writes)
 	lineage       []byte        // random, made at creation and at every restore
 }
 

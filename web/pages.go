@@ -212,11 +212,7 @@ func (s *Server) servePage(h pageHandler, checkCSRF bool) http.HandlerFunc {
 		p := newPageData(r, s.Now())
 		p.User, _ = s.authenticate(r)
 		p.Inbox = s.inbox(r.Context(), p.User)
-		if l := r.URL.Query().Get("lang"); l != "" && string(p.Lang) == l {
-			// A choice from the language switch is remembered.
-			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
-		}
+		rememberLang(w, r, p.Lang, s.SecureCookies)
 		p.CSRF = s.csrfToken(w, r)
 		if checkCSRF && r.Method == http.MethodPost && !s.csrfValid(r) {
 			p.Title = p.T("error title")
@@ -251,6 +247,15 @@ func (s *Server) servePage(h pageHandler, checkCSRF bool) http.HandlerFunc {
 			p.Title = p.Node
 		}
 		s.renderPage(w, r, name, code, p)
+	}
+}
+
+// rememberLang keeps a choice from the language switch (?lang=) in a
+// cookie.
+func rememberLang(w http.ResponseWriter, r *http.Request, lang directory.Lang, secure bool) {
+	if l := r.URL.Query().Get("lang"); l != "" && string(lang) == l {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	}
 }
 

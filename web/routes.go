@@ -95,9 +95,9 @@ func (s *Server) routes() *mux.Router {
 	// Pages.
 	handle("static", "GET", "/static/{path:.+}", serveStatic)
 	handle("favicon", "GET", "/favicon.ico", serveFavicon)
-	handle("home", "GET", "/", s.page(s.home))
-	handle("search-page", "GET", "/search", s.page(s.searchPage))
-	handle("service-page", "GET", "/services/{id}", s.page(s.localService))
+	handle("home", "GET", "/", s.publicPage(s.home))
+	handle("search-page", "GET", "/search", s.publicPage(s.searchPage))
+	handle("service-page", "GET", "/services/{id}", s.publicPage(s.localService))
 	handle("service-capacity-page", "POST", "/services/{id}/capacity", s.page(s.setCapacityPage))
 	handle("partner-service-page", "GET", "/service", s.page(s.partnerService))
 	handle("association-page", "GET", "/actor", s.page(s.association))

@@ -46,6 +46,11 @@ type Deps struct {
 	// e-mails when SMTP is configured); nil: no notifications (tests of
 	// other parts).
 	Notifier *notify.Notifier
+	// Changes is a number that moves whenever anything a public page may
+	// show has changed (the store's version plus the search index's
+	// generation); nil: public pages are rendered for every visitor
+	// (pagecache.go).
+	Changes func() uint64
 }
 
 // Server is the node's HTTP handler.
@@ -56,6 +61,7 @@ type Server struct {
 	pages   templates
 	h       http.Handler
 	csrfKey []byte
+	cache   *pageCache
 }
 
 // New builds the handler. Templates are parsed here, so a broken template
@@ -74,7 +80,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, log: d.Logger, pages: pages, csrfKey: newCSRFKey()}
+	s := &Server{Deps: d, log: d.Logger, pages: pages, csrfKey: newCSRFKey(), cache: newPageCache(d.Metrics)}
 	s.router = s.routes()
 	// Cross-origin unsafe requests (forms posted from another site) are
 	// refused from the browser's Sec-Fetch-Site and Origin headers; API

@@ -217,6 +217,14 @@ func (e *entry) summary() *summary {
 	return e.sum
 }
 
+// Generation moves whenever the index changes (a service put or removed,
+// a snapshot loaded): what was read before it moved may have changed.
+func (x *Index) Generation() uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.gen
+}
+
 // Options configure an Index.
 type Options struct {
 	Taxonomy *directory.Taxonomy

@@ -234,6 +234,7 @@ func build(cfg Config, id Identity, st *store.Store) (*Node, error) {
 		TileURL:        cfg.TileURL,
 		TrustedProxies: cfg.TrustedProxies,
 		Needs:          st,
+		Changes:        func() uint64 { return st.Writes() + n.Search.Generation() },
 	})
 	if err != nil {
 		return nil, err
