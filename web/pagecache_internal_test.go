@@ -64,7 +64,7 @@ func TestPageCacheBudget(t *testing.T) {
 	now := time.Now()
 	big := make([]byte, pageCacheMax)
 	for i := range 2 * pageCacheBytes / pageCacheMax {
-		key := string(rune('a' + i%26)) + string(rune('a'+i/26))
+		key := string(rune('a'+i%26)) + string(rune('a'+i/26))
 		c.lookup(key, 1, now)
 		c.done(key, &cachedPage{gen: 1, until: now.Add(time.Minute), body: big})
 		if c.bytes > pageCacheBytes {
