@@ -27,6 +27,7 @@ var ldContext = []any{
 		"PropertyValue":             "schema:PropertyValue",
 		"value":                     "schema:value",
 		"NeedsReport":               "maillage:NeedsReport",
+		"StatsReport":               "maillage:StatsReport",
 		"toot":                      "http://joinmastodon.org/ns#",
 		"featured":                  map[string]any{"@id": "toot:featured", "@type": "@id"},
 		"counts":                    "maillage:counts",

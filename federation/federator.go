@@ -89,14 +89,17 @@ type Federator struct {
 	mu sync.Mutex
 	// needsSent is what PublishNeeds last sent (counts and inboxes).
 	needsSent []byte
-	// statsSent is what PublishStats last sent (report and inboxes),
-	// statsAt the time of the last report or withdrawal sent, statsOwn
-	// this month's report (OwnStats).
-	statsSent []byte
-	statsAt   time.Time
-	statsOwn  *StatsReport
-	runCtx    context.Context
-	wg        sync.WaitGroup
+	// statsSent is what PublishStats last sent (report and inboxes) and
+	// statsSentAt when, statsAt the time of the last report or withdrawal
+	// sent, statsOwn this month's report (OwnStats) and statsOwnTo the
+	// month it was made in.
+	statsSent   []byte
+	statsSentAt time.Time
+	statsAt     time.Time
+	statsOwn    *StatsReport
+	statsOwnTo  time.Time
+	runCtx      context.Context
+	wg          sync.WaitGroup
 }
 
 // New returns a Federator.

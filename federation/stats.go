@@ -18,22 +18,28 @@ import (
 )
 
 // Shared statistics (issue 20): when its admin opts in, a node sends its
-// partners its referral counts over the last 12 complete months, as
-// tables already protected for small numbers (referral/stats, k = 5): a
-// hidden figure travels as null, never as its value. A partner keeps the
-// latest report of each partner only, shows it to its admins, and never
-// passes it on. Opting out sends a report without tables, which withdraws
-// the figures (PROTOCOL.md, "Shared statistics").
+// partners its referral counts of each complete month (at most the last
+// 12), as tables already protected for small numbers (referral/stats,
+// k = 5): a hidden figure travels as null, never as its value. A month's
+// tables count only what happened in that month and are computed once,
+// then kept and sent as they are: tables over a rolling window would
+// overlap from one report to the next, and a partner subtracting two
+// reports would get the difference of two months, small numbers
+// included; recomputed months would change as referrals are erased,
+// which a partner could subtract too. A partner keeps the latest report
+// of each partner only, shows it to its admins, and never passes it on.
+// Opting out sends a report without months, which withdraws the figures
+// (PROTOCOL.md, "Shared statistics").
 
 // typeStatsReport is the object that carries a node's shared statistics.
 const typeStatsReport = "StatsReport"
 
-// The shared tables, each of the columns StatsSent and StatsReceived.
+// The shared tables of a month, each of the columns StatsSent and
+// StatsReceived.
 const (
-	StatsByMonth  = "by_month"  // rows: YYYY-MM
-	StatsByTheme  = "by_theme"  // rows: top-level themes, or StatsUnknownTheme
-	StatsByState  = "by_state"  // rows: referral states
-	StatsByReason = "by_reason" // rows: "state reason"; no column totals
+	StatsByTheme  = "by_theme"  // sent or received in the month; rows: top-level themes, or StatsUnknownTheme
+	StatsByState  = "by_state"  // closed in the month; rows: final states
+	StatsByReason = "by_reason" // closed in the month; rows: "state reason"; no column totals
 )
 
 // StatsUnknownTheme is the row of referrals to a service whose theme the
@@ -46,10 +52,15 @@ const (
 	maxStatsRows   = 100
 	maxStatsKey    = 64
 	maxStatsCount  = 1_000_000
-	maxStatsMonths = 24
+	maxStatsMonths = 12
 )
 
-var statsTableNames = []string{StatsByMonth, StatsByTheme, StatsByState, StatsByReason}
+var statsTableNames = []string{StatsByTheme, StatsByState, StatsByReason}
+
+// statsResendEvery is how often the node sends its report again though
+// it did not change: a partner that refused it (it had not yet recorded
+// the partnership) gets it within a day.
+const statsResendEvery = 24 * time.Hour
 
 // StatsValue is one shared figure: N, or Hidden. On the wire a number, or
 // null when hidden.
@@ -98,9 +109,16 @@ type StatsTable struct {
 	Totals *StatsLine `json:"totals,omitempty"`
 }
 
+// StatsMonth is one complete month's protected tables (YYYY-MM, Brussels
+// time). The node computes its own once and keeps them (frozen).
+type StatsMonth struct {
+	Month  string       `json:"month"`
+	Tables []StatsTable `json:"tables"`
+}
+
 // Table returns the table called name, if any.
-func (p *PartnerStats) Table(name string) (StatsTable, bool) {
-	for _, t := range p.Tables {
+func (m *StatsMonth) Table(name string) (StatsTable, bool) {
+	for _, t := range m.Tables {
 		if t.Name == name {
 			return t, true
 		}
@@ -108,31 +126,24 @@ func (p *PartnerStats) Table(name string) (StatsTable, bool) {
 	return StatsTable{}, false
 }
 
-// StatsPeriod is a span of months, both included (YYYY-MM).
-type StatsPeriod struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-// StatsReport is a node's shared statistics as they travel. A report
-// without tables withdraws what the node shared before.
+// StatsReport is a node's shared statistics as they travel: its frozen
+// months, oldest first. A report without months withdraws what the node
+// shared before.
 type StatsReport struct {
 	ID           string       `json:"id"`
 	Type         asType       `json:"type"`
 	AttributedTo string       `json:"attributedTo"`
 	Updated      time.Time    `json:"updated"`
-	Period       *StatsPeriod `json:"period,omitempty"`
-	Tables       []StatsTable `json:"tables"`
+	Months       []StatsMonth `json:"months"`
 }
 
-// PartnerStats is what a partner shares, as of Updated. Without tables,
+// PartnerStats is what a partner shares, as of Updated. Without months,
 // the partner withdrew its figures: only the time is kept, so that an
 // older report arriving late does not bring them back.
 type PartnerStats struct {
 	Actor   string       `json:"actor"`
 	Updated time.Time    `json:"updated"`
-	Period  *StatsPeriod `json:"period,omitempty"`
-	Tables  []StatsTable `json:"tables,omitempty"`
+	Months  []StatsMonth `json:"months,omitempty"`
 }
 
 // StatsSharing reports whether the admin chose to share the node's
@@ -165,19 +176,21 @@ func (f *Federator) ShareStats(ctx context.Context, on bool) error {
 	if err != nil || len(inboxes) == 0 {
 		return err
 	}
-	return f.sendStats(ctx, &StatsReport{Tables: []StatsTable{}}, inboxes)
+	return f.sendStats(ctx, &StatsReport{Months: []StatsMonth{}}, inboxes)
 }
 
 // PublishStats sends the node's shared statistics to its partners if the
-// admin opted in, unless they already have this very report; sent
-// reports whether it did. The node calls it with PublishNeeds.
+// admin opted in, unless they already have this very report, sent less
+// than a day ago; sent reports whether it did. The node calls it with
+// PublishNeeds (every 10 minutes). Before its first month with referrals
+// is complete, a node has nothing to share and sends nothing.
 func (f *Federator) PublishStats(ctx context.Context) (sent bool, err error) {
 	on, err := f.o.Store.StatsSharing(ctx)
 	if err != nil || !on {
 		return false, err
 	}
 	rep, err := f.OwnStats(ctx)
-	if err != nil {
+	if err != nil || len(rep.Months) == 0 {
 		return false, err
 	}
 	inboxes, err := f.partnerInboxes(ctx)
@@ -185,8 +198,9 @@ func (f *Federator) PublishStats(ctx context.Context) (sent bool, err error) {
 		return false, err
 	}
 	stamp := append(mustJSON(rep), strings.Join(inboxes, " ")...)
+	now := f.now()
 	f.mu.Lock()
-	same := bytes.Equal(stamp, f.statsSent)
+	same := bytes.Equal(stamp, f.statsSent) && now.Before(f.statsSentAt.Add(statsResendEvery))
 	f.mu.Unlock()
 	if same {
 		return false, nil
@@ -195,7 +209,7 @@ func (f *Federator) PublishStats(ctx context.Context) (sent bool, err error) {
 		return false, err
 	}
 	f.mu.Lock()
-	f.statsSent = stamp
+	f.statsSent, f.statsSentAt = stamp, now
 	f.mu.Unlock()
 	return true, nil
 }
@@ -216,45 +230,85 @@ func (f *Federator) sendStats(ctx context.Context, rep *StatsReport, inboxes []s
 	return f.queue.enqueue(ctx, mustJSON(act), inboxes)
 }
 
-// OwnStats is what the node shares (or would share): its referrals of the
-// 12 complete months before this one, in their state at the end of that
-// period, protected for small numbers. Referrals by partner are not
-// shared: a partner learns nothing of the node's other partnerships.
-// Updated is not set; the report must not be changed.
+// OwnStats is what the node shares (or would share): one entry per
+// complete month among the 12 before this one, from the month of its
+// first referral on, oldest first. Updated is not set; the report must
+// not be changed.
 //
-// The report is computed once a month and kept (until the node
-// restarts): a change within the month (a service's theme, a partner's
-// services leaving the replica) would otherwise show, between two
-// reports, how many referrals it moved, a number perhaps under 5.
+// Each month is computed the first time it is needed once complete, then
+// stored and always given as stored (Store.FreezeStatsMonth): erasing
+// referrals after their retention delay, a service's theme changing or
+// a partner's services leaving the replica never change a month already
+// published, so that two reports have nothing to subtract. Referrals by
+// partner are not shared: a partner learns nothing of the node's other
+// partnerships.
 func (f *Federator) OwnStats(ctx context.Context) (*StatsReport, error) {
 	loc := brussels()
 	now := f.now().In(loc)
 	to := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
-	from := to.AddDate(0, -12, 0)
+	from := to.AddDate(0, -maxStatsMonths, 0)
 	f.mu.Lock()
-	kept := f.statsOwn
+	kept, keptTo := f.statsOwn, f.statsOwnTo
 	f.mu.Unlock()
-	if kept != nil && kept.Period.From == from.Format("2006-01") {
+	if kept != nil && keptTo.Equal(to) {
 		return kept, nil
 	}
-	themes, err := f.serviceThemes(ctx)
+	frozen, err := f.o.Store.FrozenStatsMonths(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := stats.Compute(ctx, f.o.Store.ForEachReferral, stats.Options{From: from, To: to, Loc: loc, AsOf: to,
-		Theme: func(service string) string { return themes[service] }})
-	if err != nil {
-		return nil, err
+	have := map[string]StatsMonth{}
+	earliest := "" // the first month frozen, if any
+	for _, m := range frozen {
+		have[m.Month] = m
+		if earliest == "" || m.Month < earliest {
+			earliest = m.Month
+		}
 	}
-	out := sharedReport(rep)
+	var missing []time.Time
+	for m := from; m.Before(to); m = m.AddDate(0, 1, 0) {
+		if _, ok := have[m.Format("2006-01")]; !ok {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) > 0 {
+		themes, err := f.serviceThemes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		months, first, err := stats.ComputeMonths(ctx, f.o.Store.ForEachReferral, stats.MonthsOptions{Months: missing, Loc: loc,
+			Theme: func(service string) string { return themes[service] }})
+		if err != nil {
+			return nil, err
+		}
+		if !first.IsZero() && (earliest == "" || first.In(loc).Format("2006-01") < earliest) {
+			earliest = first.In(loc).Format("2006-01")
+		}
+		for _, m := range months {
+			if earliest == "" || m.Month < earliest {
+				continue // before the node's first referral: nothing to share
+			}
+			stored, err := f.o.Store.FreezeStatsMonth(ctx, sharedMonth(m))
+			if err != nil {
+				return nil, err
+			}
+			have[stored.Month] = *stored
+		}
+	}
+	out := &StatsReport{Months: []StatsMonth{}}
+	for m := from; m.Before(to); m = m.AddDate(0, 1, 0) {
+		if sm, ok := have[m.Format("2006-01")]; ok {
+			out.Months = append(out.Months, sm)
+		}
+	}
 	f.mu.Lock()
-	f.statsOwn = out
+	f.statsOwn, f.statsOwnTo = out, to
 	f.mu.Unlock()
 	return out, nil
 }
 
-// sharedReport is what a node shares of its statistics.
-func sharedReport(rep *stats.Report) *StatsReport {
+// sharedMonth is what a node shares of a month's statistics.
+func sharedMonth(m stats.Month) *StatsMonth {
 	unknown := func(k string) string {
 		if k == "" {
 			return StatsUnknownTheme
@@ -262,15 +316,11 @@ func sharedReport(rep *stats.Report) *StatsReport {
 		return k
 	}
 	same := func(k string) string { return k }
-	return &StatsReport{
-		Period: &StatsPeriod{From: rep.From.Format("2006-01"), To: rep.To.AddDate(0, -1, 0).Format("2006-01")},
-		Tables: []StatsTable{
-			wireTable(StatsByMonth, rep.ByMonth, same),
-			wireTable(StatsByTheme, rep.ByTheme, unknown),
-			wireTable(StatsByState, rep.ByState, same),
-			wireTable(StatsByReason, rep.ByReason, same),
-		},
-	}
+	return &StatsMonth{Month: m.Month, Tables: []StatsTable{
+		wireTable(StatsByTheme, m.ByTheme, unknown),
+		wireTable(StatsByState, m.ByState, same),
+		wireTable(StatsByReason, m.ByReason, same),
+	}}
 }
 
 // serviceThemes gives the top-level theme of the node's services and of
@@ -337,7 +387,7 @@ func (f *Federator) PartnerStats(ctx context.Context) ([]*PartnerStats, error) {
 	}
 	var out []*PartnerStats
 	err = f.o.Store.ForEachPartnerStats(ctx, func(p *PartnerStats) error {
-		if partner[p.Actor] && len(p.Tables) > 0 {
+		if partner[p.Actor] && len(p.Months) > 0 {
 			out = append(out, p)
 		}
 		return nil
@@ -358,19 +408,17 @@ func (f *Federator) onStatsReport(ctx context.Context, a *Activity) (outcome, er
 	if err != nil {
 		return appliedNot, refuse(http.StatusBadRequest, "payload", err)
 	}
-	v := &PartnerStats{Actor: a.Actor, Updated: rep.Updated, Tables: rep.Tables}
-	if len(rep.Tables) > 0 {
-		v.Period = rep.Period
-	}
+	v := &PartnerStats{Actor: a.Actor, Updated: rep.Updated, Months: rep.Months}
 	if _, err := f.o.Store.PutPartnerStats(ctx, v); err != nil {
 		return appliedNot, err
 	}
 	return appliedUnrecorded, nil
 }
 
-// readStatsReport checks a partner's report: its own, within bounds, on
-// known tables, columns and rows, and protected for small numbers as the
-// sender must have protected it (k = 5: no figure from 1 to 4 shown, no
+// readStatsReport checks a partner's report: its own, within bounds, of
+// complete months before its time, each once, on known tables, columns
+// and rows, and each month's tables protected for small numbers as the
+// sender must have protected them (k = 5: no figure from 1 to 4 shown, no
 // hidden figure that a line's total gives back). Errors never echo the
 // peer's values.
 func (f *Federator) readStatsReport(raw json.RawMessage, actor string) (*StatsReport, error) {
@@ -383,43 +431,50 @@ func (f *Federator) readStatsReport(raw json.RawMessage, actor string) (*StatsRe
 		return nil, errors.New("stats report: not the sender's own")
 	case rep.Updated.IsZero():
 		return nil, errors.New("stats report: no updated time")
-	case len(rep.Tables) > len(statsTableNames):
-		return nil, fmt.Errorf("stats report: more than %d tables", len(statsTableNames))
-	case len(rep.Tables) == 0:
+	case len(rep.Months) > maxStatsMonths:
+		return nil, fmt.Errorf("stats report: more than %d months", maxStatsMonths)
+	case len(rep.Months) == 0:
+		rep.Months = nil
 		return &rep, nil // a withdrawal
 	}
-	from, to, err := readStatsPeriod(rep.Period)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	for i, t := range rep.Tables {
-		if !slices.Contains(statsTableNames, t.Name) || seen[t.Name] {
-			return nil, fmt.Errorf("stats report: tables[%d]: unknown or repeated table", i)
+	// The months are complete before the report's time, at most 12 back
+	// (Brussels time, as the sender counts them).
+	loc := brussels()
+	upd := rep.Updated.In(loc)
+	current := time.Date(upd.Year(), upd.Month(), 1, 0, 0, 0, 0, loc)
+	oldest := current.AddDate(0, -maxStatsMonths, 0)
+	seenMonth := map[string]bool{}
+	for i, m := range rep.Months {
+		at, err := time.ParseInLocation("2006-01", m.Month, loc)
+		switch {
+		case err != nil || at.Format("2006-01") != m.Month:
+			return nil, fmt.Errorf("stats report: months[%d]: a month is YYYY-MM", i)
+		case seenMonth[m.Month]:
+			return nil, fmt.Errorf("stats report: months[%d]: a month given twice", i)
+		case !at.Before(current):
+			return nil, fmt.Errorf("stats report: months[%d]: a month not complete at the report's time", i)
+		case at.Before(oldest):
+			return nil, fmt.Errorf("stats report: months[%d]: a month more than %d months before the report", i, maxStatsMonths)
+		case len(m.Tables) > len(statsTableNames):
+			return nil, fmt.Errorf("stats report: months[%d]: more than %d tables", i, len(statsTableNames))
 		}
-		seen[t.Name] = true
-		if err := f.checkStatsTable(t, from, to); err != nil {
-			return nil, fmt.Errorf("stats report: %s: %w", t.Name, err)
+		seenMonth[m.Month] = true
+		seen := map[string]bool{}
+		for j, t := range m.Tables {
+			if !slices.Contains(statsTableNames, t.Name) || seen[t.Name] {
+				return nil, fmt.Errorf("stats report: months[%d]: tables[%d]: unknown or repeated table", i, j)
+			}
+			seen[t.Name] = true
+			if err := f.checkStatsTable(t); err != nil {
+				return nil, fmt.Errorf("stats report: months[%d]: %s: %w", i, t.Name, err)
+			}
 		}
 	}
 	return &rep, nil
 }
 
-func readStatsPeriod(p *StatsPeriod) (from, to time.Time, err error) {
-	bad := errors.New("stats report: the period must be two months, YYYY-MM, at most 24 months apart")
-	if p == nil {
-		return from, to, bad
-	}
-	from, err1 := time.Parse("2006-01", p.From)
-	to, err2 := time.Parse("2006-01", p.To)
-	if err1 != nil || err2 != nil || to.Before(from) || from.AddDate(0, maxStatsMonths, 0).Before(to) {
-		return from, to, bad
-	}
-	return from, to, nil
-}
-
 // checkStatsTable checks one table of a partner's report.
-func (f *Federator) checkStatsTable(t StatsTable, from, to time.Time) error {
+func (f *Federator) checkStatsTable(t StatsTable) error {
 	if !slices.Equal(t.Columns, []string{stats.Sent, stats.Received}) {
 		return errors.New("columns must be sent and received")
 	}
@@ -431,7 +486,7 @@ func (f *Federator) checkStatsTable(t StatsTable, from, to time.Time) error {
 	}
 	keys := map[string]bool{}
 	for i, row := range t.Rows {
-		if len(row.Key) > maxStatsKey || keys[row.Key] || !f.statsKeyKnown(t.Name, row.Key, from, to) {
+		if len(row.Key) > maxStatsKey || keys[row.Key] || !f.statsKeyKnown(t.Name, row.Key) {
 			return fmt.Errorf("rows[%d]: unknown or repeated key", i)
 		}
 		keys[row.Key] = true
@@ -504,17 +559,14 @@ func checkStatsLine(figures []StatsValue, total StatsValue) error {
 	return nil
 }
 
-// statsKeyKnown reports whether key is a row of table: a month of the
-// period, a top-level theme, a state, a state with one of its reasons.
-func (f *Federator) statsKeyKnown(table, key string, from, to time.Time) bool {
+// statsKeyKnown reports whether key is a row of table: a top-level
+// theme, a final state, a final state with one of its reasons.
+func (f *Federator) statsKeyKnown(table, key string) bool {
 	switch table {
-	case StatsByMonth:
-		m, err := time.Parse("2006-01", key)
-		return err == nil && !m.Before(from) && !m.After(to)
 	case StatsByTheme:
 		return key == StatsUnknownTheme || slices.ContainsFunc(f.o.Catalog.Taxonomy().Categories, func(t directory.Term) bool { return t.Code == key })
 	case StatsByState:
-		return referral.State(key).Valid()
+		return referral.State(key).Terminal()
 	case StatsByReason:
 		st, code, _ := strings.Cut(key, " ")
 		codes := referral.Outcomes[referral.State(st)]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/maillage/maillage/cmd/maillage/node/nodetest"
 	"github.com/maillage/maillage/federation"
+	"github.com/maillage/maillage/referral"
 )
 
 // actorKey is a node's own signing key: the test speaks as that node.
@@ -51,20 +52,37 @@ func sendStats(t *testing.T, from, to *nodetest.Node, report map[string]any) int
 	return resp.StatusCode
 }
 
-// statsReport is a protected report: sent figures of n in March, the
-// other months nothing, received figures hidden.
-func statsReport(at time.Time, n int) map[string]any {
-	return map[string]any{"updated": at.UTC().Format(time.RFC3339Nano), "period": map[string]string{"from": "2025-04", "to": "2026-03"},
-		"tables": []any{map[string]any{"name": "by_month", "columns": []string{"sent", "received"},
-			"rows": []any{
-				map[string]any{"key": "2026-02", "cells": []any{0, nil}, "total": nil},
-				map[string]any{"key": "2026-03", "cells": []any{n, nil}, "total": nil},
-			},
-			"totals": map[string]any{"cells": []any{n, 9}, "total": n + 9}}}}
+// statsMonths are the two complete months before now (Brussels time),
+// the latest first.
+func statsMonths() [2]string {
+	loc, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		loc = time.UTC
+	}
+	now := time.Now().Add(-3 * time.Hour).In(loc)
+	this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
+	return [2]string{this.AddDate(0, -1, 0).Format("2006-01"), this.AddDate(0, -2, 0).Format("2006-01")}
 }
 
-// storedStats is what to keeps of from's statistics: the sent total, or
-// -1 for nothing, and the time of the report (a withdrawal keeps it).
+// statsReport is a protected report of last month: n referrals sent to
+// health services, none of unknown theme, received figures hidden; the
+// month before, nothing.
+func statsReport(at time.Time, n int) map[string]any {
+	m := statsMonths()
+	empty := map[string]any{"month": m[1], "tables": []any{map[string]any{"name": "by_theme", "columns": []string{"sent", "received"},
+		"rows": []any{}, "totals": map[string]any{"cells": []any{0, 0}, "total": 0}}}}
+	return map[string]any{"updated": at.UTC().Format(time.RFC3339Nano), "months": []any{empty, map[string]any{"month": m[0],
+		"tables": []any{map[string]any{"name": "by_theme", "columns": []string{"sent", "received"},
+			"rows": []any{
+				map[string]any{"key": "unknown", "cells": []any{0, nil}, "total": nil},
+				map[string]any{"key": "sante", "cells": []any{n, nil}, "total": nil},
+			},
+			"totals": map[string]any{"cells": []any{n, 9}, "total": n + 9}}}}}}
+}
+
+// storedStats is what to keeps of from's statistics: the sent total over
+// its months, or -1 for nothing, and the time of the report (a
+// withdrawal keeps it).
 func storedStats(t *testing.T, to, from *nodetest.Node) (int, time.Time) {
 	t.Helper()
 	sent, at := -1, time.Time{}
@@ -73,8 +91,10 @@ func storedStats(t *testing.T, to, from *nodetest.Node) (int, time.Time) {
 			return nil
 		}
 		at = p.Updated
-		if bm, ok := p.Table(federation.StatsByMonth); ok && bm.Totals != nil {
-			sent = bm.Totals.Cells[0].N
+		for _, m := range p.Months {
+			if bt, ok := m.Table(federation.StatsByTheme); ok && bt.Totals != nil {
+				sent = max(sent, 0) + bt.Totals.Cells[0].N
+			}
 		}
 		return nil
 	})
@@ -103,7 +123,7 @@ func TestStatsReportsFromPartners(t *testing.T) {
 	// A figure of 3 shown: refused whole, nothing kept of it.
 	inFebruary := func(n int) map[string]any {
 		r := statsReport(t0.Add(time.Minute), 12)
-		table := r["tables"].([]any)[0].(map[string]any)
+		table := r["months"].([]any)[1].(map[string]any)["tables"].([]any)[0].(map[string]any)
 		table["rows"].([]any)[0].(map[string]any)["cells"] = []any{n, nil}
 		table["totals"] = map[string]any{"cells": []any{n + 12, 9}, "total": n + 21}
 		return r
@@ -142,7 +162,7 @@ func TestStatsReportsFromPartners(t *testing.T) {
 	}
 	// A withdrawal forgets the figures; an older report arriving late
 	// does not bring them back.
-	withdrawal := map[string]any{"updated": t0.Add(3 * time.Minute).UTC().Format(time.RFC3339Nano), "tables": []any{}}
+	withdrawal := map[string]any{"updated": t0.Add(3 * time.Minute).UTC().Format(time.RFC3339Nano), "months": []any{}}
 	if got := sendStats(t, a, b, withdrawal); got != http.StatusAccepted {
 		t.Errorf("a withdrawal: %d", got)
 	}
@@ -185,6 +205,18 @@ func TestStatsSharingOptIn(t *testing.T) {
 	partner(t, a, b, ta, tb)
 	ctx := context.Background()
 	fa := a.Node().Fed
+	// A sent 6 referrals last month.
+	loc, _ := time.LoadLocation("Europe/Brussels")
+	last, _ := time.ParseInLocation("2006-01", statsMonths()[0], loc)
+	for i := range 6 {
+		at := last.Add(time.Duration(10*24+i) * time.Hour)
+		r := &referral.Referral{ID: fmt.Sprintf("%s/referrals/stats-%d", a.URL, i), Side: referral.Sender, Sender: actorOf(a), Recipient: actorOf(b),
+			Service: b.URL + "/services/s1", State: referral.Requested, Created: at, Updated: at,
+			History: []referral.Event{{At: at, From: referral.Draft, To: referral.Requested, By: referral.Sender}}}
+		if err := a.Node().Store.AddReferral(ctx, r, referral.Writes{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	if sent, err := fa.PublishStats(ctx); err != nil || sent {
 		t.Fatalf("A publishes before opting in: sent %v, %v", sent, err)
@@ -196,11 +228,11 @@ func TestStatsSharingOptIn(t *testing.T) {
 	if err := fa.ShareStats(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "B receives A's report", func() bool { sent, _ := storedStats(t, b, a); return sent == 0 })
+	eventually(t, "B receives A's report", func() bool { sent, _ := storedStats(t, b, a); return sent == 6 })
 	if sent, err := fa.PublishStats(ctx); err != nil || sent {
 		t.Errorf("A publishes the same report again: sent %v, %v", sent, err)
 	}
-	if list, _ := b.Node().Fed.PartnerStats(ctx); len(list) != 1 || list[0].Actor != actorOf(a) || list[0].Period == nil {
+	if list, _ := b.Node().Fed.PartnerStats(ctx); len(list) != 1 || list[0].Actor != actorOf(a) || len(list[0].Months) != 1 || list[0].Months[0].Month != statsMonths()[0] {
 		t.Errorf("B's partner reports: %+v", list)
 	}
 	if err := fa.ShareStats(ctx, false); err != nil {

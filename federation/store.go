@@ -72,4 +72,9 @@ type Store interface {
 	PutPartnerStats(ctx context.Context, v *PartnerStats) (applied bool, err error)
 	DeletePartnerStats(ctx context.Context, actor string) error
 	ForEachPartnerStats(ctx context.Context, fn func(*PartnerStats) error) error
+	// FrozenStatsMonths gives the node's own shared months, as computed
+	// once and kept; FreezeStatsMonth keeps m unless its month is already
+	// kept, and returns what is kept (the first computed wins).
+	FrozenStatsMonths(ctx context.Context) ([]StatsMonth, error)
+	FreezeStatsMonth(ctx context.Context, m *StatsMonth) (*StatsMonth, error)
 }

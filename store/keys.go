@@ -51,6 +51,9 @@ const (
 	pNeedNote     = "need-note/"
 	pPartnerNeeds = "pneed/"
 	pPartnerStats = "pstats/" // statistics partners share, by actor
+	// pStatsMonth holds the node's own shared statistics of each complete
+	// month, by YYYY-MM: computed once, then always sent as kept.
+	pStatsMonth = "share-stats-month/"
 )
 
 var (

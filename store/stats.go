@@ -77,3 +77,41 @@ func (s *Store) DeletePartnerStats(ctx context.Context, actor string) error {
 func (s *Store) ForEachPartnerStats(ctx context.Context, fn func(*federation.PartnerStats) error) error {
 	return scan(ctx, s, pPartnerStats, fn)
 }
+
+func statsMonthKey(month string) []byte { return []byte(pStatsMonth + month) }
+
+// FrozenStatsMonths gives the node's own shared months as they were
+// frozen, oldest first.
+func (s *Store) FrozenStatsMonths(ctx context.Context) ([]federation.StatsMonth, error) {
+	var out []federation.StatsMonth
+	err := scan(ctx, s, pStatsMonth, func(m *federation.StatsMonth) error {
+		out = append(out, *m)
+		return nil
+	})
+	return out, err
+}
+
+// FreezeStatsMonth keeps the node's shared statistics of a month unless
+// that month is already kept, and returns what is kept: a month, once
+// computed, never changes.
+func (s *Store) FreezeStatsMonth(ctx context.Context, m *federation.StatsMonth) (*federation.StatsMonth, error) {
+	if m.Month == "" {
+		return nil, errors.New("store: shared statistics: a month without its name")
+	}
+	key := statsMonthKey(m.Month)
+	var kept federation.StatsMonth
+	err := s.update(func(txn *badger.Txn) error {
+		switch err := get(txn, key, &kept); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, directory.ErrNotFound):
+			return err
+		}
+		kept = *m
+		return set(txn, key, m)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: shared statistics: %w", err)
+	}
+	return &kept, nil
+}

@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/maillage/maillage/federation"
-	"github.com/maillage/maillage/referral/stats"
 )
 
 // The network's statistics (issue 20, part 1): an admin may share the
 // node's referral counts with its partners, as tables already protected
 // for small numbers, and sees on the statistics page the network's
 // figures: its own and those each partner shares, by association, with
-// totals. A total with a hidden figure in it is a lower bound ("≥"): a
+// totals over the complete months each shares (each month as its sender
+// froze it: the node's own figures too, as its partners see them). A total with a hidden figure in it is a lower bound ("≥"): a
 // hidden figure is at least 1 (zeros are always shown) and counts as 1.
 // Sent and received are never added together: a referral between two
 // partners is sent by one and received by the other.
@@ -102,34 +102,49 @@ func (s *networkSum) add(v federation.StatsValue) {
 	s.N += v.N
 }
 
-// networkSource is one association's report as the page reads it.
+// networkSource is one association's report as the page reads it: its
+// months, oldest first, each as the association froze it.
 type networkSource struct {
 	Name    string
 	Own     bool
 	Updated time.Time
-	Period  *federation.StatsPeriod
-	Tables  []federation.StatsTable
+	Months  []federation.StatsMonth
+}
+
+// span is the first and last month of the source's months; nil without
+// any.
+func (s networkSource) span() *monthSpan {
+	if len(s.Months) == 0 {
+		return nil
+	}
+	sp := &monthSpan{From: s.Months[0].Month, To: s.Months[0].Month}
+	for _, m := range s.Months[1:] {
+		sp.From, sp.To = min(sp.From, m.Month), max(sp.To, m.Month)
+	}
+	return sp
+}
+
+// monthSpan is a span of months, both included (YYYY-MM).
+type monthSpan struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 func (nf *networkFigures) sources(l statsLabels) []networkSource {
-	out := []networkSource{{Name: l.p.Node, Own: true, Updated: nf.Now, Period: nf.Own.Period, Tables: nf.Own.Tables}}
+	out := []networkSource{{Name: l.p.Node, Own: true, Updated: nf.Now, Months: nf.Own.Months}}
 	for _, ps := range nf.Partners {
-		out = append(out, networkSource{Name: l.partner(ps.Actor), Updated: ps.Updated, Period: ps.Period, Tables: ps.Tables})
+		out = append(out, networkSource{Name: l.partner(ps.Actor), Updated: ps.Updated, Months: ps.Months})
 	}
 	slices.SortStableFunc(out[1:], func(a, b networkSource) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-func (s networkSource) table(name string) (federation.StatsTable, bool) {
-	return (&federation.PartnerStats{Tables: s.Tables}).Table(name)
-}
-
-// networkTotals are the network's figures added up: each association's
-// referrals sent and received, their sums, and the sums by theme ("" for
-// an unknown theme).
+// networkTotals are the network's figures added up over the months each
+// association shares: each association's referrals sent and received,
+// their sums, and the sums by theme ("" for an unknown theme).
 type networkTotals struct {
 	Sources        []networkSource
-	Sent, Received []*federation.StatsValue // by source; nil: not shared
+	Sent, Received []*networkSum // by source; nil: nothing shared
 	SumSent        networkSum
 	SumReceived    networkSum
 	Themes         map[string]*[2]networkSum
@@ -138,28 +153,37 @@ type networkTotals struct {
 func (nf *networkFigures) totals(l statsLabels) networkTotals {
 	nt := networkTotals{Sources: nf.sources(l), Themes: map[string]*[2]networkSum{}}
 	for _, src := range nt.Sources {
-		var sent, received *federation.StatsValue
-		if t, ok := src.table(federation.StatsByMonth); ok && t.Totals != nil && len(t.Totals.Cells) == 2 {
-			sent, received = &t.Totals.Cells[0], &t.Totals.Cells[1]
-			nt.SumSent.add(*sent)
-			nt.SumReceived.add(*received)
-		}
-		nt.Sent, nt.Received = append(nt.Sent, sent), append(nt.Received, received)
-		t, _ := src.table(federation.StatsByTheme)
-		for _, r := range t.Rows {
-			if len(r.Cells) != 2 {
+		var sent, received *networkSum
+		for _, m := range src.Months {
+			t, ok := m.Table(federation.StatsByTheme)
+			if !ok {
 				continue
 			}
-			key := r.Key
-			if key == federation.StatsUnknownTheme {
-				key = ""
+			if t.Totals != nil && len(t.Totals.Cells) == 2 {
+				if sent == nil {
+					sent, received = &networkSum{}, &networkSum{}
+				}
+				sent.add(t.Totals.Cells[0])
+				received.add(t.Totals.Cells[1])
+				nt.SumSent.add(t.Totals.Cells[0])
+				nt.SumReceived.add(t.Totals.Cells[1])
 			}
-			if nt.Themes[key] == nil {
-				nt.Themes[key] = &[2]networkSum{}
+			for _, r := range t.Rows {
+				if len(r.Cells) != 2 {
+					continue
+				}
+				key := r.Key
+				if key == federation.StatsUnknownTheme {
+					key = ""
+				}
+				if nt.Themes[key] == nil {
+					nt.Themes[key] = &[2]networkSum{}
+				}
+				nt.Themes[key][0].add(r.Cells[0])
+				nt.Themes[key][1].add(r.Cells[1])
 			}
-			nt.Themes[key][0].add(r.Cells[0])
-			nt.Themes[key][1].add(r.Cells[1])
 		}
+		nt.Sent, nt.Received = append(nt.Sent, sent), append(nt.Received, received)
 	}
 	return nt
 }
@@ -175,7 +199,7 @@ type networkView struct {
 	Silent       int
 }
 
-func (l statsLabels) period(p *federation.StatsPeriod) string {
+func (l statsLabels) period(p *monthSpan) string {
 	if p == nil {
 		return ""
 	}
@@ -189,30 +213,32 @@ func (l statsLabels) sum(s networkSum) string {
 	return l.p.Num(s.N)
 }
 
-func (l statsLabels) wireValue(v *federation.StatsValue) string {
-	if v == nil {
+func (l statsLabels) sumOf(s *networkSum) string {
+	if s == nil {
 		return "—"
 	}
-	return l.value(stats.Value(*v))
+	return l.sum(*s)
 }
 
 func (l statsLabels) network(nf *networkFigures) networkView {
 	p := l.p
 	nt := nf.totals(l)
-	v := networkView{Sharing: nf.Sharing, Period: l.period(nf.Own.Period), Silent: nf.Silent}
+	own := networkSource{Months: nf.Own.Months}
+	v := networkView{Sharing: nf.Sharing, Period: l.period(own.span()), Silent: nf.Silent}
 	v.Associations = statsTable{ID: "network-associations", Title: p.T("stats network by association"),
 		Cols: []string{p.T("stats network association"), p.T("stats col sent"), p.T("stats col received"), p.T("stats network updated")}}
 	for i, src := range nt.Sources {
-		row := statsRow{Label: src.Name, Cells: []string{l.wireValue(nt.Sent[i]), l.wireValue(nt.Received[i]), p.Date(src.Updated)}}
+		row := statsRow{Label: src.Name, Cells: []string{l.sumOf(nt.Sent[i]), l.sumOf(nt.Received[i]), p.Date(src.Updated)}}
 		if src.Own {
 			row.Label = p.T("stats network us", src.Name)
-		} else if src.Period != nil && l.period(src.Period) != v.Period {
-			row.Cells[2] = p.T("stats network other period", row.Cells[2], l.month(src.Period.From), l.month(src.Period.To))
+		} else if sp := src.span(); sp != nil && l.period(sp) != v.Period {
+			row.Cells[2] = p.T("stats network other period", row.Cells[2], l.month(sp.From), l.month(sp.To))
 		}
+		v.Lower = v.Lower || (nt.Sent[i] != nil && (nt.Sent[i].Lower || nt.Received[i].Lower))
 		v.Associations.Rows = append(v.Associations.Rows, row)
 	}
 	v.Associations.Total = &statsRow{Label: p.T("stats network total"), Cells: []string{l.sum(nt.SumSent), l.sum(nt.SumReceived), ""}}
-	v.Lower = nt.SumSent.Lower || nt.SumReceived.Lower
+	v.Lower = v.Lower || nt.SumSent.Lower || nt.SumReceived.Lower
 	v.Themes = statsTable{ID: "network-themes", Title: p.T("stats network by theme"),
 		Cols: []string{p.T("stats theme"), p.T("stats col sent"), p.T("stats col received")}}
 	keys := make([]string, 0, len(nt.Themes))
@@ -241,16 +267,16 @@ func (l statsLabels) networkJSON(nf *networkFigures) map[string]any {
 		}
 		return out
 	}
-	value := func(v *federation.StatsValue) any {
-		if v == nil {
+	value := func(s *networkSum) any {
+		if s == nil {
 			return nil
 		}
-		return jv(stats.Value(*v))
+		return sumJSON(*s)
 	}
 	assocs := []map[string]any{}
 	for i, src := range nt.Sources {
-		assocs = append(assocs, map[string]any{"name": src.Name, "own": src.Own, "updated": src.Updated.UTC(), "period": src.Period,
-			"sent": value(nt.Sent[i]), "received": value(nt.Received[i])})
+		assocs = append(assocs, map[string]any{"name": src.Name, "own": src.Own, "updated": src.Updated.UTC(), "period": src.span(),
+			"months": len(src.Months), "sent": value(nt.Sent[i]), "received": value(nt.Received[i])})
 	}
 	byTheme := map[string]any{}
 	for k, s := range nt.Themes {
@@ -261,7 +287,7 @@ func (l statsLabels) networkJSON(nf *networkFigures) map[string]any {
 	}
 	return map[string]any{
 		"sharing":      nf.Sharing,
-		"period":       nf.Own.Period,
+		"period":       networkSource{Months: nf.Own.Months}.span(),
 		"associations": assocs,
 		"totals":       map[string]any{"sent": sumJSON(nt.SumSent), "received": sumJSON(nt.SumReceived)},
 		"by_theme":     byTheme,
