@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"runtime"
 	"sort"
 	"testing"
@@ -121,6 +122,11 @@ func BenchmarkSimilar(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// A node's index has written a snapshot: its summaries are encoded
+	// and decoded as lookups need them.
+	if err := x.Save(io.Discard); err != nil {
+		b.Fatal(err)
+	}
 	// New services to check, from the same generator: some will have
 	// look-alikes nearby, as real ones do.
 	var queries []Doc
@@ -173,6 +179,9 @@ func BenchmarkCoverage(b *testing.B) {
 		if err := x.PutBatch(docs[i : i+1000]); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if err := x.Save(io.Discard); err != nil { // summaries encoded, as in a node
+		b.Fatal(err)
 	}
 	b.Run("build", func(b *testing.B) {
 		var worst time.Duration

@@ -513,7 +513,7 @@ func (x *Index) clusters(in []slotCover) []Cluster {
 		slices.Sort(members)
 		var c Cluster
 		for _, s := range members[:min(len(members), 20)] {
-			sm := x.slots[s].summary()
+			sm := x.summaryOf(x.slots[s])
 			c.URIs = append(c.URIs, sm.doc.URI)
 			c.Names = append(c.Names, sm.doc.Service.Name.In(directory.FR))
 			c.Providers = append(c.Providers, sm.doc.Provider)
@@ -532,11 +532,7 @@ func (x *Index) clusters(in []slotCover) []Cluster {
 // complementary reports whether one of two services says it complements
 // the other.
 func (x *Index) complementary(a, b uint32) bool {
-	sa, sb := x.slots[a].summary(), x.slots[b].summary()
-	has := func(s *summary, uri string) bool {
-		return slices.ContainsFunc(s.doc.Service.Complements, func(c directory.Complement) bool { return c.URI == uri })
-	}
-	return has(sa, sb.doc.URI) || has(sb, sa.doc.URI)
+	return slices.Contains(x.compl[a], x.slots[b].uri) || slices.Contains(x.compl[b], x.slots[a].uri)
 }
 
 // sortedCommon counts the values two sorted lists share.

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/s2"
 	"hash/fnv"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -124,9 +126,13 @@ type Index struct {
 	// What the scan of candidates reads, by slot, in half a cache line
 	// per service: at 100,000 services the scan is bound by memory
 	// access, not by arithmetic.
-	hot      []hotSlot
-	sched    []directory.Schedule
-	more     map[uint32][]directory.Point // points after the first
+	hot   []hotSlot
+	sched []directory.Schedule
+	more  map[uint32][]directory.Point // points after the first
+	// compl are the services each slot says it complements (by URI),
+	// for the few that say so: the overlap view checks every pair of
+	// look-alikes against them without decoding summaries.
+	compl    map[uint32][]string
 	actors   []string
 	actorIDs map[string]uint32
 
@@ -136,6 +142,9 @@ type Index struct {
 	coverage *Coverage
 	covGen   uint64
 	cov      *covState // kept up to date once Coverage was asked for
+	// decoded counts the summaries decoded since they were last dropped
+	// (summaryOf).
+	decoded atomic.Int64
 	// wall is the real clock, for how old a computation is (now may be a
 	// test's clock stopped at an instant, for opening hours).
 	wall func() time.Time
@@ -192,29 +201,57 @@ type entry struct {
 	uri   string
 	terms []uint32 // every bitmap the slot is in, to leave them on removal
 
-	// The summary; or, when the index was loaded from a snapshot, its
-	// encoding, decoded the first time a result shows it. raw never
-	// changes once set, and sum only within once.
-	once sync.Once
-	sum  *summary
-	raw  []byte
+	// The summary, decoded; and its encoding (savedDoc as JSON), once
+	// the entry was loaded from a snapshot or written to one. An entry
+	// always has one or both: a summary with an encoding may be dropped
+	// (dropSummaries) and is decoded again when a result shows it.
+	sum atomic.Pointer[summary]
+	raw atomic.Pointer[[]byte]
 }
 
-// summary returns the entry's summary, decoding it if need be.
-func (e *entry) summary() *summary {
-	e.once.Do(func() {
-		if e.sum != nil {
-			return
+// maxDecoded is how many summaries are decoded from their encoding before
+// the decoded ones are dropped again: at 10,000 services the decoded
+// summaries held about 18 MB, their encodings 11 MB; 4,096 decoded cover
+// what a node's visitors look at within minutes.
+const maxDecoded = 4096
+
+// summaryOf returns the entry's summary, decoding it if need be.
+func (x *Index) summaryOf(e *entry) *summary {
+	if s := e.sum.Load(); s != nil {
+		return s
+	}
+	var d savedDoc
+	if raw := e.raw.Load(); raw == nil || unmarshalSaved(*raw, &d) != nil || d.Service == nil {
+		// The snapshot is authenticated: this is a bug, shown as a
+		// result without details rather than a failed search.
+		d = savedDoc{URI: e.uri, Service: &directory.Service{}}
+	}
+	s := summarize(Doc(d))
+	e.sum.Store(s)
+	if x.decoded.Add(1) >= maxDecoded {
+		x.dropSummaries()
+	}
+	return s
+}
+
+// unmarshalSaved decodes an encoded summary (encoded).
+func unmarshalSaved(raw []byte, d *savedDoc) error {
+	b, err := s2.Decode(nil, raw)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, d)
+}
+
+// dropSummaries drops the decoded summaries that have an encoding. The
+// caller holds x.mu, for reading or writing.
+func (x *Index) dropSummaries() {
+	x.decoded.Store(0)
+	for _, e := range x.slots {
+		if e != nil && e.raw.Load() != nil {
+			e.sum.Store(nil)
 		}
-		var d savedDoc
-		if err := json.Unmarshal(e.raw, &d); err != nil || d.Service == nil {
-			// The snapshot is authenticated: this is a bug, shown as
-			// a result without details rather than a failed search.
-			d = savedDoc{URI: e.uri, Service: &directory.Service{}}
-		}
-		e.sum = summarize(Doc(d))
-	})
-	return e.sum
+	}
 }
 
 // Generation moves whenever the index changes (a service put or removed,
@@ -258,7 +295,7 @@ func New(o Options) (*Index, error) {
 	return &Index{
 		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an, lex: lex, wall: time.Now,
 		byURI: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, textTerms: roaring.New(), near: map[string][]string{},
-		catIDs: map[string]int{}, more: map[uint32][]directory.Point{}, actorIDs: map[string]uint32{},
+		catIDs: map[string]int{}, more: map[uint32][]directory.Point{}, compl: map[uint32][]string{}, actorIDs: map[string]uint32{},
 	}, nil
 }
 
@@ -510,7 +547,8 @@ func (x *Index) put(p *prepared) {
 		x.hot = append(x.hot, hotSlot{})
 		x.sched = append(x.sched, directory.Schedule{})
 	}
-	e := &entry{uri: uri, sum: p.sum, terms: make([]uint32, len(p.keys))}
+	e := &entry{uri: uri, terms: make([]uint32, len(p.keys))}
+	e.sum.Store(p.sum)
 	h := &x.hot[slot]
 	*h = hotSlot{}
 	for _, c := range p.cats {
@@ -534,6 +572,13 @@ func (x *Index) put(p *prepared) {
 	if len(d.Points) > 1 {
 		x.more[slot] = d.Points[1:]
 		h.Bits |= hotMany
+	}
+	if cs := d.Service.Complements; len(cs) > 0 {
+		uris := make([]string, len(cs))
+		for i, c := range cs {
+			uris[i] = c.URI
+		}
+		x.compl[slot] = uris
 	}
 	a, ok := x.actorIDs[d.Actor]
 	if !ok {
@@ -599,6 +644,7 @@ func (x *Index) remove(uri string) {
 	x.slots[slot] = nil
 	x.sched[slot] = directory.Schedule{}
 	delete(x.more, slot)
+	delete(x.compl, slot)
 	x.free = append(x.free, slot)
 	x.live.Remove(slot)
 	delete(x.byURI, uri)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"slices"
@@ -219,6 +220,47 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		if _, err := Load(bytes.NewReader(b), Options{}); !errors.Is(err, ErrSnapshot) {
 			t.Errorf("%s snapshot: err = %v, want ErrSnapshot", name, err)
 		}
+	}
+}
+
+// Once a snapshot is written, the index keeps its summaries encoded
+// (compressed JSON) and decodes those that results show: results are the
+// same as before, and at most maxDecoded are decoded at once.
+func TestSummariesEncodedAfterSave(t *testing.T) {
+	x := fixture(t)
+	before, err := x.Search(Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Save(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	decoded := func() (n int) {
+		for _, e := range x.slots {
+			if e != nil && e.sum.Load() != nil {
+				n++
+			}
+		}
+		return n
+	}
+	if n := decoded(); n != 0 {
+		t.Errorf("%d summaries still decoded after a snapshot, want 0", n)
+	}
+	after, err := x.Search(Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("results differ once summaries are encoded:\n before %+v\n after  %+v", before, after)
+	}
+	if n := decoded(); n == 0 || n > len(after.Hits) {
+		t.Errorf("%d summaries decoded for %d results shown", n, len(after.Hits))
+	}
+	x.mu.RLock()
+	x.dropSummaries()
+	x.mu.RUnlock()
+	if n := decoded(); n != 0 {
+		t.Errorf("%d summaries decoded after dropping them", n)
 	}
 }
 

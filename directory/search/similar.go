@@ -531,7 +531,7 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 		}
 		slot := c.slot
 		e := x.slots[slot]
-		sm := e.summary()
+		sm := x.summaryOf(e)
 		// Said to complement one another, by either side: not a
 		// look-alike.
 		if complements[e.uri] || slices.ContainsFunc(sm.doc.Service.Complements, func(c directory.Complement) bool { return c.URI == d.URI && d.URI != "" }) {

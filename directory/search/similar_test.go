@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -262,6 +263,18 @@ func TestCoverage(t *testing.T) {
 	grocery("g2", "https://d.example/actor", 50.8408, 4.3505, "g1")
 	if c := x.Coverage(); len(c.Clusters) != 0 {
 		t.Errorf("a complementary pair is clustered: %+v", c.Clusters)
+	}
+	// The same after a snapshot: what complements what travels with it.
+	var buf bytes.Buffer
+	if err := x.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	y, err := Load(&buf, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := y.Coverage(); len(c.Clusters) != 0 {
+		t.Errorf("a complementary pair is clustered after a snapshot: %+v", c.Clusters)
 	}
 }
 

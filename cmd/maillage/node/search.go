@@ -83,6 +83,18 @@ func (ix *indexer) run(ctx context.Context, st *store.Store) {
 	case <-ctx.Done():
 		return
 	}
+	if ix.saved == 0 {
+		// Built from the store: the snapshot makes the next start fast,
+		// and the index then keeps its summaries encoded (search.Save).
+		if err := ix.save(st); err != nil {
+			ix.log.Warn("search index snapshot not written", "err", err)
+		}
+	}
+	// Loading or building the index (and writing its first snapshot)
+	// leaves tens of MB of garbage that the runtime would otherwise hand
+	// back to the system over minutes: the node idles at its working set
+	// at once (.ci/measure-rss).
+	debug.FreeOSMemory()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	every := ix.saveEvery
@@ -174,11 +186,6 @@ func (ix *indexer) rebuild(ctx context.Context, st *store.Store) (err error) {
 		ix.rebuilding, ix.touched = false, nil
 		ix.complete = err == nil
 		ix.mu.Unlock()
-		// Loading or building the index leaves tens of MB of garbage
-		// (decoded snapshot, services read from the store) that the
-		// runtime would otherwise hand back to the system over minutes:
-		// a node idles at its working set at once (.ci/measure-rss).
-		debug.FreeOSMemory()
 	}()
 	start := time.Now()
 	b := ix.batcher()
