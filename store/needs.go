@@ -132,24 +132,31 @@ func (s *Store) NeedNotes(ctx context.Context, limit int) ([]directory.NeedNote,
 // PutPartnerNeeds keeps the counts a partner shares, replacing what it
 // shared before unless that is newer; applied reports whether it did.
 func (s *Store) PutPartnerNeeds(ctx context.Context, v *directory.PartnerNeeds) (applied bool, err error) {
-	key := partnerNeedsKey(v.Actor)
+	applied, err = putIfNewer(s, partnerNeedsKey(v.Actor), v, func(x *directory.PartnerNeeds) time.Time { return x.Updated })
+	if err != nil {
+		return false, fmt.Errorf("store: partner needs: %w", err)
+	}
+	return applied, nil
+}
+
+// putIfNewer writes v under key unless what is stored there is as recent
+// or more (a partner's report delivered late, or twice): applied says
+// whether it was written.
+func putIfNewer[T any](s *Store, key []byte, v *T, updated func(*T) time.Time) (applied bool, err error) {
 	err = s.update(func(txn *badger.Txn) error {
 		applied = false
-		var cur directory.PartnerNeeds
+		var cur T
 		switch err := get(txn, key, &cur); {
 		case errors.Is(err, directory.ErrNotFound):
 		case err != nil:
 			return err
-		case !v.Updated.After(cur.Updated):
+		case !updated(v).After(updated(&cur)):
 			return nil // stale or the same: keep what is stored
 		}
 		applied = true
 		return set(txn, key, v)
 	})
-	if err != nil {
-		return false, fmt.Errorf("store: partner needs: %w", err)
-	}
-	return applied, nil
+	return applied, err
 }
 
 // DeletePartnerNeeds forgets what a partner shared.

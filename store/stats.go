@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -39,20 +40,7 @@ func (s *Store) SetStatsSharing(ctx context.Context, on bool) error {
 // PutPartnerStats keeps the statistics a partner shares, replacing what
 // it shared before unless that is newer; applied reports whether it did.
 func (s *Store) PutPartnerStats(ctx context.Context, v *federation.PartnerStats) (applied bool, err error) {
-	key := partnerStatsKey(v.Actor)
-	err = s.update(func(txn *badger.Txn) error {
-		applied = false
-		var cur federation.PartnerStats
-		switch err := get(txn, key, &cur); {
-		case errors.Is(err, directory.ErrNotFound):
-		case err != nil:
-			return err
-		case !v.Updated.After(cur.Updated):
-			return nil // stale or the same: keep what is stored
-		}
-		applied = true
-		return set(txn, key, v)
-	})
+	applied, err = putIfNewer(s, partnerStatsKey(v.Actor), v, func(x *federation.PartnerStats) time.Time { return x.Updated })
 	if err != nil {
 		return false, fmt.Errorf("store: partner statistics: %w", err)
 	}

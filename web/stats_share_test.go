@@ -97,34 +97,7 @@ func sharingNodes(t *testing.T) (a, b, c *nodetest.Node, ta, tb, tc string) {
 		a.Do("GET", "/api/v1/search?q=alphabetisation", "", nil).JSON(t, &x)
 		return x.Total == 1
 	})
-	for i := range 7 {
-		referAt(t, a, ta, sv.ID, fmt.Sprintf("%s %d", residentMarker, i))
-	}
-	var atB struct{ Referrals []struct{ ID string } }
-	waitUntil(t, "B receives the 7 referrals", func() bool {
-		b.Do("GET", "/api/v1/referrals", tb, nil).JSON(t, &atB)
-		return len(atB.Referrals) == 7
-	})
-	for i, ref := range atB.Referrals {
-		body := `{"to": "accepted"}`
-		if i < 2 {
-			body = `{"to": "rejected", "reason": "no-capacity", "note": "` + noteText + `"}`
-		}
-		if r := b.Do("POST", "/api/v1/referrals/"+ref.ID+"/transition", tb, body); r.Status != 200 {
-			t.Fatalf("answer: %d %s", r.Status, r.Body)
-		}
-	}
-	waitUntil(t, "A hears the 7 answers", func() bool {
-		var atA struct{ Referrals []struct{ State string } }
-		a.Do("GET", "/api/v1/referrals", ta, nil).JSON(t, &atA)
-		n := 0
-		for _, r := range atA.Referrals {
-			if r.State == "accepted" || r.State == "rejected" {
-				n++
-			}
-		}
-		return n == 7
-	})
+	sevenAnswered(t, a, b, ta, tb, func(i int) { referAt(t, a, ta, sv.ID, fmt.Sprintf("%s %d", residentMarker, i)) })
 	// What is shared are complete months: a month later, these are.
 	for _, n := range nodes {
 		n.Clock.Advance(32 * 24 * time.Hour)

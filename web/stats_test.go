@@ -60,34 +60,7 @@ func statsNodes(t *testing.T) (a, b *nodetest.Node, ta, tb string) {
 		a.Do("GET", "/api/v1/search?q=alphabetisation", "", nil).JSON(t, &x)
 		return x.Total == 1
 	})
-	for i := range 7 {
-		refer(t, a, ta, sv.ID, fmt.Sprintf("%s %d", residentMarker, i))
-	}
-	var atB struct{ Referrals []struct{ ID, State string } }
-	waitUntil(t, "B receives the 7 referrals", func() bool {
-		b.Do("GET", "/api/v1/referrals", tb, nil).JSON(t, &atB)
-		return len(atB.Referrals) == 7
-	})
-	for i, ref := range atB.Referrals {
-		body := `{"to": "accepted"}`
-		if i < 2 {
-			body = `{"to": "rejected", "reason": "no-capacity", "note": "` + noteText + `"}`
-		}
-		if r := b.Do("POST", "/api/v1/referrals/"+ref.ID+"/transition", tb, body); r.Status != 200 {
-			t.Fatalf("answer: %d %s", r.Status, r.Body)
-		}
-	}
-	waitUntil(t, "A hears the 7 answers", func() bool {
-		var atA struct{ Referrals []struct{ State string } }
-		a.Do("GET", "/api/v1/referrals", ta, nil).JSON(t, &atA)
-		n := 0
-		for _, r := range atA.Referrals {
-			if r.State == "accepted" || r.State == "rejected" {
-				n++
-			}
-		}
-		return n == 7
-	})
+	sevenAnswered(t, a, b, ta, tb, func(i int) { refer(t, a, ta, sv.ID, fmt.Sprintf("%s %d", residentMarker, i)) })
 	return a, b, ta, tb
 }
 
@@ -226,4 +199,39 @@ func TestStatsAPIAndCSV(t *testing.T) {
 	if !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) || !bytes.Contains(pdf.Body, []byte("Doorverwijzingen per partner")) {
 		t.Errorf("pdf: %d %.200s", pdf.Status, pdf.Body)
 	}
+}
+
+// sevenAnswered sends seven referrals from A to B with send, then B
+// accepts five and declines two (no capacity, with a note), and A hears
+// every answer.
+func sevenAnswered(t *testing.T, a, b *nodetest.Node, ta, tb string, send func(i int)) {
+	t.Helper()
+	for i := range 7 {
+		send(i)
+	}
+	var atB struct{ Referrals []struct{ ID, State string } }
+	waitUntil(t, "B receives the 7 referrals", func() bool {
+		b.Do("GET", "/api/v1/referrals", tb, nil).JSON(t, &atB)
+		return len(atB.Referrals) == 7
+	})
+	for i, ref := range atB.Referrals {
+		body := `{"to": "accepted"}`
+		if i < 2 {
+			body = `{"to": "rejected", "reason": "no-capacity", "note": "` + noteText + `"}`
+		}
+		if r := b.Do("POST", "/api/v1/referrals/"+ref.ID+"/transition", tb, body); r.Status != 200 {
+			t.Fatalf("answer: %d %s", r.Status, r.Body)
+		}
+	}
+	waitUntil(t, "A hears the 7 answers", func() bool {
+		var atA struct{ Referrals []struct{ State string } }
+		a.Do("GET", "/api/v1/referrals", ta, nil).JSON(t, &atA)
+		n := 0
+		for _, r := range atA.Referrals {
+			if r.State == "accepted" || r.State == "rejected" {
+				n++
+			}
+		}
+		return n == 7
+	})
 }
