@@ -85,18 +85,7 @@ func sharingNodes(t *testing.T) (a, b, c *nodetest.Node, ta, tb, tc string) {
 	ta, tb, tc = a.AdminToken(), b.AdminToken(), c.AdminToken()
 	partners(t, a, b, ta, tb)
 	partners(t, b, c, tb, tc)
-	r := b.Do("POST", "/api/v1/services", tb, `{"name": "Alphabétisation", "status": "active", "categories": ["lecture-ecriture-calcul--maitriser-le-francais"],
-	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity"]}}`)
-	if r.Status != 201 {
-		t.Fatalf("service: %d %s", r.Status, r.Body)
-	}
-	var sv struct{ ID string }
-	r.JSON(t, &sv)
-	waitUntil(t, "A holds B's service", func() bool {
-		var x struct{ Total int }
-		a.Do("GET", "/api/v1/search?q=alphabetisation", "", nil).JSON(t, &x)
-		return x.Total == 1
-	})
+	sv := literacyAtB(t, a, b, tb)
 	sevenAnswered(t, a, b, ta, tb, func(i int) { referAt(t, a, ta, sv.ID, fmt.Sprintf("%s %d", residentMarker, i)) })
 	// What is shared are complete months: a month later, these are.
 	for _, n := range nodes {

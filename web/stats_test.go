@@ -48,18 +48,7 @@ func statsNodes(t *testing.T) (a, b *nodetest.Node, ta, tb string) {
 	a, b = nodes[0], nodes[1]
 	ta, tb = a.AdminToken(), b.AdminToken()
 	partners(t, a, b, ta, tb)
-	r := b.Do("POST", "/api/v1/services", tb, `{"name": "Alphabétisation", "status": "active", "categories": ["lecture-ecriture-calcul--maitriser-le-francais"],
-	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity"]}}`)
-	if r.Status != 201 {
-		t.Fatalf("service: %d %s", r.Status, r.Body)
-	}
-	var sv struct{ ID string }
-	r.JSON(t, &sv)
-	waitUntil(t, "A holds B's service", func() bool {
-		var x struct{ Total int }
-		a.Do("GET", "/api/v1/search?q=alphabetisation", "", nil).JSON(t, &x)
-		return x.Total == 1
-	})
+	sv := literacyAtB(t, a, b, tb)
 	sevenAnswered(t, a, b, ta, tb, func(i int) { refer(t, a, ta, sv.ID, fmt.Sprintf("%s %d", residentMarker, i)) })
 	return a, b, ta, tb
 }
@@ -234,4 +223,22 @@ func sevenAnswered(t *testing.T, a, b *nodetest.Node, ta, tb string, send func(i
 		}
 		return n == 7
 	})
+}
+
+// literacyAtB creates B's literacy class, taking referrals from partners,
+// and waits until A holds it; it returns its id on B.
+func literacyAtB(t *testing.T, a, b *nodetest.Node, tb string) (sv struct{ ID string }) {
+	t.Helper()
+	r := b.Do("POST", "/api/v1/services", tb, `{"name": "Alphabétisation", "status": "active", "categories": ["lecture-ecriture-calcul--maitriser-le-francais"],
+	  "referral_policy": {"accepts": true, "from": "partners", "categories": ["identity"]}}`)
+	if r.Status != 201 {
+		t.Fatalf("service: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &sv)
+	waitUntil(t, "A holds B's service", func() bool {
+		var x struct{ Total int }
+		a.Do("GET", "/api/v1/search?q=alphabetisation", "", nil).JSON(t, &x)
+		return x.Total == 1
+	})
+	return sv
 }

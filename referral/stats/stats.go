@@ -462,6 +462,19 @@ type Report struct {
 	Closing     map[string]Percentiles
 }
 
+// counter counts by row key: sent, then received.
+type counter map[string][2]int
+
+// counts are c's rows in the order of rows, for Protect.
+func counts(c counter, rows []string) [][]int {
+	out := make([][]int, len(rows))
+	for i, k := range rows {
+		v := c[k]
+		out[i] = v[:]
+	}
+	return out
+}
+
 // Source gives every referral record.
 type Source func(ctx context.Context, fn func(*referral.Referral) error) error
 
@@ -475,7 +488,6 @@ func Compute(ctx context.Context, src Source, o Options) (*Report, error) {
 		rep.Months = append(rep.Months, m.Format("2006-01"))
 	}
 	cols := []string{Sent, Received}
-	type counter map[string][2]int
 	month, theme, partner, state, reason := counter{}, counter{}, counter{}, counter{}, counter{}
 	add := func(c counter, key string, col int) {
 		v := c[key]
@@ -530,14 +542,6 @@ func Compute(ctx context.Context, src Source, o Options) (*Report, error) {
 		}
 		sort.Strings(rows)
 		return rows
-	}
-	counts := func(c counter, rows []string) [][]int {
-		out := make([][]int, len(rows))
-		for i, k := range rows {
-			v := c[k]
-			out[i] = v[:]
-		}
-		return out
 	}
 	// States, each followed by its reasons: a state's count is the sum
 	// of its reasons' counts, an equation protected with the rest.
@@ -694,7 +698,6 @@ func ComputeMonths(ctx context.Context, src Source, o MonthsOptions) (months []M
 	if o.Loc == nil {
 		o.Loc = time.UTC
 	}
-	type counter map[string][2]int
 	type month struct{ theme, state, reason counter }
 	byKey := map[string]*month{}
 	for _, m := range o.Months {
@@ -744,14 +747,6 @@ func ComputeMonths(ctx context.Context, src Source, o MonthsOptions) (months []M
 		return nil, time.Time{}, err
 	}
 	cols := []string{Sent, Received}
-	counts := func(c counter, rows []string) [][]int {
-		out := make([][]int, len(rows))
-		for i, k := range rows {
-			v := c[k]
-			out[i] = v[:]
-		}
-		return out
-	}
 	for _, at := range o.Months {
 		key := at.In(o.Loc).Format("2006-01")
 		m := byKey[key]
