@@ -11,7 +11,8 @@
 // interface (store.go), implemented by package store.
 //
 // Imports: the standard library, directory, referral (its wire types and
-// errors), github.com/go-ap/activitypub,
+// errors), referral/stats (the protected tables of shared statistics,
+// stats.go), github.com/go-ap/activitypub,
 // github.com/go-fed/httpsig, golang.org/x/time and the Prometheus client.
 // It knows nothing of Badger; web drives it only through the small
 // Network interface that web declares.

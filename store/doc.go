@@ -20,8 +20,11 @@
 // files beside the store (the search index snapshot) use the same
 // encryption, stamped with the store's lineage (renewed by a restore) and
 // the version they are complete up to; records written since are listed
-// by version (ServicesSince, PartnerServicesSince). Unmet needs are
-// counted by theme and area, nothing else (needs.go).
+// by version (ServicesSince, PartnerServicesSince); Writes counts the
+// committed write transactions (web's page cache). Unmet needs are
+// counted by theme and area, nothing else (needs.go); statistics shared
+// with partners are kept as protected counts, our frozen months and each
+// partner's newest report (stats.go).
 //
 // Imports: the standard library, Badger, and the domain types it stores
 // (directory, web/account, web/notify, federation, referral). Notification

@@ -3,11 +3,13 @@
 // pages, the first-run setup page, and the operational endpoints
 // (/healthz, /readyz, /metrics).
 //
-// Pages (public.go, worker.go, admin.go, network.go) are html/template in
-// templates/, in French, Dutch and English from the message catalogue in
-// locales/ (i18n.go), with the anti-forgery tokens of csrf.go and the
-// embedded, gzipped static files of static.go (the map library in
-// static/vendor, unmodified, with its licences).
+// Pages (public.go, servicepage.go, worker.go, admin.go, network.go,
+// stats.go) are html/template in templates/, in French, Dutch and English
+// from the message catalogue in locales/ (i18n.go), with the anti-forgery
+// tokens of csrf.go and the embedded, gzipped static files of static.go
+// (the map library in static/vendor, unmodified, with its licences). The
+// public pages a visitor without a session asks for are kept a few
+// seconds while nothing they show has changed (pagecache.go).
 //
 // Handlers are thin: they parse, call the domain (directory, referral,
 // web/account), and render. Every route is declared in routes.go; route

@@ -98,13 +98,10 @@ func (m *memoryLimit) arm() {
 	})
 }
 
-var liveHeap = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-
 // check sets the limit to the larger of the configured one and what is
 // live plus a quarter and 8 MiB, when that moves it by more than a tenth.
 func (m *memoryLimit) check() {
-	s := make([]metrics.Sample, 1)
-	copy(s, liveHeap)
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
 		return

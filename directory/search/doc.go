@@ -11,12 +11,14 @@
 // The node loads it at start from the snapshot it writes periodically and
 // at every stop (snapshot.go), bringing it up to date with the store's
 // changes since, or builds it from the store; it is kept up to date on
-// every change, so the store stays the only truth.
+// every change, so the store stays the only truth. Once a snapshot is
+// written, the services' summaries are kept as S2-compressed JSON and
+// decoded when a result needs them (index.go, summaryOf).
 //
 // Beside search: similar services with reasons, for the editor's warning
 // and the API (similar.go), and the network's coverage by theme and
 // postcode area with likely duplicate clusters (coverage.go).
 //
-// Imports: the standard library, directory, roaring and bleve's analysis
-// packages.
+// Imports: the standard library, directory, roaring, bleve's analysis
+// packages and klauspost/compress/s2.
 package search
