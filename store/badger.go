@@ -73,7 +73,22 @@ func (b badgerLogger) Errorf(f string, a ...any) {
 }
 
 func (b badgerLogger) Warningf(f string, a ...any) {
-	b.l.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+	msg := "badger: " + strings.TrimSpace(fmt.Sprintf(f, a...))
+	if cacheAdvice(f) {
+		b.l.Debug(msg)
+		return
+	}
+	b.l.Warn(msg)
+}
+
+// cacheAdvice reports whether a Badger warning is its minute-by-minute
+// advice that a cache "might be too small", with the cache's metrics.
+// The small caches are chosen (badgerOptions): a scan of every service,
+// such as the daily review reminders, empties the 2 MB block cache and
+// Badger then warns each minute in a dozen lines that would tell an admin
+// to change what is not a setting. Debug logs keep it.
+func cacheAdvice(format string) bool {
+	return strings.Contains(format, "might be too small") || strings.HasPrefix(format, "Cache life expectancy")
 }
 
 func (badgerLogger) Infof(string, ...any)  {}
