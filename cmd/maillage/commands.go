@@ -185,6 +185,7 @@ func serveCommand() command {
 			}
 			logBuild(logger)
 			defer startMemoryLimit(memBytes, c.environ, logger)()
+			defer startIdleTrim(trimEvery, logger)()
 			if *tokenTTL < time.Minute || *tokenTTL > 24*time.Hour {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}

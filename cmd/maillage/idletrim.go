@@ -1,0 +1,107 @@
+package main
+
+import (
+	"log/slog"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// An idle node gives back the memory its last busy minutes left behind.
+// The runtime returns free heap to the system slowly and only down to what
+// its next collection may use; and garbage is collected when the heap
+// grows or every two minutes. After a burst of requests a quiet node thus
+// kept 10 to 12 MB it no longer used (.ci/measure-rss: 60 MB of anonymous
+// memory after 20 list requests, 48 MB once collected and returned). A
+// node that stays quiet for one period, judged by how much it allocated,
+// is collected and its free heap returned, once per quiet spell.
+
+// trimEvery is how often serve looks whether the node went quiet.
+const trimEvery = 10 * time.Second
+
+// idleTrim decides, at each tick, whether the node went quiet since the
+// previous one and has memory worth returning.
+type idleTrim struct {
+	// quiet is what a period may allocate and still count as idle: a
+	// quiet node's timers, delivery queue and metrics allocate tens of
+	// KB a period, one page or search request hundreds of KB.
+	quiet uint64
+	// worth is the least reclaimable memory (free heap, and what was
+	// allocated since the last collection beyond what it found live)
+	// that is worth a collection.
+	worth uint64
+
+	allocs  uint64 // total allocated at the previous tick
+	trimmed bool   // since the node was last busy
+	log     *slog.Logger
+}
+
+var trimMetrics = []string{
+	"/gc/heap/allocs:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/gc/heap/live:bytes",
+	"/memory/classes/heap/released:bytes",
+}
+
+func readTrimMetrics() (allocs, free, objects, live, released uint64) {
+	s := make([]metrics.Sample, len(trimMetrics))
+	for i, n := range trimMetrics {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	v := make([]uint64, len(s))
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
+		}
+	}
+	return v[0], v[1], v[2], v[3], v[4]
+}
+
+// tick returns the bytes handed back to the system, 0 when it did not
+// trim.
+func (t *idleTrim) tick() uint64 {
+	allocs, free, objects, live, released := readTrimMetrics()
+	busy := allocs-t.allocs >= t.quiet
+	t.allocs = allocs
+	if busy {
+		t.trimmed = false
+		return 0
+	}
+	reclaimable := free
+	if objects > live {
+		reclaimable += objects - live
+	}
+	if t.trimmed || reclaimable < t.worth {
+		return 0
+	}
+	debug.FreeOSMemory()
+	t.trimmed = true
+	_, _, _, _, after := readTrimMetrics()
+	if after <= released {
+		return 0
+	}
+	t.log.Debug("node quiet: memory returned to the system", "mib", float64(after-released)/(1<<20))
+	return after - released
+}
+
+// startIdleTrim looks every period whether the node went quiet. stop ends
+// it.
+func startIdleTrim(every time.Duration, log *slog.Logger) (stop func()) {
+	t := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: log}
+	t.allocs, _, _, _, _ = readTrimMetrics()
+	tk := time.NewTicker(every)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				t.tick()
+			}
+		}
+	}()
+	return func() { tk.Stop(); close(done) }
+}

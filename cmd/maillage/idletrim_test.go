@@ -1,0 +1,54 @@
+package main
+
+import (
+	"log/slog"
+	"testing"
+)
+
+var sink [][]byte
+
+// garbage allocates n MiB and drops it.
+func garbage(n int) {
+	for range n {
+		sink = append(sink, make([]byte, 1<<20))
+	}
+	sink = nil
+}
+
+// The node's memory goes back to the system once per quiet spell: not
+// while it allocates, not again while it stays quiet, and again after the
+// next busy spell. Not parallel: the decision reads the process's own
+// allocations.
+func TestIdleTrimOncePerQuietSpell(t *testing.T) {
+	tr := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: slog.New(slog.DiscardHandler)}
+	tr.allocs, _, _, _, _ = readTrimMetrics()
+	garbage(32)
+	if got := tr.tick(); got != 0 {
+		t.Fatalf("trimmed %d bytes during a busy period", got)
+	}
+	got := tr.tick()
+	if got < 16<<20 {
+		t.Fatalf("quiet after dropping 32 MiB: %d bytes returned, want at least 16 MiB", got)
+	}
+	if got := tr.tick(); got != 0 || !tr.trimmed {
+		t.Fatalf("trimmed again (%d bytes) in the same quiet spell", got)
+	}
+	garbage(12)
+	if got := tr.tick(); got != 0 || tr.trimmed {
+		t.Fatalf("busy again: trimmed %d bytes, trimmed=%v", got, tr.trimmed)
+	}
+	if got := tr.tick(); got < 4<<20 {
+		t.Fatalf("quiet after dropping 12 MiB: %d bytes returned, want at least 4 MiB", got)
+	}
+}
+
+// Too little to gain: no collection.
+func TestIdleTrimLeavesLittleAlone(t *testing.T) {
+	tr := &idleTrim{quiet: 2 << 20, worth: 1 << 40, log: slog.New(slog.DiscardHandler)}
+	tr.allocs, _, _, _, _ = readTrimMetrics()
+	garbage(8)
+	tr.tick()
+	if got := tr.tick(); got != 0 || tr.trimmed {
+		t.Fatalf("trimmed %d bytes below the worthwhile amount", got)
+	}
+}
