@@ -185,11 +185,23 @@ func TestSearchIndexSnapshot(t *testing.T) {
 	if err := os.WriteFile(snapshot, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	readBack := logs.count(`msg="search index read back from its snapshot" node=node2 services=3`)
 	b.Restart()
 	if logs.count("snapshot not used") != rebuilt+1 {
 		t.Error("a damaged snapshot was not refused")
 	}
+	// The rebuilt index is saved, then read back from the snapshot (laid
+	// out as a load lays it, in less memory), and still holds everything.
+	eventually(t, "B reads back the snapshot of its rebuilt index", func() bool {
+		return logs.count(`msg="search index read back from its snapshot" node=node2 services=3`) == readBack+1
+	})
 	if got := searchOn(t, b, ""); got.Total != 3 {
 		t.Errorf("after rebuilding: %d services, want 3", got.Total)
+	}
+	if got := searchOn(t, b, "q=epicerie"); !reflect.DeepEqual(got, before) {
+		t.Errorf("after rebuilding and reading back: %+v, want %+v", got, before)
+	}
+	if got := searchOn(t, b, "q=juridique"); got.Total != 1 {
+		t.Errorf("after rebuilding and reading back, the service added while stopped is not found: %+v", got)
 	}
 }

@@ -160,7 +160,7 @@ func (x *Index) buildCoverage() *covState {
 	for it.HasNext() {
 		slot := it.Next()
 		var names []uint32
-		for _, id := range x.slots[slot].terms {
+		for id := range x.slots[slot].terms.all() {
 			if isName[id] {
 				names = append(names, id)
 			}

@@ -555,7 +555,7 @@ func (x *Index) Similar(d Doc, n int, minScore float64, l directory.Lang) ([]Sim
 			}
 		}
 		common, nb := 0, 0
-		for _, id := range e.terms {
+		for id := range e.terms.all() {
 			if x.textTerms.Contains(id) {
 				nb++
 				if descIDs[id] {

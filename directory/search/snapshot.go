@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/klauspost/compress/s2"
 	"io"
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/maillage/maillage/directory"
 )
@@ -23,7 +23,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 12
+const snapshotVersion = 13
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
@@ -64,7 +64,7 @@ type snapSlots struct {
 	URIs     []string // "" when free
 	DocLens  []uint32 // each slot's savedDoc as S2-compressed JSON, one after the other in Docs
 	Docs     []byte
-	TermLens []uint32 // each slot's term ids, little-endian in Terms
+	TermLens []uint32 // the length of each slot's termList in Terms
 	Terms    []byte
 	Hot      []byte // hotBytes each
 	Sched    []directory.Schedule
@@ -120,10 +120,7 @@ func (x *Index) Save(w io.Writer) error {
 			}
 			c.URIs[i] = e.uri
 			c.DocLens[i], c.Docs = uint32(len(raw)), append(c.Docs, raw...)
-			c.TermLens[i] = uint32(len(e.terms))
-			for _, id := range e.terms {
-				c.Terms = binary.LittleEndian.AppendUint32(c.Terms, id)
-			}
+			c.TermLens[i], c.Terms = uint32(len(e.terms)), append(c.Terms, e.terms...)
 		}
 		if err := enc.Encode(&c); err != nil {
 			return fmt.Errorf("search: snapshot: %w", err)
@@ -244,16 +241,9 @@ func Load(r io.Reader, o Options) (*Index, error) {
 		if n == 0 || len(x.slots)+n > h.Slots || len(c.DocLens) != n || len(c.TermLens) != n || len(c.Hot) != n*hotBytes || len(c.Sched) != n {
 			return nil, bad("slots beyond the count or inconsistent")
 		}
-		// One allocation for the chunk's term ids; each slot's share is
-		// capped, so that no append reaches its neighbour's.
-		ids := make([]uint32, len(c.Terms)/4)
-		for i := range ids {
-			ids[i] = binary.LittleEndian.Uint32(c.Terms[4*i:])
-			if int(ids[i]) >= h.Posts {
-				return nil, bad("term out of range")
-			}
-		}
-		docs := c.Docs
+		// The slots keep their shares of the chunk's terms and documents,
+		// each capped so that no append reaches its neighbour's.
+		ids, docs := c.Terms, c.Docs
 		for i, uri := range c.URIs {
 			slot := len(x.slots)
 			var hs hotSlot
@@ -263,8 +253,11 @@ func Load(r io.Reader, o Options) (*Index, error) {
 			if tl > len(ids) || dl > len(docs) {
 				return nil, bad("slot data beyond the chunk")
 			}
-			terms, raw := ids[:tl:tl], docs[:dl:dl]
+			terms, raw := termList(ids[:tl:tl]), docs[:dl:dl]
 			ids, docs = ids[tl:], docs[dl:]
+			if !terms.check(h.Posts) {
+				return nil, bad("term out of range")
+			}
 			if uri == "" {
 				x.slots = append(x.slots, nil)
 				continue

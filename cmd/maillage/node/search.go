@@ -88,6 +88,8 @@ func (ix *indexer) run(ctx context.Context, st *store.Store) {
 		// and the index then keeps its summaries encoded (search.Save).
 		if err := ix.save(st); err != nil {
 			ix.log.Warn("search index snapshot not written", "err", err)
+		} else if ix.saved != 0 {
+			ix.relayout(st)
 		}
 	}
 	// Loading or building the index (and writing its first snapshot)
@@ -122,6 +124,29 @@ func (ix *indexer) run(ctx context.Context, st *store.Store) {
 		}
 		ix.flush()
 	}
+}
+
+// relayout reads back the snapshot written after a build: the same
+// services, laid out as a load lays them, in a few arrays per 4,096
+// services instead of the pieces a build leaves across the heap. At
+// 10,000 services the node then idles 10 MB smaller (.ci/measure-rss:
+// 52 MB of anonymous memory after a build, 42 MB after a load). Only run
+// writes to the index, so the snapshot holds exactly what the index held.
+// The snapshot is read chunk by chunk, each authenticated; the index is
+// replaced only once all of it was read (search.LoadSnapshot).
+func (ix *indexer) relayout(st *store.Store) {
+	start := time.Now()
+	err := st.LoadSidecar(ix.path, func(r io.Reader, version uint64) error {
+		if version != ix.saved {
+			return fmt.Errorf("snapshot at version %d, %d was written", version, ix.saved)
+		}
+		return ix.idx.LoadSnapshot(r)
+	})
+	if err != nil {
+		ix.log.Warn("search index snapshot written but not read back; the next start rebuilds if it cannot read it either", "err", err)
+		return
+	}
+	ix.log.Info("search index read back from its snapshot", "services", ix.idx.Count(), "took", time.Since(start).Round(time.Millisecond).String())
 }
 
 // flush indexes what is pending.
