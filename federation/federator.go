@@ -87,6 +87,10 @@ type Federator struct {
 
 	// backfills run in goroutines owned by Run.
 	mu sync.Mutex
+	// syncing holds the partners whose services are being copied
+	// (syncPartner), backfilling a slot for each copy running.
+	syncing     map[string]bool
+	backfilling chan struct{}
 	// needsSent is what PublishNeeds last sent (counts and inboxes).
 	needsSent []byte
 	// statsSent is what PublishStats last sent (report and inboxes) and
@@ -144,6 +148,7 @@ func New(o Options) (*Federator, error) {
 	f.verifier = &Verifier{Keys: f.keys, Window: o.SignatureWindow, Now: o.Now}
 	f.limits = newHostLimits(o.InboxRate, o.InboxBurst)
 	f.relCache = map[string]*Relation{}
+	f.syncing, f.backfilling = map[string]bool{}, make(chan struct{}, backfills)
 	f.blocked = map[string]bool{}
 	if o.Store == nil {
 		return nil, fmt.Errorf("federation: no store")
@@ -173,6 +178,7 @@ func (f *Federator) Run(ctx context.Context) {
 		defer f.wg.Done()
 		f.queue.run(ctx)
 	}()
+	f.resumeBackfills(ctx)
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	needs := time.NewTicker(f.o.NeedsEvery)

@@ -214,7 +214,7 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 			return nil
 		}
 		r.Ours = StateAccepted
-		r.EndedAt = time.Time{}
+		r.EndedAt, r.BackfilledAt = time.Time{}, time.Time{}
 	} else {
 		r.Ours = StateRejected
 		if wasPartner {
@@ -225,10 +225,9 @@ func (f *Federator) onAnswer(ctx context.Context, a *Activity) error {
 	if err := f.saveRelation(ctx, r); err != nil {
 		return err
 	}
-	if r.Ours == StateAccepted && r.Kind == KindAssociation && r.Outbox != "" {
-		outbox := r.Outbox
-		actor, name, names := r.Actor, r.Name, maps.Clone(r.Names)
-		f.spawn(func(ctx context.Context) { f.backfill(ctx, actor, name, names, outbox) })
+	if owesBackfill(r) {
+		actor := r.Actor
+		f.spawn(func(ctx context.Context) { f.syncPartner(ctx, actor) })
 	}
 	return nil
 }

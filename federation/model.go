@@ -54,6 +54,10 @@ type Relation struct {
 	// EndedAt is set when the partnership ended; the partner's replicated
 	// services are removed a grace period later.
 	EndedAt time.Time `json:"ended_at,omitzero"`
+	// BackfilledAt is when a copy of their services from their outbox
+	// last completed since our follow was accepted; zero while one is
+	// owed (syncPartner).
+	BackfilledAt time.Time `json:"backfilled_at,omitzero"`
 }
 
 // State summarises the relation for people: partner when both follows

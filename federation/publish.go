@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -120,9 +121,107 @@ func perSecond(n int, d time.Duration) int {
 	return int(float64(n) / d.Seconds())
 }
 
-// backfill copies a new partner's services from its outbox, logging how
-// far it has gone every few seconds.
-func (f *Federator) backfill(ctx context.Context, actor, name string, names directory.Text, outbox string) {
+// backfills is how many partners' outboxes are copied at once: a node
+// started after an upgrade, or a hub whose partners came back, may owe
+// hundreds.
+const backfills = 4
+
+// owesBackfill reports whether the node follows r's association and has
+// not yet copied its services since that follow was accepted.
+func owesBackfill(r *Relation) bool {
+	return r.Ours == StateAccepted && r.Kind == KindAssociation && r.Outbox != "" && r.BackfilledAt.IsZero()
+}
+
+// syncPartner copies a partner's services from its outbox, trying again
+// with the deliveries' backoff until one copy completes. Services that the
+// partner sent before our follow was accepted were not kept (onUpsert):
+// one failed copy (the partner restarting, a network fault) would leave
+// them out until they change. The relation records the completed copy
+// (BackfilledAt), and a node stopped before it resumes at its next start
+// (resumeBackfills).
+func (f *Federator) syncPartner(ctx context.Context, actor string) {
+	f.mu.Lock()
+	if f.syncing[actor] {
+		f.mu.Unlock()
+		return
+	}
+	f.syncing[actor] = true
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.syncing, actor)
+		f.mu.Unlock()
+	}()
+	for attempt := 1; ; attempt++ {
+		r, err := f.o.Store.Relation(ctx, actor)
+		if err != nil || !owesBackfill(r) {
+			return
+		}
+		select {
+		case f.backfilling <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n, err := f.backfill(ctx, r.Actor, r.Name, maps.Clone(r.Names), r.Outbox)
+		<-f.backfilling
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			f.backfilled(ctx, actor)
+			return
+		}
+		wait := backoff(f.o.FirstRetry, attempt)
+		f.log.Warn("backfill stopped; it will be tried again", "partner", actor, "services", n, "attempt", attempt,
+			"in", wait.Round(time.Second).String(), "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// backfilled records a completed copy, unless the relation changed
+// meanwhile (the follow ended, or was accepted again and owes another).
+func (f *Federator) backfilled(ctx context.Context, actor string) {
+	f.relMu.Lock()
+	defer f.relMu.Unlock()
+	r, err := f.o.Store.Relation(ctx, actor)
+	if err != nil || !owesBackfill(r) {
+		return
+	}
+	r.BackfilledAt = f.now().UTC()
+	if err := f.saveRelation(ctx, r); err != nil {
+		f.log.Error("record a completed backfill", "partner", actor, "err", err)
+	}
+}
+
+// resumeBackfills starts the copies owed at start: those a stop or a
+// failure interrupted, and, once after an upgrade, one for every partner
+// whose relation predates BackfilledAt (which also brings back services
+// an earlier interrupted copy left out).
+func (f *Federator) resumeBackfills(ctx context.Context) {
+	rels, err := f.o.Store.Relations(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.log.Error("backfills owed", "err", err)
+		}
+		return
+	}
+	for _, r := range rels {
+		if owesBackfill(r) {
+			actor := r.Actor
+			f.spawn(func(ctx context.Context) { f.syncPartner(ctx, actor) })
+		}
+	}
+}
+
+// backfill copies a partner's services from its outbox once, logging how
+// far it has gone every few seconds, and returns how many it copied.
+func (f *Federator) backfill(ctx context.Context, actor, name string, names directory.Text, outbox string) (int, error) {
 	n := 0
 	start := time.Now()
 	last := start
@@ -148,10 +247,11 @@ func (f *Federator) backfill(ctx context.Context, actor, name string, names dire
 		}
 		return f.o.Store.PutPartnerService(ctx, ps)
 	})
-	if err != nil && ctx.Err() == nil {
-		f.log.Warn("backfill stopped", "partner", actor, "services", n, "err", err)
+	if err != nil {
+		return n, err
 	}
 	f.log.Info("backfill done", "partner", actor, "services", n, "took", time.Since(start).Round(time.Millisecond).String())
+	return n, nil
 }
 
 // walkCollection calls fn for every item of an (Ordered)Collection, page

@@ -99,9 +99,21 @@ func (s *Store) PartnerService(ctx context.Context, uri string) (*directory.Part
 	return readAs[directory.PartnerService](s, "partner service", partnerServiceKey(uri))
 }
 
-// PutPartnerService stores or replaces a replicated service.
+// PutPartnerService stores a replicated service copied from its partner's
+// outbox (backfill), unless the store holds a newer version: a copy that
+// runs late (tried again, or resumed at start) never undoes an Update
+// applied since it was read.
 func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService) error {
-	err := s.update(func(txn *badger.Txn) error { return set(txn, partnerServiceKey(v.URI), v) })
+	err := s.update(func(txn *badger.Txn) error {
+		var old directory.PartnerService
+		switch err := get(txn, partnerServiceKey(v.URI), &old); {
+		case err == nil && old.Service != nil && v.Service != nil && old.Service.Updated.After(v.Service.Updated):
+			return nil // an Update applied since the copy was read
+		case err != nil && !errors.Is(err, directory.ErrNotFound):
+			return err
+		}
+		return set(txn, partnerServiceKey(v.URI), v)
+	})
 	if err != nil {
 		return fmt.Errorf("store: put partner service: %w", err)
 	}

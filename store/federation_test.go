@@ -131,3 +131,38 @@ func TestApplyPartnerServiceGrouped(t *testing.T) {
 		t.Error("the stale activity was not recorded as seen")
 	}
 }
+
+// A copy from a partner's outbox that runs late never undoes a newer
+// version brought by an Update meanwhile; an older or equal one it
+// replaces, and a new service it adds.
+func TestPutPartnerServiceKeepsNewer(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	ps := func(name string, updated time.Time) *directory.PartnerService {
+		return &directory.PartnerService{URI: "https://p.example/services/1", Actor: "https://p.example/actor",
+			Service: &directory.Service{ID: "1", Name: directory.T(directory.FR, name), Updated: updated}}
+	}
+	name := func() string {
+		got, err := s.PartnerService(ctx, "https://p.example/services/1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Service.Name[directory.FR]
+	}
+	if err := s.PutPartnerService(ctx, ps("copie", t0)); err != nil || name() != "copie" {
+		t.Fatalf("a new service: err %v, name %q", err, name())
+	}
+	if ok, err := s.ApplyPartnerService(ctx, ps("mise à jour", t0.Add(time.Hour)), "https://p.example/activities/u1", time.Hour); err != nil || !ok {
+		t.Fatalf("update: %v %v", ok, err)
+	}
+	if err := s.PutPartnerService(ctx, ps("copie tardive", t0.Add(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if got := name(); got != "mise à jour" {
+		t.Errorf("a late copy replaced the newer update: %q", got)
+	}
+	if err := s.PutPartnerService(ctx, ps("copie récente", t0.Add(2*time.Hour))); err != nil || name() != "copie récente" {
+		t.Errorf("a newer copy: err %v, name %q", err, name())
+	}
+}
