@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -207,5 +208,49 @@ func TestNeedNotesAndPartnerNeeds(t *testing.T) {
 	s.ForEachPartnerNeeds(ctx, func(p *directory.PartnerNeeds) error { got = append(got, *p); return nil })
 	if len(got) != 0 {
 		t.Errorf("partner needs after delete = %+v", got)
+	}
+}
+
+// Version is read while writes commit (the search index's snapshots are
+// stamped while the node runs): it must not race with them, and it grows
+// with every commit and never goes back.
+func TestVersionWhileWriting(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		for i := range 200 {
+			ps := &directory.PartnerService{URI: fmt.Sprintf("https://p.example/services/%d", i), Actor: "https://p.example/actor",
+				Service: &directory.Service{ID: fmt.Sprint(i), Name: directory.T(directory.FR, "Service")}}
+			if err := s.PutPartnerService(ctx, ps); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	last := s.Version()
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		v := s.Version()
+		if v < last {
+			t.Fatalf("version went back from %d to %d", last, v)
+		}
+		last = v
+	}
+	before := s.Version()
+	if err := s.PutPartnerService(ctx, &directory.PartnerService{URI: "https://p.example/services/x", Actor: "https://p.example/actor",
+		Service: &directory.Service{ID: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if after := s.Version(); after <= before {
+		t.Errorf("a commit left the version at %d (was %d)", after, before)
 	}
 }
