@@ -402,6 +402,20 @@ func (s *statsStore) sentAt(n int, at time.Time, theme string, reject bool) {
 	}
 }
 
+// sharingDifferencingData is B holding differencingData, sharing its
+// statistics with its partner A since 15 December 2026 (c's time).
+func sharingDifferencingData(t *testing.T) (st *statsStore, c *clock, b, a *Federator) {
+	loc := brussels()
+	st = &statsStore{}
+	differencingData(st, loc)
+	c = &clock{t: time.Date(2026, 12, 15, 9, 0, 0, 0, loc)}
+	b, a = statsNode(t, st, c)
+	if err := b.ShareStats(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	return st, c, b, a
+}
+
 // differencingData is a year of referrals where December 2025 holds 3
 // referrals to a family service (rejected for lack of capacity), a
 // number the reports must never let A work out: every month from
@@ -461,14 +475,8 @@ func sums(rep *StatsReport) map[figure]int {
 // two yearly sums a partner could compute is 3.
 func TestStatsReportsCannotBeSubtracted(t *testing.T) {
 	loc := brussels()
-	st := &statsStore{}
-	differencingData(st, loc)
-	c := &clock{t: time.Date(2026, 12, 15, 9, 0, 0, 0, loc)}
-	b, a := statsNode(t, st, c)
+	st, c, b, a := sharingDifferencingData(t)
 	ctx := context.Background()
-	if err := b.ShareStats(ctx, true); err != nil {
-		t.Fatal(err)
-	}
 	c.Set(time.Date(2027, 1, 15, 9, 0, 0, 0, loc))
 	if sent, err := b.PublishStats(ctx); err != nil || !sent {
 		t.Fatalf("January's report: sent %v, %v", sent, err)
@@ -545,14 +553,8 @@ func TestStatsReportsCannotBeSubtracted(t *testing.T) {
 // restarts; only a month not frozen yet counts what is there.
 func TestStatsMonthsFrozen(t *testing.T) {
 	loc := brussels()
-	st := &statsStore{}
-	differencingData(st, loc)
-	c := &clock{t: time.Date(2026, 12, 15, 9, 0, 0, 0, loc)}
-	b, a := statsNode(t, st, c)
+	st, c, b, a := sharingDifferencingData(t)
 	ctx := context.Background()
-	if err := b.ShareStats(ctx, true); err != nil {
-		t.Fatal(err)
-	}
 	before := st.reports(t, a)[0]
 	if len(st.months) != 12 {
 		t.Fatalf("%d months frozen, want 12", len(st.months))

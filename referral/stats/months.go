@@ -2,8 +2,6 @@ package stats
 
 import (
 	"context"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/maillage/maillage/referral"
@@ -97,32 +95,8 @@ func ComputeMonths(ctx context.Context, src Source, o MonthsOptions) (months []M
 	for _, at := range o.Months {
 		key := at.In(o.Loc).Format("2006-01")
 		m := byKey[key]
-		themes := make([]string, 0, len(m.theme))
-		for k := range m.theme {
-			themes = append(themes, k)
-		}
-		sort.Strings(themes)
-		reasons := make([]string, 0, len(m.reason))
-		for k := range m.reason {
-			reasons = append(reasons, k)
-		}
-		sort.Strings(reasons)
-		// States, each followed by its reasons, protected together.
-		var srows []string
-		var parent []int
-		for _, st := range referral.States {
-			if _, ok := m.state[string(st)]; !ok {
-				continue
-			}
-			at := len(srows)
-			srows, parent = append(srows, string(st)), append(parent, -1)
-			for _, k := range reasons {
-				if s, _, _ := strings.Cut(k, " "); s == string(st) {
-					srows, parent = append(srows, k), append(parent, at)
-					m.state[k] = m.reason[k]
-				}
-			}
-		}
+		themes := keys(m.theme)
+		srows, parent := stateRows(m.state, m.reason)
 		gt := protect(themes, cols, counts(m.theme, themes), nil, nil)
 		gs := protect(srows, cols, counts(m.state, srows), parent, nil)
 		months = append(months, Month{Month: key,

@@ -458,6 +458,38 @@ type Report struct {
 // counter counts by row key: sent, then received.
 type counter map[string][2]int
 
+// keys returns c's rows, sorted.
+func keys(c counter) []string {
+	rows := make([]string, 0, len(c))
+	for k := range c {
+		rows = append(rows, k)
+	}
+	sort.Strings(rows)
+	return rows
+}
+
+// stateRows lists the states, each followed by its reasons ("state
+// reason" rows, whose counts it copies into state), and each row's parent
+// (-1 for a state): a state's count is the sum of its reasons', an
+// equation protect keeps with the rest.
+func stateRows(state, reason counter) (rows []string, parent []int) {
+	reasons := keys(reason)
+	for _, st := range referral.States {
+		if _, ok := state[string(st)]; !ok {
+			continue
+		}
+		at := len(rows)
+		rows, parent = append(rows, string(st)), append(parent, -1)
+		for _, k := range reasons {
+			if s, _, _ := strings.Cut(k, " "); s == string(st) {
+				rows, parent = append(rows, k), append(parent, at)
+				state[k] = reason[k]
+			}
+		}
+	}
+	return rows, parent
+}
+
 // counts are c's rows in the order of rows, for Protect.
 func counts(c counter, rows []string) [][]int {
 	out := make([][]int, len(rows))
@@ -525,32 +557,7 @@ func Compute(ctx context.Context, src Source, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := func(c counter) []string {
-		var rows []string
-		for k := range c {
-			rows = append(rows, k)
-		}
-		sort.Strings(rows)
-		return rows
-	}
-	// States, each followed by its reasons: a state's count is the sum
-	// of its reasons' counts, an equation protected with the rest.
-	var srows []string
-	var parent []int
-	reasons := keys(reason)
-	for _, st := range referral.States {
-		if _, ok := state[string(st)]; !ok {
-			continue
-		}
-		at := len(srows)
-		srows, parent = append(srows, string(st)), append(parent, -1)
-		for _, k := range reasons {
-			if s, _, _ := strings.Cut(k, " "); s == string(st) {
-				srows, parent = append(srows, k), append(parent, at)
-				state[k] = reason[k]
-			}
-		}
-	}
+	srows, parent := stateRows(state, reason)
 	monthRows, themeRows, partnerRows := rep.Months, keys(theme), keys(partner)
 	// The tables count the same referrals: their column totals and grand
 	// total are the same figures, hidden in all if hidden in one.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -92,11 +91,8 @@ func (ix *indexer) run(ctx context.Context, st *store.Store) {
 			ix.relayout(st)
 		}
 	}
-	// Loading or building the index (and writing its first snapshot)
-	// leaves tens of MB of garbage that the runtime would otherwise hand
-	// back to the system over minutes: the node idles at its working set
-	// at once (.ci/measure-rss).
-	debug.FreeOSMemory()
+	// Loading or building the index leaves tens of MB of garbage: serve
+	// hands it back to the system once the node is quiet (idletrim.go).
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	every := ix.saveEvery
