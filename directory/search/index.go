@@ -105,6 +105,8 @@ type Index struct {
 	now func() time.Time
 	an  *analyzers
 	lex *lexicon // concepts across languages (lexicon.go)
+	// dict compresses the summaries (summarydict.go).
+	dict *s2.Dict
 
 	mu    sync.RWMutex
 	slots []*entry // by slot; nil when free
@@ -129,7 +131,7 @@ type Index struct {
 	// per service: at 100,000 services the scan is bound by memory
 	// access, not by arithmetic.
 	hot   []hotSlot
-	sched []directory.Schedule
+	sched []packedSchedule             // for "open at" (schedpack.go)
 	more  map[uint32][]directory.Point // points after the first
 	// compl are the services each slot says it complements (by URI),
 	// for the few that say so: the overlap view checks every pair of
@@ -223,7 +225,7 @@ func (x *Index) summaryOf(e *entry) *summary {
 		return s
 	}
 	var d savedDoc
-	if raw := e.raw.Load(); raw == nil || unmarshalSaved(*raw, &d) != nil || d.Service == nil {
+	if raw := e.raw.Load(); raw == nil || x.unmarshalSaved(*raw, &d) != nil || d.Service == nil {
 		// The snapshot is authenticated: this is a bug, shown as a
 		// result without details rather than a failed search.
 		d = savedDoc{URI: e.uri, Service: &directory.Service{}}
@@ -237,8 +239,8 @@ func (x *Index) summaryOf(e *entry) *summary {
 }
 
 // unmarshalSaved decodes an encoded summary (encoded).
-func unmarshalSaved(raw []byte, d *savedDoc) error {
-	b, err := s2.Decode(nil, raw)
+func (x *Index) unmarshalSaved(raw []byte, d *savedDoc) error {
+	b, err := x.dict.Decode(nil, raw)
 	if err != nil {
 		return err
 	}
@@ -295,7 +297,7 @@ func New(o Options) (*Index, error) {
 		return nil, err
 	}
 	return &Index{
-		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an, lex: lex, wall: time.Now,
+		tax: o.Taxonomy, loc: o.Location, now: o.Now, an: an, lex: lex, dict: summaryDict(o.Taxonomy), wall: time.Now,
 		byURI: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, textTerms: roaring.New(), near: map[string][]string{},
 		catIDs: map[string]int{}, more: map[uint32][]directory.Point{}, compl: map[uint32][]string{}, actorIDs: map[string]uint32{},
 	}, nil
@@ -547,7 +549,7 @@ func (x *Index) put(p *prepared) {
 		slot = uint32(len(x.slots))
 		x.slots = append(x.slots, nil)
 		x.hot = append(x.hot, hotSlot{})
-		x.sched = append(x.sched, directory.Schedule{})
+		x.sched = append(x.sched, "")
 	}
 	e := &entry{uri: uri}
 	ids := make([]uint32, len(p.keys))
@@ -566,7 +568,7 @@ func (x *Index) put(p *prepared) {
 		}
 	}
 	d := p.sum.doc
-	x.sched[slot] = p.sum.schedule
+	x.sched[slot] = packSchedule(p.sum.schedule)
 	var first *directory.Point
 	if len(d.Points) > 0 {
 		first = &d.Points[0]
@@ -646,7 +648,7 @@ func (x *Index) remove(uri string) {
 		x.posts[id].Remove(slot)
 	}
 	x.slots[slot] = nil
-	x.sched[slot] = directory.Schedule{}
+	x.sched[slot] = ""
 	delete(x.more, slot)
 	delete(x.compl, slot)
 	x.free = append(x.free, slot)

@@ -637,7 +637,7 @@ func (x *Index) Search(q Query) (*Result, error) {
 					continue
 				}
 			}
-			if q.OpenAt != nil && !sure.Contains(slot) && !x.sched[slot].OpenOn(atDate, at.Weekday(), atMin) {
+			if q.OpenAt != nil && !sure.Contains(slot) && !x.sched[slot].openOn(atDate, at.Weekday(), atMin) {
 				continue
 			}
 			m.key = -m.score

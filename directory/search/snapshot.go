@@ -23,7 +23,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 13
+const snapshotVersion = 15
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
@@ -52,6 +52,7 @@ type snapHeader struct {
 	Actors   []string
 	More     map[uint32][]directory.Point
 	Compl    map[uint32][]string
+	Dict     []byte // the summaries' dictionary (summarydict.go)
 }
 
 type snapPosts struct {
@@ -67,7 +68,7 @@ type snapSlots struct {
 	TermLens []uint32 // the length of each slot's termList in Terms
 	Terms    []byte
 	Hot      []byte // hotBytes each
-	Sched    []directory.Schedule
+	Sched    []packedSchedule
 }
 
 // snapChunk is how many posting lists or slots a message holds.
@@ -81,6 +82,7 @@ func (x *Index) Save(w io.Writer) error {
 	h := snapHeader{
 		Version: snapshotVersion, Slots: len(x.slots), Posts: len(x.posts), Free: x.free,
 		TermKeys: make([]string, len(x.posts)), Near: x.near, CatCodes: x.catCodes, Actors: x.actors, More: x.more, Compl: x.compl,
+		Dict: x.dict.Bytes(),
 	}
 	var err error
 	if h.Live, err = x.live.ToBytes(); err != nil {
@@ -133,8 +135,8 @@ func (x *Index) Save(w io.Writer) error {
 }
 
 // encoded returns the entry's summary as a snapshot keeps it: JSON,
-// compressed with S2 (Snappy's successor, a third of the size for a
-// service's summary; decoded in a microsecond). The encoding is kept:
+// compressed with S2 (Snappy's successor, decoded in a microsecond) and
+// the index's dictionary, to a third of its size. The encoding is kept:
 // the decoded summary may then be dropped.
 func (x *Index) encoded(e *entry) ([]byte, error) {
 	if raw := e.raw.Load(); raw != nil {
@@ -144,7 +146,7 @@ func (x *Index) encoded(e *entry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = bytes.Clone(s2.EncodeBetter(nil, b)) // the encoder's buffer is larger
+	b = bytes.Clone(x.dict.Encode(nil, b)) // the encoder's buffer is larger
 	e.raw.Store(&b)
 	return b, nil
 }
@@ -183,6 +185,7 @@ func (x *Index) take(y *Index) {
 	x.terms, x.posts, x.near, x.textTerms = y.terms, y.posts, y.near, y.textTerms
 	x.catCodes, x.catIDs = y.catCodes, y.catIDs
 	x.hot, x.sched, x.more, x.compl, x.actors, x.actorIDs = y.hot, y.sched, y.more, y.compl, y.actors, y.actorIDs
+	x.dict = y.dict
 	x.gen++
 	x.coverage, x.cov = nil, nil
 }
@@ -206,6 +209,9 @@ func Load(r io.Reader, o Options) (*Index, error) {
 	}
 	if err := x.live.UnmarshalBinary(h.Live); err != nil {
 		return nil, bad("%v", err)
+	}
+	if x.dict = s2.NewDict(h.Dict); x.dict == nil {
+		return nil, bad("summary dictionary unreadable")
 	}
 	x.posts = make([]*roaring.Bitmap, 0, h.Posts)
 	for len(x.posts) < h.Posts {
@@ -231,7 +237,7 @@ func Load(r io.Reader, o Options) (*Index, error) {
 	}
 	x.slots = make([]*entry, 0, h.Slots)
 	x.hot = make([]hotSlot, 0, h.Slots)
-	x.sched = make([]directory.Schedule, 0, h.Slots)
+	x.sched = make([]packedSchedule, 0, h.Slots)
 	for len(x.slots) < h.Slots {
 		var c snapSlots
 		if err := dec.Decode(&c); err != nil {
@@ -272,6 +278,11 @@ func Load(r io.Reader, o Options) (*Index, error) {
 		}
 		if len(ids) != 0 || len(docs) != 0 {
 			return nil, bad("slot data left over")
+		}
+		for _, p := range c.Sched {
+			if !p.valid() {
+				return nil, bad("schedule unreadable")
+			}
 		}
 		x.sched = append(x.sched, c.Sched...)
 	}
