@@ -26,12 +26,17 @@ type idleTrim struct {
 	// quiet node's timers, delivery queue and metrics allocate tens of
 	// KB a period, one page or search request hundreds of KB.
 	quiet uint64
-	// worth is the least reclaimable memory (free heap, and what was
-	// allocated since the last collection beyond what it found live)
-	// that is worth a collection.
+	// worth is the least memory worth a collection: reclaimable now
+	// (free heap, and what was allocated since the last collection
+	// beyond what it found live), or allocated since the last trim.
+	// The second counts what the last collection still found live and
+	// the node dropped since, such as an index replaced by its read-back
+	// (a fresh node kept 60 MB of anonymous memory, not 38, until the
+	// runtime's own two-minute collection).
 	worth uint64
 
 	allocs  uint64 // total allocated at the previous tick
+	since   uint64 // total allocated at the last trim
 	trimmed bool   // since the node was last busy
 	log     *slog.Logger
 }
@@ -73,11 +78,11 @@ func (t *idleTrim) tick() uint64 {
 	if objects > live {
 		reclaimable += objects - live
 	}
-	if t.trimmed || reclaimable < t.worth {
+	if t.trimmed || reclaimable < t.worth && allocs-t.since < t.worth {
 		return 0
 	}
 	debug.FreeOSMemory()
-	t.trimmed = true
+	t.trimmed, t.since = true, allocs
 	_, _, _, _, after := readTrimMetrics()
 	if after <= released {
 		return 0
@@ -91,6 +96,7 @@ func (t *idleTrim) tick() uint64 {
 func startIdleTrim(every time.Duration, log *slog.Logger) (stop func()) {
 	t := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: log}
 	t.allocs, _, _, _, _ = readTrimMetrics()
+	t.since = t.allocs
 	tk := time.NewTicker(every)
 	done := make(chan struct{})
 	go func() {
