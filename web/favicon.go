@@ -3,8 +3,7 @@ package web
 import "net/http"
 
 // serveFavicon answers /favicon.ico, which browsers and feed readers ask
-// for whatever a page links, with the embedded icon. Its type is set
-// here: the system's MIME table (used for other assets) may lack .ico.
+// for whatever a page links, with the embedded icon.
 func serveFavicon(w http.ResponseWriter, r *http.Request) {
 	a, ok := assets["/static/favicon.ico"]
 	if !ok {
@@ -12,7 +11,7 @@ func serveFavicon(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "image/x-icon")
+	h.Set("Content-Type", a.ctype)
 	h.Set("Cache-Control", "public, max-age=86400")
 	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
