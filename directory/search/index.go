@@ -336,7 +336,7 @@ const (
 	kReferral = "r:"
 	kOrigin   = "o:"
 	kOpen     = "w:" // open during part of a half hour of the week
-	kOpenAll  = "W:" // open during all of it
+	kOpenPart = "W:" // open during only part of it: the others are open all of it
 	kExcept   = "x:"
 	// kPeriod + YYYY-MM marks the services with a dated change of hours
 	// (a closure, other hours) during that month: the bucket terms do not
@@ -456,8 +456,11 @@ func (x *Index) prepare(d Doc) (*prepared, error) {
 	for _, sl := range s.Schedule.Weekly {
 		for m := int(sl.Opens) - int(sl.Opens)%bucketMinutes; m < int(sl.Closes); m += bucketMinutes {
 			add(bucketTerm(kOpen, sl.Day, m))
-			if int(sl.Opens) <= m && m+bucketMinutes <= int(sl.Closes) {
-				add(bucketTerm(kOpenAll, sl.Day, m))
+			if int(sl.Opens) > m || m+bucketMinutes > int(sl.Closes) {
+				// Few services open or close within a half hour: this
+				// list is short where one of those open all of it
+				// would hold nearly every service of kOpen again.
+				add(bucketTerm(kOpenPart, sl.Day, m))
 			}
 		}
 	}

@@ -499,10 +499,12 @@ func (x *Index) Search(q Query) (*Result, error) {
 		// checked exactly (its schedule's periods apply and lift
 		// themselves by the date, without reindexing).
 		changed := roaring.Or(x.post(kExcept+atDate), x.post(kPeriod+atDate[:7]))
-		must = append(must, roaring.Or(x.post(bucketTerm(kOpen, at.Weekday(), at.Hour()*60+at.Minute())), changed))
-		// Open all that half hour, with no exception that day and no
-		// change that month: no need to check.
-		sure = roaring.AndNot(x.post(bucketTerm(kOpenAll, at.Weekday(), at.Hour()*60+at.Minute())), changed)
+		open := x.post(bucketTerm(kOpen, at.Weekday(), at.Hour()*60+at.Minute()))
+		must = append(must, roaring.Or(open, changed))
+		// Open all that half hour (open in it, and no slot opening or
+		// closing within it), with no exception that day and no change
+		// that month: no need to check.
+		sure = roaring.AndNot(open, roaring.Or(x.post(bucketTerm(kOpenPart, at.Weekday(), at.Hour()*60+at.Minute())), changed))
 	}
 	if q.Near != nil && q.RadiusKm > 0 {
 		must = append(must, x.cells(*q.Near, q.RadiusKm))

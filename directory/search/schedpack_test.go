@@ -1,12 +1,15 @@
 package search
 
 import (
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/maillage/maillage/directory"
+	"github.com/maillage/maillage/directory/sample"
 )
 
 // A packed schedule answers "open at" exactly as the schedule it packs,
@@ -89,5 +92,68 @@ func TestPackedScheduleCheckAllocatesNothing(t *testing.T) {
 	}
 	if !p.openOn("2026-12-21", time.Monday, 600) || p.openOn("2026-12-21", time.Monday, 780) {
 		t.Error("Monday 10:00 should be open and 13:00 closed")
+	}
+}
+
+// "Open at" finds exactly the services whose schedules say they are open
+// then, among generated ones (weekly hours, dated exceptions and periods)
+// and ones that open or close within a half hour, or whose slots touch:
+// the half-hour lists narrow the candidates and skip the exact check
+// only where no slot opens or closes within that half hour.
+func TestOpenAtMatchesTheSchedules(t *testing.T) {
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := sample.New(11)
+	var docs []Doc
+	for i := range 240 {
+		l := g.Location()
+		s := g.Service(l.ID)
+		docs = append(docs, Doc{URI: fmt.Sprintf("https://n.example/services/%d", i), Service: s, Actor: "https://n.example/actor", Provider: "A"})
+	}
+	odd := [][]directory.Slot{
+		{{Day: time.Monday, Opens: 9*60 + 10, Closes: 9*60 + 20}},
+		{{Day: time.Monday, Opens: 9 * 60, Closes: 9*60 + 15}, {Day: time.Monday, Opens: 9*60 + 15, Closes: 12 * 60}},
+		{{Day: time.Monday, Opens: 9 * 60, Closes: 12 * 60}, {Day: time.Monday, Opens: 9 * 60, Closes: 9*60 + 5}},
+		{{Day: time.Tuesday, Opens: 23*60 + 45, Closes: 24 * 60}},
+	}
+	for i, w := range odd {
+		docs = append(docs, Doc{URI: fmt.Sprintf("https://n.example/services/odd%d", i), Actor: "https://n.example/actor", Provider: "A",
+			Service: &directory.Service{ID: fmt.Sprintf("odd%d", i), Name: directory.T(directory.FR, "Permanence"), Status: directory.StatusActive,
+				Schedule: directory.Schedule{Weekly: w}}})
+	}
+	if err := x.PutBatch(docs); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	instants := []time.Time{time.Date(2026, 12, 21, 9, 12, 0, 0, brussels), time.Date(2026, 12, 21, 9, 0, 0, 0, brussels),
+		time.Date(2026, 12, 21, 9, 16, 0, 0, brussels), time.Date(2026, 12, 22, 23, 50, 0, 0, brussels)}
+	for range 60 {
+		instants = append(instants, time.Date(2026, 12, 14+r.IntN(28), r.IntN(24), r.IntN(60), 0, 0, brussels))
+	}
+	for _, at := range instants {
+		want := map[string]bool{}
+		for _, d := range docs {
+			if d.Service.Schedule.OpenOn(at.Format(time.DateOnly), at.Weekday(), directory.Clock(at.Hour()*60+at.Minute())) {
+				want[d.URI] = true
+			}
+		}
+		got := map[string]bool{}
+		for page := 1; ; page++ {
+			res, err := x.Search(Query{OpenAt: &at, PerPage: MaxPerPage, Page: page})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range res.Hits {
+				got[h.URI] = true
+			}
+			if len(res.Hits) < MaxPerPage {
+				break
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("open at %s: %d found, %d open by their schedules", at.Format(time.RFC3339), len(got), len(want))
+		}
 	}
 }

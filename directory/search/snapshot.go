@@ -23,7 +23,7 @@ import (
 // compares store versions) and otherwise rebuilds.
 
 // snapshotVersion changes with the layout of the index.
-const snapshotVersion = 15
+const snapshotVersion = 16
 
 // savedDoc is a summary as a snapshot keeps it.
 type savedDoc struct {
