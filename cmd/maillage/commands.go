@@ -142,7 +142,7 @@ func serveCommand() command {
 		proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the node, e.g. 127.0.0.1,::1: from them the client's address is read from X-Forwarded-For, for the login throttle")
 		expireDays := fs.Int("referral-expire-days", 30, "days after which a referral still unanswered expires and its resident's data is erased (1 to 365)")
 		eraseDays := fs.Int("referral-erase-days", 180, "days after a referral closes (declined, completed, failed, cancelled) when its resident's data is erased (1 to 3650)")
-		memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit of the node's Go memory: the collector works harder near it instead of letting garbage double the heap; raised by itself when the node holds more than it allows; 0 for the runtime's default; GOMEMLIMIT wins when set")
+		memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit of the node's Go memory: the collector works harder near it instead of letting garbage double the heap; raised by itself when the node holds more than it allows; when not given and the node runs under a container's memory limit, lowered to leave 28 MiB beside it; 0 for the runtime's default; GOMEMLIMIT wins when set")
 		mail := mailFlags(fs)
 		fs.String("config", "", "optional config file of key = value lines")
 		return func(ctx context.Context, c *cli, args []string) error {
@@ -184,6 +184,7 @@ func serveCommand() command {
 				return err
 			}
 			logBuild(logger)
+			memBytes = containerSoftLimit(fs, memBytes, logger)
 			defer startMemoryLimit(memBytes, c.environ, logger)()
 			defer startIdleTrim(trimEvery, logger)()
 			if *tokenTTL < time.Minute || *tokenTTL > 24*time.Hour {
