@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,10 +135,21 @@ func conflictText(err error) string {
 	return "the record already exists or is in use"
 }
 
+// statusClientClosed is what the access log records for a request its
+// client abandoned (nginx's convention; no client reads it).
+const statusClientClosed = 499
+
 // writeError answers a request with err: JSON for programs, and the
 // error page in the reader's language for a browser that asked for a
 // page (an unknown path, a link to an API answer).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away (a page closed, a program that gave up):
+		// nothing failed here. 499 is the status proxies log for it.
+		s.log.DebugContext(r.Context(), "request abandoned by the client", "route", routeName(r))
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	code, msg := statusOf(err)
 	body := apiError{Error: msg}
 	if p, ok := directory.AsProblems(err); ok {
