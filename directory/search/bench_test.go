@@ -24,14 +24,9 @@ func BenchmarkSearchScale(b *testing.B) {
 	}
 }
 
-func benchScale(b *testing.B, n int) {
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	x, err := New(Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+// sampleDocs returns n generated services (directory/sample, seed 42)
+// of 500 providers, one in ten local.
+func sampleDocs(n int) []Doc {
 	g := sample.New(42)
 	docs := make([]Doc, n)
 	for i := range n {
@@ -40,6 +35,18 @@ func benchScale(b *testing.B, n int) {
 		docs[i] = Doc{URI: "https://n.example/services/" + s.ID, Service: s, Actor: fmt.Sprintf("https://n%d.example/actor", i%500),
 			Provider: "Association", Local: i%10 == 0, Points: []directory.Point{*l.Point}}
 	}
+	return docs
+}
+
+func benchScale(b *testing.B, n int) {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	x, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := sampleDocs(n)
 	start := time.Now()
 	for i := 0; i < n; i += 1000 {
 		if err := x.PutBatch(docs[i:min(i+1000, n)]); err != nil {
@@ -234,15 +241,7 @@ func BenchmarkIndexParts(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			g := sample.New(42)
-			docs := make([]Doc, n)
-			for i := range n {
-				l := g.Location()
-				s := g.Service(l.ID)
-				docs[i] = Doc{URI: "https://n.example/services/" + s.ID, Service: s, Actor: fmt.Sprintf("https://n%d.example/actor", i%500),
-					Provider: "Association", Local: i%10 == 0, Points: []directory.Point{*l.Point}}
-			}
-			if err := x.PutBatch(docs); err != nil {
+			if err := x.PutBatch(sampleDocs(n)); err != nil {
 				b.Fatal(err)
 			}
 			if err := x.Save(&snap); err != nil {
