@@ -12,8 +12,10 @@
 // at every stop (snapshot.go), bringing it up to date with the store's
 // changes since, or builds it from the store; it is kept up to date on
 // every change, so the store stays the only truth. Once a snapshot is
-// written, the services' summaries are kept as S2-compressed JSON and
-// decoded when a result needs them (index.go, summaryOf).
+// written, the services' summaries are kept as JSON compressed with S2
+// and a dictionary of their layout and vocabulary (summarydict.go), and
+// decoded when a result needs them (index.go, summaryOf). "Open at"
+// reads packed schedules (schedpack.go).
 //
 // Beside search: similar services with reasons, for the editor's warning
 // and the API (similar.go), and the network's coverage by theme and

@@ -65,8 +65,7 @@ func placeByArea(d Doc) Doc {
 // summary is what a result needs, kept in memory so that a search answers
 // without reading the store: the service without its long texts.
 type summary struct {
-	doc      Doc
-	schedule directory.Schedule
+	doc Doc
 }
 
 // PartnerDoc is the document of a partner's service as this node
@@ -81,7 +80,7 @@ func summarize(d Doc) *summary {
 	slim.FeesDescription, slim.Interpretation, slim.AlternateName = nil, nil, nil
 	slim.Phones, slim.Area = nil, directory.ServiceArea{}
 	d.Service = &slim
-	return &summary{doc: d, schedule: slim.Schedule}
+	return &summary{doc: d}
 }
 
 // Index is the search index: an inverted index held in memory. The node
@@ -571,7 +570,7 @@ func (x *Index) put(p *prepared) {
 		}
 	}
 	d := p.sum.doc
-	x.sched[slot] = packSchedule(p.sum.schedule)
+	x.sched[slot] = packSchedule(p.sum.doc.Service.Schedule)
 	var first *directory.Point
 	if len(d.Points) > 0 {
 		first = &d.Points[0]

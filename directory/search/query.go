@@ -699,7 +699,7 @@ func (x *Index) Search(q Query) (*Result, error) {
 	for _, m := range top[start:] {
 		sm := x.summaryOf(x.slots[m.slot])
 		hit := Hit{URI: sm.doc.URI, Service: sm.doc.Service, Actor: sm.doc.Actor, Provider: sm.doc.Provider, Local: sm.doc.Local,
-			OpenNow: sm.schedule.OpenAt(now, x.loc), Score: m.score, Points: sm.doc.Points, AreaOnly: sm.doc.AreaOnly}
+			OpenNow: sm.doc.Service.Schedule.OpenAt(now, x.loc), Score: m.score, Points: sm.doc.Points, AreaOnly: sm.doc.AreaOnly}
 		if q.Near != nil && len(sm.doc.Points) > 0 {
 			// Exact, from the points: the scan's chord is within
 			// millimetres.
