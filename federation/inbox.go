@@ -349,6 +349,21 @@ func (f *Federator) onDelete(ctx context.Context, a *Activity) error {
 		}
 		return err
 	}
+	notTheirs := refuse(http.StatusForbidden, "key owner", errors.New("delete of another actor's service"))
+	r, err := f.cachedRelation(ctx, a.Actor)
+	if err == nil && r.Ours == StateAccepted && r.Kind == KindAssociation {
+		// A partner whose services we keep: the deletion is remembered,
+		// so that an older version sent or read before it (a retried
+		// Update, a backfill page) does not bring the service back.
+		_, err := f.o.Store.WithdrawPartnerService(ctx, target, a.Actor, deletedAt(a, f.now(), f.o.SignatureWindow), seenTTL)
+		if errors.Is(err, ErrNotTheirs) {
+			return notTheirs
+		}
+		return err
+	}
+	if err != nil && !errors.Is(err, directory.ErrNotFound) {
+		return err
+	}
 	ps, err := f.o.Store.PartnerService(ctx, target)
 	if errors.Is(err, directory.ErrNotFound) {
 		return nil
@@ -357,7 +372,26 @@ func (f *Federator) onDelete(ctx context.Context, a *Activity) error {
 		return err
 	}
 	if ps.Actor != a.Actor {
-		return refuse(http.StatusForbidden, "key owner", errors.New("delete of another actor's service"))
+		return notTheirs
 	}
 	return f.o.Store.DeletePartnerService(ctx, target)
+}
+
+// deletedAt is when a Delete's service was deleted, on its sender's clock,
+// to be compared with the versions it sent before: the Tombstone's
+// deleted time, or the activity's published time. Without either it is
+// our time of receipt. A time further ahead of ours than a sender's clock
+// may be (the signature's window) is not believed: it would hold back
+// the sender's later versions too.
+func deletedAt(a *Activity, now time.Time, ahead time.Duration) time.Time {
+	var tomb struct {
+		Deleted string `json:"deleted"`
+	}
+	_ = json.Unmarshal(a.Object, &tomb) // an IRI alone has no time
+	for _, v := range []string{tomb.Deleted, a.Published} {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil && !t.After(now.Add(ahead)) {
+			return t
+		}
+	}
+	return now
 }

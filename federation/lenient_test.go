@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Every property that ActivityStreams lets be one value or a list, an IRI
@@ -96,6 +97,37 @@ func TestLangMapKeepsItsOrder(t *testing.T) {
 		var got LangMap
 		if err := json.Unmarshal([]byte(odd), &got); err != nil || len(got) != 0 {
 			t.Errorf("Unmarshal(%s) = %+v, %v; want nothing read, no error", odd, got, err)
+		}
+	}
+}
+
+// A Delete's time of deletion is the sender's, from its Tombstone or the
+// activity, unless it lies further ahead of ours than a sender's clock
+// may; without one it is ours.
+func TestDeletedAt(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
+	parse := func(s string) *Activity {
+		var a Activity
+		if err := json.Unmarshal([]byte(s), &a); err != nil {
+			t.Fatal(err)
+		}
+		return &a
+	}
+	cases := []struct {
+		name, activity string
+		want           time.Time
+	}{
+		{"tombstone", `{"id": "x", "type": "Delete", "actor": "a", "published": "2026-12-03T14:00:00Z",
+			"object": {"id": "s", "type": "Tombstone", "deleted": "2026-12-03T14:59:00.5Z"}}`, now.Add(-59*time.Second - 500*time.Millisecond)},
+		{"published", `{"id": "x", "type": "Delete", "actor": "a", "published": "2026-12-03T14:00:00Z", "object": "s"}`, now.Add(-time.Hour)},
+		{"sender ahead within the window", `{"id": "x", "type": "Delete", "actor": "a", "object": {"id": "s", "deleted": "2026-12-03T15:30:00Z"}}`, now.Add(30 * time.Minute)},
+		{"sender too far ahead", `{"id": "x", "type": "Delete", "actor": "a", "object": {"id": "s", "deleted": "2026-12-04T15:00:00Z"}}`, now},
+		{"no time", `{"id": "x", "type": "Delete", "actor": "a", "object": "s"}`, now},
+		{"not a time", `{"id": "x", "type": "Delete", "actor": "a", "object": {"id": "s", "deleted": "hier"}}`, now},
+	}
+	for _, c := range cases {
+		if got := deletedAt(parse(c.activity), now, time.Hour); !got.Equal(c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -32,7 +32,16 @@ func (f *Federator) ServiceChanged(ctx context.Context, an directory.Announcemen
 		}
 		act = Activity{ID: f.announcementID(an), Type: verb, Actor: f.actorID, Object: mustJSON(page)}
 	case directory.Deleted:
-		tomb := map[string]string{"id": f.serviceURI(s.ID), "type": "Tombstone"}
+		// Its time of deletion, later than every version sent before
+		// (a partner keeps no version older than it: store's
+		// WithdrawPartnerService). s holds only its id when the deletion
+		// is announced again after a stop.
+		deleted := f.now().UTC()
+		if !deleted.After(s.Updated) {
+			deleted = s.Updated.UTC().Add(time.Nanosecond)
+		}
+		tomb := map[string]string{"id": f.serviceURI(s.ID), "type": "Tombstone", "formerType": typeNote,
+			"deleted": deleted.Format(time.RFC3339Nano)}
 		act = Activity{ID: f.announcementID(an), Type: typeDelete, Actor: f.actorID, Object: mustJSON(tomb)}
 	default:
 		return fmt.Errorf("federation: unknown change %v", change)
@@ -245,7 +254,8 @@ func (f *Federator) backfill(ctx context.Context, actor, name string, names dire
 			last = now
 			f.log.Info("backfill going on", "partner", actor, "services", n, "per_second", perSecond(n, now.Sub(start)))
 		}
-		return f.o.Store.PutPartnerService(ctx, ps)
+		_, err = f.o.Store.PutPartnerService(ctx, ps)
+		return err
 	})
 	if err != nil {
 		return n, err

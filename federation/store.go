@@ -2,11 +2,15 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/referral"
 )
+
+// ErrNotTheirs is an actor's word about a service of another actor.
+var ErrNotTheirs = errors.New("federation: the service is another actor's")
 
 // Store is what federation needs from persistence. Lookups of absent
 // records fail with directory.ErrNotFound. Every write is durable when it
@@ -19,14 +23,24 @@ type Store interface {
 	Relations(ctx context.Context) ([]*Relation, error)
 
 	PartnerService(ctx context.Context, uri string) (*directory.PartnerService, error)
-	// PutPartnerService stores a replicated service (backfill).
-	PutPartnerService(ctx context.Context, s *directory.PartnerService) error
+	// PutPartnerService stores a replicated service (backfill), unless a
+	// newer version is stored or it was deleted since; stored reports
+	// whether it was.
+	PutPartnerService(ctx context.Context, s *directory.PartnerService) (stored bool, err error)
 	// ApplyPartnerService stores a service an activity brought, in one
 	// transaction with the activity's seen mark, unless the activity was
 	// seen before or a newer version is stored; applied reports whether it
 	// was stored.
 	ApplyPartnerService(ctx context.Context, s *directory.PartnerService, activityID string, ttl time.Duration) (applied bool, err error)
+	// DeletePartnerService removes a replicated service (its partner is
+	// gone, or the partnership ended): a later backfill may bring it back.
 	DeletePartnerService(ctx context.Context, uri string) error
+	// WithdrawPartnerService removes a service its partner deleted, and
+	// remembers the deletion for ttl, even when no copy is held: a
+	// version not later than at, arriving late or read before it, is not
+	// stored again. A copy held of another actor's service is left, with
+	// ErrNotTheirs; removed reports whether a copy was held.
+	WithdrawPartnerService(ctx context.Context, uri, actor string, at time.Time, ttl time.Duration) (removed bool, err error)
 	ForEachPartnerService(ctx context.Context, fn func(*directory.PartnerService) error) error
 
 	// MarkSeen records an activity id and reports whether it was new; an

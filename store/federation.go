@@ -100,11 +100,13 @@ func (s *Store) PartnerService(ctx context.Context, uri string) (*directory.Part
 }
 
 // PutPartnerService stores a replicated service copied from its partner's
-// outbox (backfill), unless the store holds a newer version: a copy that
-// runs late (tried again, or resumed at start) never undoes an Update
-// applied since it was read.
-func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService) error {
-	err := s.update(func(txn *badger.Txn) error {
+// outbox (backfill), unless the store holds a newer version or the
+// partner deleted it since: a copy that runs late (tried again, or
+// resumed at start) never undoes an Update or a Delete applied since it
+// was read. stored reports whether it was stored.
+func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerService) (stored bool, err error) {
+	err = s.update(func(txn *badger.Txn) error {
+		stored = false
 		var old directory.PartnerService
 		switch err := get(txn, partnerServiceKey(v.URI), &old); {
 		case err == nil && old.Service != nil && v.Service != nil && old.Service.Updated.After(v.Service.Updated):
@@ -112,12 +114,16 @@ func (s *Store) PutPartnerService(ctx context.Context, v *directory.PartnerServi
 		case err != nil && !errors.Is(err, directory.ErrNotFound):
 			return err
 		}
+		if gone, err := deletedSince(txn, v); gone || err != nil {
+			return err // deleted at its source since the copy was read
+		}
+		stored = true
 		return set(txn, partnerServiceKey(v.URI), v)
 	})
 	if err != nil {
-		return fmt.Errorf("store: put partner service: %w", err)
+		return false, fmt.Errorf("store: put partner service: %w", err)
 	}
-	return nil
+	return stored, nil
 }
 
 // ApplyPartnerService stores a service brought by an activity, checking
@@ -141,6 +147,12 @@ func (s *Store) ApplyPartnerService(ctx context.Context, v *directory.PartnerSer
 		case err != nil && !errors.Is(err, directory.ErrNotFound):
 			return err
 		}
+		if gone, err := deletedSince(txn, v); err != nil {
+			return err
+		} else if gone {
+			// A version older than the service's deletion: seen only.
+			return txn.SetEntry(badger.NewEntry(seen, nil).WithTTL(ttl))
+		}
 		if err := txn.SetEntry(badger.NewEntry(seen, nil).WithTTL(ttl)); err != nil {
 			return err
 		}
@@ -153,9 +165,78 @@ func (s *Store) ApplyPartnerService(ctx context.Context, v *directory.PartnerSer
 	return applied, nil
 }
 
-// DeletePartnerService removes a replicated service.
+// DeletePartnerService removes a replicated service, as when its partner
+// is gone or the partnership ended: a copy stored again later, by the
+// backfill of a new partnership, is kept.
 func (s *Store) DeletePartnerService(ctx context.Context, uri string) error {
 	return s.remove("partner service", partnerServiceKey(uri))
+}
+
+// partnerGone is what is remembered of a partner's service deleted at its
+// source: whose it was, and the time of its deletion (on the partner's
+// clock, or ours when it gave none), never earlier than the last version
+// held.
+type partnerGone struct {
+	Actor string    `json:"actor"`
+	At    time.Time `json:"at"`
+}
+
+// WithdrawPartnerService removes a service its partner (actor) deleted,
+// and remembers the deletion for ttl: a version of the service not later
+// than at, delivered late (a retried Update) or read before the deletion
+// (a backfill page), is then not stored again (PutPartnerService,
+// ApplyPartnerService). It is remembered even when the service is not
+// held, since a copy of it may be on its way. removed reports whether a
+// copy was held; a copy held of another actor's service is left, with
+// federation.ErrNotTheirs.
+func (s *Store) WithdrawPartnerService(ctx context.Context, uri, actor string, at time.Time, ttl time.Duration) (removed bool, err error) {
+	err = s.update(func(txn *badger.Txn) error {
+		removed = false
+		gone := partnerGone{Actor: actor, At: at.UTC()}
+		var old directory.PartnerService
+		switch err := get(txn, partnerServiceKey(uri), &old); {
+		case errors.Is(err, directory.ErrNotFound):
+		case err != nil:
+			return err
+		case old.Actor != actor:
+			return federation.ErrNotTheirs
+		default:
+			if old.Service != nil && old.Service.Updated.After(gone.At) {
+				gone.At = old.Service.Updated.UTC()
+			}
+			if err := txn.Delete(partnerServiceKey(uri)); err != nil {
+				return err
+			}
+			removed = true
+		}
+		b, err := json.Marshal(gone)
+		if err != nil {
+			return err
+		}
+		return txn.SetEntry(badger.NewEntry(partnerGoneKey(uri), b).WithTTL(ttl))
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: withdraw partner service: %w", err)
+	}
+	return removed, nil
+}
+
+// deletedSince reports whether v is a version of a service its partner
+// deleted after it. A later version (the service created again) clears
+// what was remembered of the deletion.
+func deletedSince(txn *badger.Txn, v *directory.PartnerService) (bool, error) {
+	var gone partnerGone
+	switch err := get(txn, partnerGoneKey(v.URI), &gone); {
+	case errors.Is(err, directory.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case gone.Actor != v.Actor:
+		return false, nil // another actor's word about a service not theirs
+	case v.Service == nil || !v.Service.Updated.After(gone.At):
+		return true, nil
+	}
+	return false, txn.Delete(partnerGoneKey(v.URI))
 }
 
 // ForEachPartnerService calls fn for every replicated service.

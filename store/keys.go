@@ -32,6 +32,9 @@ const (
 	pQueued         = "act/"
 	pQueuedRefs     = "act-refs/"
 	pBlock          = "block/"
+	// pPartnerGone remembers, for a while, a partner's service deleted at
+	// its source, so that an older copy arriving late is not kept.
+	pPartnerGone = "psvc-gone/"
 
 	pReferral   = "ref/"
 	pRefHandle  = "ref-h/"
@@ -76,6 +79,7 @@ func secretKey(name string) []byte     { return []byte(pSecret + name) }
 func relationKey(actor string) []byte     { return []byte(pRelation + actor) }
 func relationIDKey(id string) []byte      { return []byte(pRelationID + id) }
 func partnerServiceKey(uri string) []byte { return []byte(pPartnerService + uri) }
+func partnerGoneKey(uri string) []byte    { return []byte(pPartnerGone + uri) }
 func seenKey(hash string) []byte          { return []byte(pSeen + hash) }
 
 // deliveryKey orders deliveries by their next attempt, so that finding

@@ -24,7 +24,7 @@ func TestSidecar(t *testing.T) {
 	put := func(uri, name string) {
 		t.Helper()
 		ps := &directory.PartnerService{URI: uri, Actor: "https://p.test/actor", Service: &directory.Service{Name: directory.Text{directory.FR: name}}}
-		if err := s.PutPartnerService(ctx, ps); err != nil {
+		if _, err := s.PutPartnerService(ctx, ps); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -222,7 +222,7 @@ func TestVersionWhileWriting(t *testing.T) {
 		for i := range 200 {
 			ps := &directory.PartnerService{URI: fmt.Sprintf("https://p.example/services/%d", i), Actor: "https://p.example/actor",
 				Service: &directory.Service{ID: fmt.Sprint(i), Name: directory.T(directory.FR, "Service")}}
-			if err := s.PutPartnerService(ctx, ps); err != nil {
+			if _, err := s.PutPartnerService(ctx, ps); err != nil {
 				done <- err
 				return
 			}
@@ -246,7 +246,7 @@ func TestVersionWhileWriting(t *testing.T) {
 		last = v
 	}
 	before := s.Version()
-	if err := s.PutPartnerService(ctx, &directory.PartnerService{URI: "https://p.example/services/x", Actor: "https://p.example/actor",
+	if _, err := s.PutPartnerService(ctx, &directory.PartnerService{URI: "https://p.example/services/x", Actor: "https://p.example/actor",
 		Service: &directory.Service{ID: "x"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func TestPartnerServiceShowsItsPlace(t *testing.T) {
 		Service:  &directory.Service{ID: "7d1c2f1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", Name: directory.T(directory.FR, "Permanence d’avant"), Status: directory.StatusActive},
 		Points:   []directory.Point{{Lat: 50.83, Lon: 4.34}},
 		Received: monday}
-	if err := b.Node().Store.PutPartnerService(context.Background(), old); err != nil {
+	if _, err := b.Node().Store.PutPartnerService(context.Background(), old); err != nil {
 		t.Fatal(err)
 	}
 	body := getPage(t, b, "/service?uri="+url.QueryEscape(old.URI), "fr")

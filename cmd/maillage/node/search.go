@@ -439,14 +439,14 @@ type indexedStore struct {
 
 var _ federation.Store = indexedStore{}
 
-func (s indexedStore) PutPartnerService(ctx context.Context, ps *directory.PartnerService) error {
+func (s indexedStore) PutPartnerService(ctx context.Context, ps *directory.PartnerService) (bool, error) {
 	s.ix.writing.RLock()
 	defer s.ix.writing.RUnlock()
-	if err := s.Store.PutPartnerService(ctx, ps); err != nil {
-		return err
+	stored, err := s.Store.PutPartnerService(ctx, ps)
+	if err == nil && stored {
+		s.index(ps)
 	}
-	s.index(ps)
-	return nil
+	return stored, err
 }
 
 func (s indexedStore) ApplyPartnerService(ctx context.Context, ps *directory.PartnerService, activityID string, ttl time.Duration) (bool, error) {
@@ -467,6 +467,16 @@ func (s indexedStore) DeletePartnerService(ctx context.Context, uri string) erro
 	}
 	s.ix.queue(uri, nil)
 	return nil
+}
+
+func (s indexedStore) WithdrawPartnerService(ctx context.Context, uri, actor string, at time.Time, ttl time.Duration) (bool, error) {
+	s.ix.writing.RLock()
+	defer s.ix.writing.RUnlock()
+	removed, err := s.Store.WithdrawPartnerService(ctx, uri, actor, at, ttl)
+	if err == nil && removed {
+		s.ix.queue(uri, nil)
+	}
+	return removed, err
 }
 
 func (s indexedStore) index(ps *directory.PartnerService) {
