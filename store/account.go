@@ -85,8 +85,30 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, e
 }
 
 // DeleteUser removes an account and its email's index, in one
-// transaction.
+// transaction. What was kept for the person is removed with it; a
+// backlog too large for that transaction (a digest of thousands of
+// reminders) is removed first, in chunks.
 func (s *Store) DeleteUser(ctx context.Context, u *account.User) error {
+	for _, prefix := range []string{pNotification + u.ID + "/", pDigest + u.ID + "/"} {
+		for more := true; more; {
+			err := s.update(func(txn *badger.Txn) error {
+				if err := mustExist(txn, userKey(u.ID)); err != nil {
+					return err
+				}
+				keys := keysUnder(txn, prefix)
+				more = len(keys) > digestDeletesPerTxn
+				for _, k := range keys[:min(len(keys), digestDeletesPerTxn)] {
+					if err := txn.Delete(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("store: delete user %s: %w", u.ID, err)
+			}
+		}
+	}
 	err := s.update(func(txn *badger.Txn) error {
 		var cur account.User
 		if err := get(txn, userKey(u.ID), &cur); err != nil {
@@ -105,8 +127,10 @@ func (s *Store) DeleteUser(ctx context.Context, u *account.User) error {
 				}
 			}
 		}
-		if err := txn.Delete(prefsKey(u.ID)); err != nil {
-			return err
+		for _, k := range [][]byte{prefsKey(u.ID), digestTakenKey(u.ID)} {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
 		}
 		return txn.Delete(userKey(u.ID))
 	})

@@ -46,6 +46,7 @@ const (
 	pEventSeen    = "nev-seen/" // events dispatched, so that one recorded again is ignored
 	pNotification = "ntf/"      // each person's notifications, by time
 	pDigest       = "ndig/"     // each person's events waiting for the daily digest
+	pDigestTaken  = "ndig-taken/"
 	pPrefs        = "nprefs/"
 	pMail         = "mail/"        // mails to send, by next attempt
 	pMailFailed   = "mail-failed/" // mails given up, by time
@@ -115,6 +116,11 @@ func auditKey(e *referral.AuditEntry, seq uint64) []byte {
 func eventKey(id string) []byte     { return []byte(pEvent + id) }
 func eventSeenKey(id string) []byte { return []byte(pEventSeen + id) }
 func prefsKey(user string) []byte   { return []byte(pPrefs + user) }
+
+// digestTakenKey marks the time up to which a person's queued digest took
+// entries still to be removed (TakeDigest).
+func digestTakenKey(user string) []byte { return []byte(pDigestTaken + user) }
+
 func digestKey(user, event string) []byte {
 	return []byte(pDigest + user + "/" + event)
 }

@@ -63,11 +63,24 @@ func referralEvents(ns []referral.Notice) []notify.Event {
 
 // AddEvents records events that no other change carries.
 func (s *Store) AddEvents(ctx context.Context, evs ...notify.Event) error {
-	if err := s.update(func(txn *badger.Txn) error { return addEvents(txn, evs...) }); err != nil {
-		return fmt.Errorf("store: notification events: %w", err)
+	// In transactions of eventsPerTxn: the reminders of every service
+	// imported on one day fall due together, more events than Badger
+	// takes at once (2,447 failed). Each event is added once whatever
+	// chunk it is in, so a chunk that fails is written again in full
+	// when its caller tries again.
+	for len(evs) > 0 {
+		chunk := evs[:min(len(evs), eventsPerTxn)]
+		evs = evs[len(chunk):]
+		if err := s.update(func(txn *badger.Txn) error { return addEvents(txn, chunk...) }); err != nil {
+			return fmt.Errorf("store: notification events: %w", err)
+		}
 	}
 	return nil
 }
+
+// eventsPerTxn bounds the events AddEvents writes in one transaction:
+// about 60 KB, a tenth of what Badger takes with the store's options.
+const eventsPerTxn = 200
 
 // PendingEvents returns up to limit events not yet dispatched.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]notify.Event, error) {
@@ -382,10 +395,20 @@ func (s *Store) DigestUsers(ctx context.Context) ([]string, error) {
 }
 
 // TakeDigest queues the digest mail fn builds from a person's entries of
-// events before the given time, and removes those entries, in one
-// transaction.
+// events before the given time, and removes those entries. The mail and
+// up to digestDeletesPerTxn removals are one transaction; more entries
+// than that (the reminders of thousands of services imported together,
+// more removals than Badger takes at once) are removed after it, in
+// chunks, under a mark naming the time the mail took entries up to: a
+// crash in between leaves the mark, and the next call finishes the
+// removals before it reads anything, so that no entry is mailed twice.
 func (s *Store) TakeDigest(ctx context.Context, user string, before time.Time, fn func([]notify.Notification) *notify.Mail) error {
+	if err := s.finishDigest(user); err != nil {
+		return err
+	}
+	rest := false
 	err := s.update(func(txn *badger.Txn) error {
+		rest = false
 		var keys [][]byte
 		var items []notify.Notification
 		err := eachValue(txn, pDigest+user+"/", func(k, b []byte) (bool, error) {
@@ -407,6 +430,13 @@ func (s *Store) TakeDigest(ctx context.Context, user string, before time.Time, f
 		if m == nil {
 			return nil
 		}
+		if len(keys) > digestDeletesPerTxn {
+			rest = true
+			keys = keys[:digestDeletesPerTxn]
+			if err := set(txn, digestTakenKey(user), before.UTC()); err != nil {
+				return err
+			}
+		}
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err
@@ -414,10 +444,65 @@ func (s *Store) TakeDigest(ctx context.Context, user string, before time.Time, f
 		}
 		return set(txn, mailKey(m), m)
 	})
+	if err == nil && rest {
+		err = s.finishDigest(user)
+	}
 	if err != nil {
 		return fmt.Errorf("store: digest: %w", err)
 	}
 	return nil
+}
+
+// digestDeletesPerTxn bounds the digest entries removed in one
+// transaction: about 230 KB of the 600 KB Badger takes.
+const digestDeletesPerTxn = 2000
+
+// finishDigest removes the entries a queued digest mail took but one
+// transaction could not remove (TakeDigest), then its mark.
+func (s *Store) finishDigest(user string) error {
+	for {
+		done := false
+		err := s.update(func(txn *badger.Txn) error {
+			var before time.Time
+			switch err := get(txn, digestTakenKey(user), &before); {
+			case errors.Is(err, directory.ErrNotFound):
+				done = true
+				return nil
+			case err != nil:
+				return err
+			}
+			var keys [][]byte
+			err := eachValue(txn, pDigest+user+"/", func(k, b []byte) (bool, error) {
+				var n notify.Notification
+				if err := json.Unmarshal(b, &n); err != nil {
+					return false, fmt.Errorf("decode digest entry: %w", err)
+				}
+				if n.Event.At.Before(before) {
+					keys = append(keys, k)
+				}
+				return len(keys) < digestDeletesPerTxn, nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			if len(keys) < digestDeletesPerTxn {
+				done = true
+				return txn.Delete(digestTakenKey(user))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: digest: %w", err)
+		}
+		if done {
+			return nil
+		}
+	}
 }
 
 // partnershipEvents are what a relation's change tells the admins: a

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/maillage/maillage/federation"
 	"github.com/maillage/maillage/web/account"
@@ -102,5 +105,124 @@ func TestNotificationsGoWithTheAccount(t *testing.T) {
 	}
 	if got, err := s.Prefs(ctx, u.ID); err != nil || got.Lang != "" {
 		t.Errorf("choices after deleting the account: %+v %v", got, err)
+	}
+}
+
+// The reminders of every service imported on one day fall due together:
+// thousands of events, more than one Badger transaction takes, are all
+// recorded, each once when recorded again.
+func TestManyEventsAtOnce(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	evs := make([]notify.Event, 5000)
+	for i := range evs {
+		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+		evs[i] = notify.Event{ID: fmt.Sprintf("service-stale/%s/%d", id, at.Unix()), Kind: notify.ServiceStale, At: at, Service: id}
+	}
+	for range 2 {
+		if err := s.AddEvents(ctx, evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.PendingEvents(ctx, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(evs) {
+		t.Errorf("%d events pending, want %d", len(got), len(evs))
+	}
+}
+
+// putDigest writes n digest entries for user, events a second apart from
+// at, in transactions Badger takes.
+func putDigest(t *testing.T, s *Store, user string, at time.Time, n int) {
+	t.Helper()
+	for start := 0; start < n; start += 1000 {
+		err := s.update(func(txn *badger.Txn) error {
+			for i := start; i < min(n, start+1000); i++ {
+				when := at.Add(time.Duration(i) * time.Second)
+				svc := fmt.Sprintf("%08x-0000-4000-8000-%012x", when.Unix(), i)
+				ev := notify.Event{ID: fmt.Sprintf("service-stale/%s/%d", svc, when.Unix()), Kind: notify.ServiceStale, At: when, Service: svc}
+				if err := set(txn, digestKey(user, ev.ID), notify.Notification{User: user, Event: ev}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A digest of thousands of entries, more removals than one transaction
+// takes, is queued as one mail and every entry it took is removed; a
+// crash after the mail leaves a mark, and the next digest takes none of
+// the entries already mailed. The account then goes with its backlog.
+func TestLargeDigest(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	u := &account.User{ID: "3f2c9a4e-8b1d-4c7e-9f60-2a5b7c8d9e01", Email: "ana@example.org", Role: account.RoleAdmin}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	putDigest(t, s, u.ID, t0, 7000)
+	mail := func(items []notify.Notification) *notify.Mail {
+		evs := make([]notify.Event, len(items))
+		for i, it := range items {
+			evs[i] = it.Event
+		}
+		return &notify.Mail{ID: fmt.Sprintf("digest/%s/%d", u.ID, len(items)), Kind: notify.MailDigest, User: u.ID, Events: evs, Created: t0, NextAt: t0}
+	}
+	if err := s.TakeDigest(ctx, u.ID, t0.Add(24*time.Hour), mail); err != nil {
+		t.Fatal(err)
+	}
+	q, _, err := s.Mails(ctx, 0)
+	if err != nil || len(q) != 1 || len(q[0].Events) != 7000 {
+		t.Fatalf("mails queued: %d (err %v), want one of 7000 events", len(q), err)
+	}
+	taken := 0
+	if err := s.TakeDigest(ctx, u.ID, t0.Add(24*time.Hour), func(items []notify.Notification) *notify.Mail { taken = len(items); return nil }); err != nil || taken != 0 {
+		t.Fatalf("entries left after the digest: %d (err %v)", taken, err)
+	}
+
+	// A crash after the mail: its mark, and the entries it took (before
+	// t1) still there beside newer ones.
+	t1 := t0.Add(48 * time.Hour)
+	putDigest(t, s, u.ID, t1.Add(-2500*time.Second), 3000)
+	if err := s.update(func(txn *badger.Txn) error { return set(txn, digestTakenKey(u.ID), t1) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TakeDigest(ctx, u.ID, t1.Add(time.Hour), func(items []notify.Notification) *notify.Mail {
+		taken = len(items)
+		for _, it := range items {
+			if it.Event.At.Before(t1) {
+				t.Fatalf("an entry the crashed digest mailed is mailed again: %v", it.Event.At)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if taken != 500 {
+		t.Errorf("the next digest took %d entries, want the 500 newer ones", taken)
+	}
+
+	putDigest(t, s, u.ID, t1.Add(24*time.Hour), 7000)
+	if err := s.DeleteUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.View(func(txn *badger.Txn) error {
+		if n := len(keysUnder(txn, pDigest+u.ID+"/")); n != 0 {
+			t.Errorf("%d digest entries outlived the account", n)
+		}
+		if ok, _ := exists(txn, digestTakenKey(u.ID)); ok {
+			t.Error("the digest mark outlived the account")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
