@@ -409,19 +409,7 @@ func (s *Store) TakeDigest(ctx context.Context, user string, before time.Time, f
 	rest := false
 	err := s.update(func(txn *badger.Txn) error {
 		rest = false
-		var keys [][]byte
-		var items []notify.Notification
-		err := eachValue(txn, pDigest+user+"/", func(k, b []byte) (bool, error) {
-			var n notify.Notification
-			if err := json.Unmarshal(b, &n); err != nil {
-				return false, fmt.Errorf("decode digest entry: %w", err)
-			}
-			if n.Event.At.Before(before) {
-				keys = append(keys, k)
-				items = append(items, n)
-			}
-			return true, nil
-		})
+		keys, items, err := digestEntries(txn, user, before, 0)
 		if err != nil || len(items) == 0 {
 			return err
 		}
@@ -453,6 +441,23 @@ func (s *Store) TakeDigest(ctx context.Context, user string, before time.Time, f
 	return nil
 }
 
+// digestEntries reads a person's digest entries of events before the
+// given time, at most limit of them unless limit is 0, in key order.
+func digestEntries(txn *badger.Txn, user string, before time.Time, limit int) (keys [][]byte, items []notify.Notification, err error) {
+	err = eachValue(txn, pDigest+user+"/", func(k, b []byte) (bool, error) {
+		var n notify.Notification
+		if err := json.Unmarshal(b, &n); err != nil {
+			return false, fmt.Errorf("decode digest entry: %w", err)
+		}
+		if n.Event.At.Before(before) {
+			keys = append(keys, k)
+			items = append(items, n)
+		}
+		return limit == 0 || len(keys) < limit, nil
+	})
+	return keys, items, err
+}
+
 // digestDeletesPerTxn bounds the digest entries removed in one
 // transaction: about 230 KB of the 600 KB Badger takes.
 const digestDeletesPerTxn = 2000
@@ -471,17 +476,7 @@ func (s *Store) finishDigest(user string) error {
 			case err != nil:
 				return err
 			}
-			var keys [][]byte
-			err := eachValue(txn, pDigest+user+"/", func(k, b []byte) (bool, error) {
-				var n notify.Notification
-				if err := json.Unmarshal(b, &n); err != nil {
-					return false, fmt.Errorf("decode digest entry: %w", err)
-				}
-				if n.Event.At.Before(before) {
-					keys = append(keys, k)
-				}
-				return len(keys) < digestDeletesPerTxn, nil
-			})
+			keys, _, err := digestEntries(txn, user, before, digestDeletesPerTxn)
 			if err != nil {
 				return err
 			}
