@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -32,8 +33,9 @@ func refMessageKey(ref, msg string) []byte {
 	return []byte(pRefMessage + referral.Handle(ref) + "/" + referral.Handle(msg))
 }
 
-// writeParts records or erases a referral's parts in txn.
-func writeParts(txn *badger.Txn, p referral.Parts) error {
+// writeParts records or erases a referral's parts in txn, but for the
+// document copies written apart before it (withCopiesApart), by key.
+func writeParts(txn *badger.Txn, p referral.Parts, apart map[string]bool) error {
 	if p.EraseOf != "" {
 		for _, prefix := range []string{pRefDocument + referral.Handle(p.EraseOf) + "/", pRefMessage + referral.Handle(p.EraseOf) + "/"} {
 			if err := deletePrefix(txn, []byte(prefix)); err != nil {
@@ -45,7 +47,11 @@ func writeParts(txn *badger.Txn, p referral.Parts) error {
 		if b.Referral == "" || b.Document == "" || len(b.Sealed) == 0 || (b.Copy != referral.CopyOwn && b.Copy != referral.CopyOut) {
 			return fmt.Errorf("document copy without its referral, id, kind or bytes")
 		}
-		if err := txn.Set(refDocumentKey(b.Referral, b.Document, b.Copy), b.Sealed); err != nil {
+		key := refDocumentKey(b.Referral, b.Document, b.Copy)
+		if apart[string(key)] {
+			continue
+		}
+		if err := txn.Set(key, b.Sealed); err != nil {
 			return err
 		}
 	}
@@ -66,6 +72,63 @@ func writeParts(txn *badger.Txn, p referral.Parts) error {
 	}
 	return nil
 }
+
+// withCopiesApart runs write in one transaction. Document copies under the
+// value threshold count in full in a transaction, and Badger takes about
+// 600 KB in one: five documents of 60 KB, two copies each, did not fit
+// beside their referral. When Badger refuses the transaction as too big,
+// the copies write returned are written first, a few per transaction,
+// and write runs again without them (apart names their keys). Until then
+// nothing refers to them: a crash in between leaves copies no referral
+// lists, sealed, erased with the referral's data; when the second run
+// fails, or no longer returns them, they are deleted.
+func (s *Store) withCopiesApart(write func(txn *badger.Txn, apart map[string]bool) ([]referral.Blob, error)) error {
+	var blobs []referral.Blob
+	err := s.update(func(txn *badger.Txn) error {
+		var err error
+		blobs, err = write(txn, nil)
+		return err
+	})
+	if !errors.Is(err, badger.ErrTxnTooBig) || len(blobs) == 0 {
+		return err
+	}
+	apart := map[string]bool{}
+	err = nil
+	for start := 0; start < len(blobs) && err == nil; start += copiesPerTxn {
+		chunk := blobs[start:min(len(blobs), start+copiesPerTxn)]
+		err = s.update(func(txn *badger.Txn) error {
+			return writeParts(txn, referral.Parts{Blobs: chunk}, nil)
+		})
+		for _, b := range chunk {
+			if err == nil {
+				apart[string(refDocumentKey(b.Referral, b.Document, b.Copy))] = true
+			}
+		}
+	}
+	var kept []referral.Blob
+	if err == nil {
+		err = s.update(func(txn *badger.Txn) error {
+			var err error
+			kept, err = write(txn, apart)
+			return err
+		})
+	}
+	if err == nil {
+		for _, b := range kept {
+			delete(apart, string(refDocumentKey(b.Referral, b.Document, b.Copy)))
+		}
+	}
+	for k := range apart { // copies nothing refers to
+		if derr := s.update(func(txn *badger.Txn) error { return txn.Delete([]byte(k)) }); derr != nil {
+			s.log.Warn("store: a document copy written apart was not removed; the referral's erasure removes it", "err", derr)
+		}
+	}
+	return err
+}
+
+// copiesPerTxn bounds the document copies withCopiesApart writes in one
+// transaction: four copies under the value threshold take at most 256 KB.
+const copiesPerTxn = 4
 
 // deletePrefix deletes every key under prefix in txn.
 func deletePrefix(txn *badger.Txn, prefix []byte) error {

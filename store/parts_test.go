@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -90,5 +91,84 @@ func TestReferralParts(t *testing.T) {
 	}
 	if msgs, _ := s.Messages(ctx, ids[1]); len(msgs) != 1 {
 		t.Errorf("the other referral keeps %d messages, want 1", len(msgs))
+	}
+}
+
+// Five documents of about 60 KB, two sealed copies each, are more than
+// Badger takes in one transaction beside their referral: the copies are
+// written apart, then the referral, and come back whole. When the second
+// run of the change refuses, or no longer writes a copy, nothing of the
+// copies written apart is left.
+func TestDocumentCopiesTooBigForOneTransaction(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	const id = "https://a.example/referrals/1"
+	if err := s.AddReferral(ctx, &referral.Referral{ID: id, Side: referral.Sender, State: referral.Requested, Created: now, Updated: now}, referral.Writes{}); err != nil {
+		t.Fatal(err)
+	}
+	copies := func(n int, tag string) []referral.Blob {
+		var out []referral.Blob
+		for i := range n {
+			for _, c := range []referral.Copy{referral.CopyOwn, referral.CopyOut} {
+				sealed := bytes.Repeat([]byte{byte(i), c[0], tag[0]}, 63<<10/3) // under the value threshold
+				out = append(out, referral.Blob{Referral: id, Document: fmt.Sprintf("%s/documents/%s%d", id, tag, i), Copy: c, Sealed: sealed})
+			}
+		}
+		return out
+	}
+	held := func(bs []referral.Blob) int {
+		n := 0
+		for _, b := range bs {
+			got, err := s.Blob(ctx, b.Referral, b.Document, b.Copy)
+			if err == nil && bytes.Equal(got, b.Sealed) {
+				n++
+			} else if err != nil && !errors.Is(err, directory.ErrNotFound) {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+
+	five := copies(5, "a")
+	r, err := s.UpdateReferral(ctx, id, func(r *referral.Referral) (referral.Writes, error) {
+		r.Updated = now.Add(time.Minute)
+		return referral.Writes{Parts: referral.Parts{Blobs: five}}, nil
+	})
+	if err != nil {
+		t.Fatalf("five documents of 63 KB: %v", err)
+	}
+	if !r.Updated.Equal(now.Add(time.Minute)) || held(five) != 10 {
+		t.Fatalf("the referral (updated %v) and %d of 10 copies recorded", r.Updated, held(five))
+	}
+
+	// Refused on its second run (another change came in between).
+	more := copies(5, "b")
+	runs := 0
+	_, err = s.UpdateReferral(ctx, id, func(r *referral.Referral) (referral.Writes, error) {
+		if runs++; runs > 1 {
+			return referral.Writes{}, referral.ErrTransition
+		}
+		return referral.Writes{Parts: referral.Parts{Blobs: more}}, nil
+	})
+	if !errors.Is(err, referral.ErrTransition) || held(more) != 0 {
+		t.Fatalf("refused on its second run: err %v, %d copies left", err, held(more))
+	}
+
+	// Fewer copies on its second run: those it no longer writes go.
+	runs = 0
+	if _, err := s.UpdateReferral(ctx, id, func(r *referral.Referral) (referral.Writes, error) {
+		if runs++; runs > 1 {
+			return referral.Writes{Parts: referral.Parts{Blobs: more[:2]}}, nil
+		}
+		return referral.Writes{Parts: referral.Parts{Blobs: more}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := held(more); n != 2 || held(more[:2]) != 2 {
+		t.Fatalf("%d copies held, want the 2 of the second run", n)
+	}
+	if held(five) != 10 {
+		t.Error("the first documents were lost")
 	}
 }

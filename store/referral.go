@@ -34,17 +34,17 @@ func (s *Store) AddReferral(ctx context.Context, r *referral.Referral, w referra
 	if r.ID == "" {
 		return fmt.Errorf("store: create referral: empty id")
 	}
-	err := s.update(func(txn *badger.Txn) error {
+	err := s.withCopiesApart(func(txn *badger.Txn, apart map[string]bool) ([]referral.Blob, error) {
 		if err := mustBeAbsent(txn, referralKey(r.ID)); err != nil {
-			return err
+			return nil, err
 		}
 		if err := txn.Set(referralHandleKey(referral.Handle(r.ID)), []byte(r.ID)); err != nil {
-			return err
+			return nil, err
 		}
 		if err := set(txn, referralKey(r.ID), r); err != nil {
-			return err
+			return nil, err
 		}
-		return s.writeWith(txn, w)
+		return w.Parts.Blobs, s.writeWith(txn, w, apart)
 	})
 	if err != nil {
 		return fmt.Errorf("store: create referral: %w", err)
@@ -55,7 +55,7 @@ func (s *Store) AddReferral(ctx context.Context, r *referral.Referral, w referra
 // writeWith records what a referral's change writes with it: consents
 // and audit entries are only created, and a withdrawal already recorded
 // is left as it is.
-func (s *Store) writeWith(txn *badger.Txn, w referral.Writes) error {
+func (s *Store) writeWith(txn *badger.Txn, w referral.Writes, apart map[string]bool) error {
 	if c := w.Consent; c != nil {
 		if c.ID == "" {
 			return fmt.Errorf("consent with an empty id")
@@ -85,7 +85,7 @@ func (s *Store) writeWith(txn *badger.Txn, w referral.Writes) error {
 			return err
 		}
 	}
-	if err := writeParts(txn, w.Parts); err != nil { // documents and thread messages (parts.go)
+	if err := writeParts(txn, w.Parts, apart); err != nil { // documents and thread messages (parts.go)
 		return err
 	}
 	return addEvents(txn, referralEvents(w.Notices)...)
@@ -100,19 +100,19 @@ func (s *Store) ReferralByHandle(ctx context.Context, handle string) (*referral.
 // fn returns, in one transaction.
 func (s *Store) UpdateReferral(ctx context.Context, id string, fn func(*referral.Referral) (referral.Writes, error)) (*referral.Referral, error) {
 	var r referral.Referral
-	err := s.update(func(txn *badger.Txn) error {
+	err := s.withCopiesApart(func(txn *badger.Txn, apart map[string]bool) ([]referral.Blob, error) {
 		r = referral.Referral{}
 		if err := get(txn, referralKey(id), &r); err != nil {
-			return err
+			return nil, err
 		}
 		w, err := fn(&r)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := set(txn, referralKey(id), &r); err != nil {
-			return err
+			return nil, err
 		}
-		return s.writeWith(txn, w)
+		return w.Parts.Blobs, s.writeWith(txn, w, apart)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: referral: %w", err)

@@ -367,3 +367,37 @@ func TestReferralPageBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Five scanned pages of about 62 KB, the most a referral carries, sent in
+// one upload: they were more than the store wrote in one transaction
+// (each kept twice, sealed), and the worker got an error. They go
+// through, and B receives the five.
+func TestFiveMidSizeDocumentsAtOnce(t *testing.T) {
+	a, b, svc := documentNodes(t, nodetest.Options{})
+	handle := referAPI(t, a, b, svc, `"identity", "documents"`)
+	page := "/referrals/" + handle
+	s := logIn(t, a, "sofia@mq-midi.be", "worker-password", "fr")
+	base := len(samplePDF(t, ""))
+	var files [][2]string
+	for i := range 5 {
+		// Sealed, each copy is the file and about 1.2 KB: under 64 KiB.
+		pdf := samplePDF(t, fmt.Sprint(i)+strings.Repeat("x", 62<<10-base-1))
+		files = append(files, [2]string{fmt.Sprintf("page-%d.pdf", i+1), string(pdf)})
+	}
+	ct, body := uploadForm(s.token(page), files...)
+	if res := s.post(page+"/documents", ct, bytes.NewReader(body), int64(len(body))); res.status != 303 {
+		t.Fatalf("five documents of %d bytes: %d %.300q", len(files[0][1]), res.status, pageText(res.body))
+	}
+	count := func(n *nodetest.Node) int {
+		var v struct{ Documents []struct{} }
+		n.Do("GET", "/api/v1/referrals/"+handle, n.AdminToken(), nil).JSON(t, &v)
+		return len(v.Documents)
+	}
+	if n := count(a); n != 5 {
+		t.Fatalf("A records %d documents, want 5", n)
+	}
+	waitUntil(t, "B holds the five documents", func() bool {
+		txt := pageText(logIn(t, b, "jan@mq-sud.be", "worker-password", "fr").get(page).body)
+		return strings.Contains(txt, "Document 5")
+	})
+}
