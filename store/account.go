@@ -90,23 +90,15 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, e
 // reminders) is removed first, in chunks.
 func (s *Store) DeleteUser(ctx context.Context, u *account.User) error {
 	for _, prefix := range []string{pNotification + u.ID + "/", pDigest + u.ID + "/"} {
-		for more := true; more; {
-			err := s.update(func(txn *badger.Txn) error {
-				if err := mustExist(txn, userKey(u.ID)); err != nil {
-					return err
-				}
-				keys := keysUnder(txn, prefix)
-				more = len(keys) > digestDeletesPerTxn
-				for _, k := range keys[:min(len(keys), digestDeletesPerTxn)] {
-					if err := txn.Delete(k); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("store: delete user %s: %w", u.ID, err)
+		err := s.deleteChunked(func(txn *badger.Txn, limit int) ([][]byte, error) {
+			if err := mustExist(txn, userKey(u.ID)); err != nil {
+				return nil, err
 			}
+			keys := keysUnder(txn, prefix)
+			return keys[:min(len(keys), limit)], nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: delete user %s: %w", u.ID, err)
 		}
 	}
 	err := s.update(func(txn *badger.Txn) error {
@@ -196,32 +188,26 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 	return s.remove("session", sessionKey(idHash))
 }
 
-// DeleteUserSessions removes every session of a user. Sessions are keyed
-// by the hash of their cookie only, so this reads them all: a node has
-// few.
+// DeleteUserSessions removes every session of a user, however many
+// (a transaction per deletesPerTxn). Sessions are keyed by the hash of
+// their cookie only, so this reads them all: a node has few.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
-	err := s.update(func(txn *badger.Txn) error {
+	err := s.deleteChunked(func(txn *badger.Txn, limit int) ([][]byte, error) {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte(pSession)
 		it := txn.NewIterator(opts)
+		defer it.Close()
 		var keys [][]byte
-		for it.Rewind(); it.Valid(); it.Next() {
+		for it.Rewind(); it.Valid() && len(keys) < limit; it.Next() {
 			var v account.Session
 			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
-				it.Close()
-				return err
+				return nil, err
 			}
 			if v.UserID == userID {
 				keys = append(keys, it.Item().KeyCopy(nil))
 			}
 		}
-		it.Close()
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return keys, nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete sessions of %s: %w", userID, err)

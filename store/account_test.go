@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/maillage/maillage/directory"
 	"github.com/maillage/maillage/web/account"
@@ -168,5 +171,41 @@ func TestSessionTTL(t *testing.T) {
 	}
 	if _, ok := dump(t, s)[string(sessionKey("h"))]; ok {
 		t.Error("an expired session is still visible to iteration")
+	}
+}
+
+// Every session of a person goes, however many they opened (7,000: more
+// deletions than one transaction takes), and another person's stay.
+func TestDeleteManySessions(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for start := 0; start < 7000; start += 1000 {
+		if err := s.update(func(txn *badger.Txn) error {
+			for i := start; i < start+1000; i++ {
+				hash := fmt.Sprintf("%064x", i)
+				if err := set(txn, sessionKey(hash), account.Session{IDHash: hash, UserID: "u1", Created: now, Expires: now.Add(time.Hour)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := account.Session{IDHash: "other", UserID: "u2", Created: now, Expires: now.Add(time.Hour)}
+	if err := s.update(func(txn *badger.Txn) error { return set(txn, sessionKey(other.IDHash), other) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUserSessions(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.View(func(txn *badger.Txn) error {
+		if keys := keysUnder(txn, pSession); len(keys) != 1 || string(keys[0]) != string(sessionKey("other")) {
+			t.Errorf("%d sessions left, want only the other person's", len(keys))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

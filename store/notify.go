@@ -396,7 +396,7 @@ func (s *Store) DigestUsers(ctx context.Context) ([]string, error) {
 
 // TakeDigest queues the digest mail fn builds from a person's entries of
 // events before the given time, and removes those entries. The mail and
-// up to digestDeletesPerTxn removals are one transaction; more entries
+// up to deletesPerTxn removals are one transaction; more entries
 // than that (the reminders of thousands of services imported together,
 // more removals than Badger takes at once) are removed after it, in
 // chunks, under a mark naming the time the mail took entries up to: a
@@ -418,9 +418,9 @@ func (s *Store) TakeDigest(ctx context.Context, user string, before time.Time, f
 		if m == nil {
 			return nil
 		}
-		if len(keys) > digestDeletesPerTxn {
+		if len(keys) > deletesPerTxn {
 			rest = true
-			keys = keys[:digestDeletesPerTxn]
+			keys = keys[:deletesPerTxn]
 			if err := set(txn, digestTakenKey(user), before.UTC()); err != nil {
 				return err
 			}
@@ -458,9 +458,34 @@ func digestEntries(txn *badger.Txn, user string, before time.Time, limit int) (k
 	return keys, items, err
 }
 
-// digestDeletesPerTxn bounds the digest entries removed in one
-// transaction: about 230 KB of the 600 KB Badger takes.
-const digestDeletesPerTxn = 2000
+// deletesPerTxn bounds the keys removed in one transaction (digest
+// entries, sessions, notifications): about 230 KB of the 600 KB Badger
+// takes.
+const deletesPerTxn = 2000
+
+// deleteChunked deletes, in one transaction each, the keys pick finds, at
+// most limit at a time, until it finds fewer than limit.
+func (s *Store) deleteChunked(pick func(txn *badger.Txn, limit int) ([][]byte, error)) error {
+	for {
+		more := false
+		err := s.update(func(txn *badger.Txn) error {
+			keys, err := pick(txn, deletesPerTxn)
+			if err != nil {
+				return err
+			}
+			more = len(keys) >= deletesPerTxn
+			for _, k := range keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+}
 
 // finishDigest removes the entries a queued digest mail took but one
 // transaction could not remove (TakeDigest), then its mark.
@@ -476,7 +501,7 @@ func (s *Store) finishDigest(user string) error {
 			case err != nil:
 				return err
 			}
-			keys, _, err := digestEntries(txn, user, before, digestDeletesPerTxn)
+			keys, _, err := digestEntries(txn, user, before, deletesPerTxn)
 			if err != nil {
 				return err
 			}
@@ -485,7 +510,7 @@ func (s *Store) finishDigest(user string) error {
 					return err
 				}
 			}
-			if len(keys) < digestDeletesPerTxn {
+			if len(keys) < deletesPerTxn {
 				done = true
 				return txn.Delete(digestTakenKey(user))
 			}
