@@ -285,29 +285,62 @@ func (s *Store) Seen(ctx context.Context, activityID string) (bool, error) {
 
 // QueueActivity stores an activity once, with a count of its pending
 // deliveries, and the deliveries, in one transaction: a fan-out is queued
-// whole or not at all.
+// whole or not at all. A fan-out to more than deliveriesPerTxn inboxes
+// (followers on a thousand servers) is more than Badger takes at once: it
+// is written in transactions of deliveriesPerTxn, each counting its own
+// deliveries, while the activity's deliveries are kept from finishing
+// (lockActivity) so that the first ones sent cannot take the activity
+// along before the last are written. A crash in between leaves the
+// deliveries written, counted and sent; the rest is the caller's to queue
+// again (a service's change is announced again at start, under the same
+// activity id, which partners apply once).
 func (s *Store) QueueActivity(ctx context.Context, activityID string, activity []byte, ds []*federation.Delivery) error {
-	err := s.update(func(txn *badger.Txn) error {
-		if err := txn.Set(queuedKey(activityID), activity); err != nil {
-			return err
-		}
-		var refs [8]byte
-		binary.BigEndian.PutUint64(refs[:], uint64(len(ds)))
-		if err := txn.Set(queuedRefsKey(activityID), refs[:]); err != nil {
-			return err
-		}
-		for _, d := range ds {
-			if err := set(txn, deliveryKey(d), d); err != nil {
+	defer s.lockActivity(activityID)()
+	for start := 0; start == 0 || start < len(ds); start += deliveriesPerTxn {
+		chunk := ds[start:min(len(ds), start+deliveriesPerTxn)]
+		err := s.update(func(txn *badger.Txn) error {
+			var refs [8]byte
+			if start == 0 {
+				if err := txn.Set(queuedKey(activityID), activity); err != nil {
+					return err
+				}
+			} else {
+				item, err := txn.Get(queuedRefsKey(activityID))
+				if err != nil {
+					return err
+				}
+				if err := item.Value(func(b []byte) error {
+					if len(b) != 8 {
+						return fmt.Errorf("damaged delivery count")
+					}
+					copy(refs[:], b)
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			binary.BigEndian.PutUint64(refs[:], binary.BigEndian.Uint64(refs[:])+uint64(len(chunk)))
+			if err := txn.Set(queuedRefsKey(activityID), refs[:]); err != nil {
 				return err
 			}
+			for _, d := range chunk {
+				if err := set(txn, deliveryKey(d), d); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: queue activity: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: queue activity: %w", err)
 	}
 	return nil
 }
+
+// deliveriesPerTxn bounds the deliveries QueueActivity writes in one
+// transaction: about 125 KB with their keys, beside an activity of up to
+// 64 KB, half of what Badger takes with 2 MB memtables.
+const deliveriesPerTxn = 400
 
 // QueuedActivity returns a queued activity.
 func (s *Store) QueuedActivity(ctx context.Context, activityID string) ([]byte, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -137,44 +138,103 @@ func keysUnder(txn *badger.Txn, prefix string) [][]byte {
 }
 
 // Dispatch records an event's notifications, mails and digest entries,
-// and marks it dispatched, in one transaction.
+// and marks it dispatched, in one transaction. An event for more people
+// than dispatchPerTxn (about 1.5 KB each: a notification, a mail or a
+// digest entry) is recorded a group of people per transaction, the last
+// marking it dispatched: a crash in between dispatches it again, which
+// writes the same notifications and digest entries again under the same
+// keys, and no mail already queued under its id.
 func (s *Store) Dispatch(ctx context.Context, ev notify.Event, ns []notify.Notification, mails []*notify.Mail, digest []notify.Notification) error {
-	err := s.update(func(txn *badger.Txn) error {
-		if ok, err := exists(txn, eventKey(ev.ID)); err != nil || !ok {
-			return err // dispatched meanwhile
+	users := map[string]bool{}
+	for _, n := range ns {
+		users[n.User] = true
+	}
+	for _, m := range mails {
+		users[m.User] = true
+	}
+	for _, d := range digest {
+		users[d.User] = true
+	}
+	ids := slices.Sorted(maps.Keys(users))
+	for start := 0; start == 0 || start < len(ids); start += dispatchPerTxn {
+		group := map[string]bool{}
+		for _, u := range ids[start:min(len(ids), start+dispatchPerTxn)] {
+			group[u] = true
 		}
-		if err := txn.Delete(eventKey(ev.ID)); err != nil {
-			return err
-		}
-		if err := txn.SetEntry(badger.NewEntry(eventSeenKey(ev.ID), nil).WithTTL(eventSeenTTL)); err != nil {
-			return err
-		}
-		for i := range ns {
-			n := &ns[i]
-			if err := set(txn, notificationKey(n.User, ev.At, ev.ID), n); err != nil {
-				return err
+		last := start+dispatchPerTxn >= len(ids)
+		done := false
+		err := s.update(func(txn *badger.Txn) error {
+			done = false
+			if ok, err := exists(txn, eventKey(ev.ID)); err != nil || !ok {
+				done = true
+				return err // dispatched meanwhile
 			}
-			keys := keysUnder(txn, pNotification+n.User+"/")
-			for _, k := range keys[:max(len(keys)-maxNotifications, 0)] {
-				if err := txn.Delete(k); err != nil {
+			if last {
+				if err := txn.Delete(eventKey(ev.ID)); err != nil {
+					return err
+				}
+				if err := txn.SetEntry(badger.NewEntry(eventSeenKey(ev.ID), nil).WithTTL(eventSeenTTL)); err != nil {
 					return err
 				}
 			}
+			return dispatchTo(txn, ev, group, len(ids) > dispatchPerTxn, ns, mails, digest)
+		})
+		if err != nil {
+			return fmt.Errorf("store: dispatch event: %w", err)
 		}
-		for _, m := range mails {
-			if err := set(txn, mailKey(m), m); err != nil {
+		if done {
+			return nil
+		}
+	}
+	return nil
+}
+
+// dispatchPerTxn bounds the people Dispatch writes for in one transaction.
+const dispatchPerTxn = 100
+
+// dispatchTo writes what an event brings the people in group. queued
+// checks first for mails already queued under their id, from a dispatch
+// a crash interrupted.
+func dispatchTo(txn *badger.Txn, ev notify.Event, group map[string]bool, queued bool, ns []notify.Notification, mails []*notify.Mail, digest []notify.Notification) error {
+	for i := range ns {
+		n := &ns[i]
+		if !group[n.User] {
+			continue
+		}
+		if err := set(txn, notificationKey(n.User, ev.At, ev.ID), n); err != nil {
+			return err
+		}
+		keys := keysUnder(txn, pNotification+n.User+"/")
+		for _, k := range keys[:max(len(keys)-maxNotifications, 0)] {
+			if err := txn.Delete(k); err != nil {
 				return err
 			}
 		}
-		for i := range digest {
-			if err := set(txn, digestKey(digest[i].User, ev.ID), &digest[i]); err != nil {
-				return err
+	}
+	var inQueue map[string]bool
+	if queued {
+		inQueue = map[string]bool{}
+		for _, k := range keysUnder(txn, pMail) { // mail/{next attempt, 16 hex}/{id}
+			if len(k) > len(pMail)+17 {
+				inQueue[string(k[len(pMail)+17:])] = true
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: dispatch event: %w", err)
+	}
+	for _, m := range mails {
+		if !group[m.User] || inQueue[m.ID] {
+			continue
+		}
+		if err := set(txn, mailKey(m), m); err != nil {
+			return err
+		}
+	}
+	for i := range digest {
+		if !group[digest[i].User] {
+			continue
+		}
+		if err := set(txn, digestKey(digest[i].User, ev.ID), &digest[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -210,40 +270,48 @@ func (s *Store) Notifications(ctx context.Context, user string, limit int) ([]no
 }
 
 // MarkRead marks a person's notifications read: those of the given
-// events, or all.
+// events, or all, readPerTxn a transaction (a person keeps up to 500, of
+// about 600 bytes each: all of them are half of what Badger takes at
+// once, and more than it takes with smaller memtables).
 func (s *Store) MarkRead(ctx context.Context, user string, ids []string) error {
-	err := s.update(func(txn *badger.Txn) error {
-		type change struct {
-			key []byte
-			n   notify.Notification
-		}
-		var todo []change
-		err := eachValue(txn, pNotification+user+"/", func(k, b []byte) (bool, error) {
-			var n notify.Notification
-			if err := json.Unmarshal(b, &n); err != nil {
-				return false, fmt.Errorf("decode notification: %w", err)
+	for more := true; more; {
+		err := s.update(func(txn *badger.Txn) error {
+			type change struct {
+				key []byte
+				n   notify.Notification
 			}
-			if !n.Read && (len(ids) == 0 || slices.Contains(ids, n.Event.ID)) {
-				n.Read = true
-				todo = append(todo, change{k, n})
-			}
-			return true, nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, c := range todo {
-			if err := set(txn, c.key, &c.n); err != nil {
+			var todo []change
+			err := eachValue(txn, pNotification+user+"/", func(k, b []byte) (bool, error) {
+				var n notify.Notification
+				if err := json.Unmarshal(b, &n); err != nil {
+					return false, fmt.Errorf("decode notification: %w", err)
+				}
+				if !n.Read && (len(ids) == 0 || slices.Contains(ids, n.Event.ID)) {
+					n.Read = true
+					todo = append(todo, change{k, n})
+				}
+				return len(todo) < readPerTxn, nil
+			})
+			if err != nil {
 				return err
 			}
+			more = len(todo) == readPerTxn
+			for _, c := range todo {
+				if err := set(txn, c.key, &c.n); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: mark notifications read: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: mark notifications read: %w", err)
 	}
 	return nil
 }
+
+// readPerTxn bounds the notifications MarkRead rewrites in one transaction.
+const readPerTxn = 100
 
 // Prefs returns a person's notification choices, the defaults when none.
 func (s *Store) Prefs(ctx context.Context, user string) (*notify.Prefs, error) {

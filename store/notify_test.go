@@ -226,3 +226,77 @@ func TestLargeDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An event for 600 people, each with a notification and a mail, is more
+// than one transaction takes: it is recorded a group at a time, and a
+// dispatch a crash interrupted after its first group, done again, queues
+// no mail twice. Marking 500 notifications read, all a person keeps, goes
+// through too.
+func TestDispatchToManyPeople(t *testing.T) {
+	s, _, _ := openTest(t, Options{})
+	ctx := context.Background()
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	ev := notify.Event{ID: "referral/https://maison-de-quartier-midi.example.be/referrals/3f2c9a4e-8b1d-4c7e-9f60-2a5b7c8d9e01/received",
+		Kind: notify.ReferralReceived, At: at, Referral: "https://maison-de-quartier-midi.example.be/referrals/3f2c9a4e-8b1d-4c7e-9f60-2a5b7c8d9e01",
+		Service: "https://maison-de-quartier-midi.example.be/services/5f1c7e0a-2b3c-4d5e-8f90-123456789abc"}
+	if err := s.AddEvents(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	var ns []notify.Notification
+	var mails []*notify.Mail
+	for i := range 600 {
+		u := fmt.Sprintf("a%07d-8b1d-4c7e-9f60-2a5b7c8d9e01", i)
+		ns = append(ns, notify.Notification{User: u, Event: ev})
+		mails = append(mails, &notify.Mail{ID: ev.ID + "/" + u, Kind: notify.MailEvent, User: u, Events: []notify.Event{ev}, Created: at, NextAt: at})
+	}
+	// A crash after the first group: its people have their mail queued.
+	if err := s.update(func(txn *badger.Txn) error {
+		group := map[string]bool{}
+		for _, n := range ns[:dispatchPerTxn] {
+			group[n.User] = true
+		}
+		return dispatchTo(txn, ev, group, true, ns, mails, nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	later := make([]*notify.Mail, len(mails))
+	for i, m := range mails {
+		c := *m
+		c.NextAt = at.Add(time.Minute) // queued again, at another time
+		later[i] = &c
+	}
+	if err := s.Dispatch(ctx, ev, ns, later, nil); err != nil {
+		t.Fatal(err)
+	}
+	if q, _, err := s.Mails(ctx, 0); err != nil || len(q) != 600 {
+		t.Fatalf("%d mails queued (%v), want 600, one each", len(q), err)
+	}
+	if pending, err := s.PendingEvents(ctx, 10); err != nil || len(pending) != 0 {
+		t.Fatalf("the event is still pending: %d %v", len(pending), err)
+	}
+	if _, unread, err := s.Notifications(ctx, ns[599].User, 10); err != nil || unread != 1 {
+		t.Fatalf("the last person's notifications: %d unread, %v", unread, err)
+	}
+
+	// 500 notifications of one person, all unread, marked read at once.
+	u := ns[0].User
+	for i := range 500 {
+		e := ev
+		e.ID = fmt.Sprintf("%s/%03d", ev.ID, i)
+		if err := s.AddEvents(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Dispatch(ctx, e, []notify.Notification{{User: u, Event: e}}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, unread, err := s.Notifications(ctx, u, 10); err != nil || unread != 500 {
+		t.Fatalf("%d notifications unread, want the 500 a person keeps (%v)", unread, err)
+	}
+	if err := s.MarkRead(ctx, u, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, unread, err := s.Notifications(ctx, u, 10); err != nil || unread != 0 {
+		t.Fatalf("%d notifications unread after marking all read (%v)", unread, err)
+	}
+}
