@@ -106,3 +106,23 @@ func TestQueueLargeFanOut(t *testing.T) {
 		t.Fatal("the activity outlived its last delivery")
 	}
 }
+
+// Inboxes whose addresses are 2 KB long, as a follower may give, fill a
+// transaction with fewer deliveries: 600 of them are queued too.
+func TestQueueFanOutToLongInboxes(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTest(t, Options{})
+	now := time.Now().UTC()
+	act := directory.NewID()
+	var ds []*federation.Delivery
+	for i := range 600 {
+		ds = append(ds, &federation.Delivery{ID: directory.NewID(), Inbox: fmt.Sprintf("https://s%04d.example/%s", i, strings.Repeat("i", 2000)),
+			ActivityID: act, First: now, NextAt: now})
+	}
+	if err := s.QueueActivity(ctx, act, []byte(`{"type":"Update"}`), ds); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountDeliveries(ctx); err != nil || n != len(ds) {
+		t.Fatalf("%d deliveries queued (%v), want %d", n, err, len(ds))
+	}
+}

@@ -285,10 +285,10 @@ func (s *Store) Seen(ctx context.Context, activityID string) (bool, error) {
 
 // QueueActivity stores an activity once, with a count of its pending
 // deliveries, and the deliveries, in one transaction: a fan-out is queued
-// whole or not at all. A fan-out to more than deliveriesPerTxn inboxes
-// (followers on a thousand servers) is more than Badger takes at once: it
-// is written in transactions of deliveriesPerTxn, each counting its own
-// deliveries, while the activity's deliveries are kept from finishing
+// whole or not at all. A larger fan-out (followers on a thousand
+// servers, or inboxes with long addresses) is more than Badger takes at
+// once: it is written in several transactions (deliveriesPerTxn), each
+// counting its own deliveries, while the activity's deliveries are kept from finishing
 // (lockActivity) so that the first ones sent cannot take the activity
 // along before the last are written. A crash in between leaves the
 // deliveries written, counted and sent; the rest is the caller's to queue
@@ -296,11 +296,19 @@ func (s *Store) Seen(ctx context.Context, activityID string) (bool, error) {
 // activity id, which partners apply once).
 func (s *Store) QueueActivity(ctx context.Context, activityID string, activity []byte, ds []*federation.Delivery) error {
 	defer s.lockActivity(activityID)()
-	for start := 0; start == 0 || start < len(ds); start += deliveriesPerTxn {
-		chunk := ds[start:min(len(ds), start+deliveriesPerTxn)]
+	for first := true; first || len(ds) > 0; first = false {
+		// A chunk: deliveriesPerTxn at most, and no more bytes than
+		// deliveryBytesPerTxn (an inbox's address may be 2 KB long).
+		n, size := 0, 0
+		for n < len(ds) && n < deliveriesPerTxn && size < deliveryBytesPerTxn {
+			size += len(deliveryKey(ds[n])) + len(ds[n].Inbox) + len(ds[n].ID) + len(ds[n].ActivityID) + 128
+			n++
+		}
+		chunk := ds[:n]
+		ds = ds[n:]
 		err := s.update(func(txn *badger.Txn) error {
 			var refs [8]byte
-			if start == 0 {
+			if first {
 				if err := txn.Set(queuedKey(activityID), activity); err != nil {
 					return err
 				}
@@ -337,10 +345,14 @@ func (s *Store) QueueActivity(ctx context.Context, activityID string, activity [
 	return nil
 }
 
-// deliveriesPerTxn bounds the deliveries QueueActivity writes in one
-// transaction: about 125 KB with their keys, beside an activity of up to
-// 64 KB, half of what Badger takes with 2 MB memtables.
-const deliveriesPerTxn = 400
+// deliveriesPerTxn and deliveryBytesPerTxn bound the deliveries
+// QueueActivity writes in one transaction: about 125 KB beside an
+// activity of up to 64 KB, well within what Badger takes with 2 MB
+// memtables (314 KB).
+const (
+	deliveriesPerTxn    = 400
+	deliveryBytesPerTxn = 128 << 10
+)
 
 // QueuedActivity returns a queued activity.
 func (s *Store) QueuedActivity(ctx context.Context, activityID string) ([]byte, error) {
