@@ -180,9 +180,9 @@ func TestDeleteManySessions(t *testing.T) {
 	s, _, _ := openTest(t, Options{})
 	ctx := context.Background()
 	now := time.Now().UTC()
-	for start := 0; start < 7000; start += 1000 {
+	for start := 0; start < 7000; start += 500 {
 		if err := s.update(func(txn *badger.Txn) error {
-			for i := start; i < start+1000; i++ {
+			for i := start; i < start+500; i++ {
 				hash := fmt.Sprintf("%064x", i)
 				if err := set(txn, sessionKey(hash), account.Session{IDHash: hash, UserID: "u1", Created: now, Expires: now.Add(time.Hour)}); err != nil {
 					return err

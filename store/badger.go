@@ -29,14 +29,18 @@ func badgerOptions(path string, key []byte, log *slog.Logger) badger.Options {
 		// a user saved or a partner sent must survive a power cut.
 		// Concurrent commits share one fsync, so the cost stays low.
 		WithSyncWrites(true).
-		// Two 4 MB memtables instead of five of 64 MB: the write rate of a
+		// Two 2 MB memtables instead of five of 64 MB: the write rate of a
 		// node is low, and memtables are the largest fixed cost (each
-		// holds an arena of about 5 MB; 8 MB memtables held 10.4 MB, and
-		// the node idled 7 MB higher, .ci/measure-rss). A transaction
-		// then takes up to 600 KB: values over valueThreshold count as a
-		// pointer, and the inbox's group commit splits a batch that
-		// would not fit (group.go).
-		WithMemTableSize(4 << 20).
+		// holds an arena of about 2.6 MB; 4 MB memtables held 5.3 MB, 8 MB
+		// ones 10.4 MB and the node idled 7 MB higher, .ci/measure-rss).
+		// A transaction then takes up to 314 KB or 3,274 entries: values
+		// over valueThreshold count as a pointer; every write that can
+		// grow with its input goes in chunks well under that (a fan-out's
+		// deliveries, an event's people, digests, deletions, document
+		// copies, each tested with real sizes past one transaction), and
+		// the inbox's group commit splits a batch that would not fit
+		// (group.go).
+		WithMemTableSize(2 << 20).
 		WithNumMemtables(2).
 		// A 2 MB block cache instead of 256 MB (8 MB until measured: 6 MB
 		// less resident, .ci/measure-rss): a node's hot set (its own

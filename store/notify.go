@@ -527,9 +527,9 @@ func digestEntries(txn *badger.Txn, user string, before time.Time, limit int) (k
 }
 
 // deletesPerTxn bounds the keys removed in one transaction (digest
-// entries, sessions, notifications): about 230 KB of the 600 KB Badger
+// entries, sessions, notifications): about 175 KB of the 314 KB Badger
 // takes.
-const deletesPerTxn = 2000
+const deletesPerTxn = 1500
 
 // deleteChunked deletes, in one transaction each, the keys pick finds, at
 // most limit at a time, until it finds fewer than limit.

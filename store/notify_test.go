@@ -138,9 +138,9 @@ func TestManyEventsAtOnce(t *testing.T) {
 // at, in transactions Badger takes.
 func putDigest(t *testing.T, s *Store, user string, at time.Time, n int) {
 	t.Helper()
-	for start := 0; start < n; start += 1000 {
+	for start := 0; start < n; start += 500 {
 		err := s.update(func(txn *badger.Txn) error {
-			for i := start; i < min(n, start+1000); i++ {
+			for i := start; i < min(n, start+500); i++ {
 				when := at.Add(time.Duration(i) * time.Second)
 				svc := fmt.Sprintf("%08x-0000-4000-8000-%012x", when.Unix(), i)
 				ev := notify.Event{ID: fmt.Sprintf("service-stale/%s/%d", svc, when.Unix()), Kind: notify.ServiceStale, At: when, Service: svc}

@@ -11,8 +11,8 @@ import (
 // migration moves the store from schema version-1 to version. It runs in
 // one transaction together with the new version number, so a crash leaves
 // the store at either version, never between. A migration that rewrites
-// more than Badger takes in one transaction (ErrTxnTooBig, about 600 KB
-// or 6,500 records with these options) must be written to be re-run safely in parts.
+// more than Badger takes in one transaction (ErrTxnTooBig, about 314 KB
+// or 3,200 records with these options) must be written to be re-run safely in parts.
 type migration struct {
 	version int
 	name    string

@@ -165,7 +165,7 @@ func TestBadgerOptions(t *testing.T) {
 		{"SyncWrites", b2i(o.SyncWrites), 1},
 		{"DetectConflicts", b2i(o.DetectConflicts), 1},
 		{"encryption key size", int64(len(o.EncryptionKey)), KeySize},
-		{"MemTableSize", o.MemTableSize, 4 << 20},
+		{"MemTableSize", o.MemTableSize, 2 << 20},
 		{"NumMemtables", int64(o.NumMemtables), 2},
 		{"BlockCacheSize", o.BlockCacheSize, 2 << 20},
 		{"IndexCacheSize", o.IndexCacheSize, 4 << 20},
