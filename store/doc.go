@@ -10,8 +10,15 @@
 // records.go. Each exported method is one transaction, retried when it
 // loses a race so that callers see directory.ErrConflict or
 // directory.ErrNotFound, never Badger's errors; ApplyPartnerService shares
-// its transaction with concurrent inbox deliveries (group.go). Writes are fsynced before they return, so what a user
-// or a partner sent is durable once acknowledged.
+// its transaction with concurrent inbox deliveries (group.go). Writes are
+// fsynced before they return, so what a user or a partner sent is durable
+// once acknowledged. Badger takes about 314 KB in one transaction
+// (badger.go): the writes that grow with their input are written in
+// chunks, each safe to stop after, as their doc says (a fan-out's
+// deliveries, events, an event's people, digests, marking read, a
+// person's backlog and sessions, document copies written apart). A
+// partner's Delete is remembered a while (WithdrawPartnerService), so that
+// an older version arriving late is not stored again.
 //
 // Open tunes Badger for a small machine (badger.go), refuses a wrong key,
 // a directory in use or one holding something else, and brings the schema

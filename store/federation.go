@@ -301,7 +301,7 @@ func (s *Store) QueueActivity(ctx context.Context, activityID string, activity [
 		// deliveryBytesPerTxn (an inbox's address may be 2 KB long).
 		n, size := 0, 0
 		for n < len(ds) && n < deliveriesPerTxn && size < deliveryBytesPerTxn {
-			size += len(deliveryKey(ds[n])) + len(ds[n].Inbox) + len(ds[n].ID) + len(ds[n].ActivityID) + 128
+			size += len(ds[n].Inbox) + 2*len(ds[n].ID) + len(ds[n].ActivityID) + 160 // key and JSON
 			n++
 		}
 		chunk := ds[:n]

@@ -558,39 +558,24 @@ func (s *Store) deleteChunked(pick func(txn *badger.Txn, limit int) ([][]byte, e
 // finishDigest removes the entries a queued digest mail took but one
 // transaction could not remove (TakeDigest), then its mark.
 func (s *Store) finishDigest(user string) error {
-	for {
-		done := false
-		err := s.update(func(txn *badger.Txn) error {
-			var before time.Time
-			switch err := get(txn, digestTakenKey(user), &before); {
-			case errors.Is(err, directory.ErrNotFound):
-				done = true
-				return nil
-			case err != nil:
-				return err
-			}
-			keys, _, err := digestEntries(txn, user, before, deletesPerTxn)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
-			}
-			if len(keys) < deletesPerTxn {
-				done = true
-				return txn.Delete(digestTakenKey(user))
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store: digest: %w", err)
+	err := s.deleteChunked(func(txn *badger.Txn, limit int) ([][]byte, error) {
+		var before time.Time
+		switch err := get(txn, digestTakenKey(user), &before); {
+		case errors.Is(err, directory.ErrNotFound):
+			return nil, nil // nothing left to finish
+		case err != nil:
+			return nil, err
 		}
-		if done {
-			return nil
+		keys, _, err := digestEntries(txn, user, before, limit)
+		if err == nil && len(keys) < limit {
+			keys = append(keys, digestTakenKey(user)) // the last chunk: the mark goes too
 		}
+		return keys, err
+	})
+	if err != nil {
+		return fmt.Errorf("store: digest: %w", err)
 	}
+	return nil
 }
 
 // partnershipEvents are what a relation's change tells the admins: a

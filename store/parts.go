@@ -118,9 +118,17 @@ func (s *Store) withCopiesApart(write func(txn *badger.Txn, apart map[string]boo
 			delete(apart, string(refDocumentKey(b.Referral, b.Document, b.Copy)))
 		}
 	}
-	for k := range apart { // copies nothing refers to
-		if derr := s.update(func(txn *badger.Txn) error { return txn.Delete([]byte(k)) }); derr != nil {
-			s.log.Warn("store: a document copy written apart was not removed; the referral's erasure removes it", "err", derr)
+	if len(apart) > 0 { // copies nothing refers to: a few small deletions
+		derr := s.update(func(txn *badger.Txn) error {
+			for k := range apart {
+				if err := txn.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if derr != nil {
+			s.log.Warn("store: document copies written apart were not removed; the referral's erasure removes them", "err", derr)
 		}
 	}
 	return err
