@@ -186,7 +186,7 @@ func serveCommand() command {
 			logBuild(logger)
 			memBytes = containerSoftLimit(fs, memBytes, logger)
 			defer startMemoryLimit(memBytes, c.environ, logger)()
-			defer startIdleTrim(trimEvery, logger)()
+			defer startIdleTrim(trimEvery, node.StoreDir(*data), logger)()
 			if *tokenTTL < time.Minute || *tokenTTL > 24*time.Hour {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}

@@ -35,6 +35,10 @@ type idleTrim struct {
 	// runtime's own two-minute collection).
 	worth uint64
 
+	// files lets go of the file pages the node mapped while busy
+	// (filepages_linux.go); nil in tests of the heap alone.
+	files func() (int64, error)
+
 	allocs  uint64 // total allocated at the previous tick
 	since   uint64 // total allocated at the last trim
 	trimmed bool   // since the node was last busy
@@ -81,6 +85,15 @@ func (t *idleTrim) tick() uint64 {
 	if t.trimmed || reclaimable < t.worth && allocs-t.since < t.worth {
 		return 0
 	}
+	// The file pages first: what reading the process's map allocates is
+	// then collected and returned with the rest.
+	if t.files != nil {
+		if n, err := t.files(); err != nil {
+			t.log.Debug("node quiet: file pages not released", "err", err)
+		} else {
+			t.log.Debug("node quiet: file pages released", "mib", float64(n)/(1<<20))
+		}
+	}
 	debug.FreeOSMemory()
 	t.trimmed, t.since = true, allocs
 	_, _, _, _, after := readTrimMetrics()
@@ -91,10 +104,11 @@ func (t *idleTrim) tick() uint64 {
 	return after - released
 }
 
-// startIdleTrim looks every period whether the node went quiet. stop ends
-// it.
-func startIdleTrim(every time.Duration, log *slog.Logger) (stop func()) {
-	t := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: log}
+// startIdleTrim looks every period whether the node went quiet; tables is
+// the directory of the store's tables. stop ends it.
+func startIdleTrim(every time.Duration, tables string, log *slog.Logger) (stop func()) {
+	t := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: log,
+		files: func() (int64, error) { return releaseFilePages(tables) }}
 	t.allocs, _, _, _, _ = readTrimMetrics()
 	t.since = t.allocs
 	tk := time.NewTicker(every)

@@ -19,6 +19,9 @@ const (
 	controlSock    = "control.sock"
 )
 
+// StoreDir is where a data directory keeps its store.
+func StoreDir(dataDir string) string { return filepath.Join(dataDir, dbDir) }
+
 // identityFormat is the version of maillage.json's layout.
 const identityFormat = 1
 
