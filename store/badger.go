@@ -46,7 +46,7 @@ func badgerOptions(path string, key []byte, log *slog.Logger) badger.Options {
 		// less resident, .ci/measure-rss): a node's hot set (its own
 		// services, sessions, the delivery queue) is small; the search
 		// index keeps its own copy of what it needs.
-		WithBlockCacheSize(2 << 20).
+		WithBlockCacheSize(1 << 20).
 		// Snappy is cheap on a small CPU and shrinks JSON well. A block
 		// cache of 0 with compression would panic; ours is not 0.
 		WithCompression(options.Snappy).

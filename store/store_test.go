@@ -167,7 +167,7 @@ func TestBadgerOptions(t *testing.T) {
 		{"encryption key size", int64(len(o.EncryptionKey)), KeySize},
 		{"MemTableSize", o.MemTableSize, 2 << 20},
 		{"NumMemtables", int64(o.NumMemtables), 2},
-		{"BlockCacheSize", o.BlockCacheSize, 2 << 20},
+		{"BlockCacheSize", o.BlockCacheSize, 1 << 20},
 		{"IndexCacheSize", o.IndexCacheSize, 4 << 20},
 		{"ValueLogFileSize", o.ValueLogFileSize, 16 << 20},
 		{"NumCompactors", int64(o.NumCompactors), 2},

@@ -79,7 +79,7 @@ func TestTemplateMessagesExist(t *testing.T) {
 		t.Fatalf("parseTemplates: %v", err)
 	}
 	used := map[string]bool{}
-	for _, tmpl := range pages {
+	for _, tmpl := range append(slices.Collect(maps.Values(pages.pages)), pages.layout) {
 		for _, tt := range tmpl.Templates() {
 			if tt.Tree != nil {
 				collectKeys(tt.Tree.Root, used)
@@ -153,14 +153,14 @@ func TestMissingMessageFailsRendering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, err := pages["error"].Clone()
+	bad, err := pages.pages["error"].Clone()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bad.Parse(`{{define "content"}}{{.T "no such message"}}{{end}}`); err != nil {
 		t.Fatal(err)
 	}
-	pages["error"] = bad
+	pages.pages["error"] = bad
 	rec := httptest.NewRecorder()
 	err = pages.render(rec, httptest.NewRequest("GET", "/", nil), "error", 200, pageData{Lang: directory.NL}, "")
 	if err == nil || !strings.Contains(err.Error(), "no such message") {
