@@ -90,7 +90,7 @@ type Store struct {
 	// their keys at Open, then followed by CreateService and
 	// DeleteService, the only writes of those keys.
 	services atomic.Int64
-	lineage       []byte        // random, made at creation and at every restore
+	lineage  []byte // random, made at creation and at every restore
 }
 
 // Open opens the store at path with key, creating it if path does not
