@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/maillage/maillage/cmd/maillage/node"
+	"github.com/maillage/maillage/directory/search"
 	"github.com/maillage/maillage/referral"
 	"github.com/maillage/maillage/store"
 	"github.com/maillage/maillage/web/account"
@@ -186,7 +188,14 @@ func serveCommand() command {
 			logBuild(logger)
 			memBytes = containerSoftLimit(fs, memBytes, logger)
 			defer startMemoryLimit(memBytes, c.environ, logger)()
-			defer startIdleTrim(trimEvery, node.StoreDir(*data), logger)()
+			// The node opens later (or after the setup page): the
+			// trim finds its search index once it is there.
+			var index atomic.Pointer[search.Index]
+			defer startIdleTrim(trimEvery, node.StoreDir(*data), func() {
+				if x := index.Load(); x != nil {
+					x.ReleaseCaches()
+				}
+			}, logger)()
 			if *tokenTTL < time.Minute || *tokenTTL > 24*time.Hour {
 				return usagef("--token-ttl must be between 1m and 24h")
 			}
@@ -198,7 +207,8 @@ func serveCommand() command {
 				logger.Info("node already set up: first-start settings ignored (the admin pages change them)", "ignored", strings.Join(ignored, ", "))
 			}
 			cfg.Logger = logger
-			return node.Serve(ctx, node.ServeOptions{Config: cfg, Listen: *listen, Init: create})
+			return node.Serve(ctx, node.ServeOptions{Config: cfg, Listen: *listen, Init: create,
+				OnOpen: func(n *node.Node) { index.Store(n.Search) }})
 		}
 	}}
 }

@@ -35,9 +35,12 @@ type idleTrim struct {
 	// runtime's own two-minute collection).
 	worth uint64
 
-	// files lets go of the file pages the node mapped while busy
+	// caches drops what the node keeps only to answer faster (the
+	// search index's decoded summaries and memo of words), and files
+	// lets go of the file pages it mapped while busy
 	// (filepages_linux.go); nil in tests of the heap alone.
-	files func() (int64, error)
+	caches func()
+	files  func() (int64, error)
 
 	allocs  uint64 // total allocated at the previous tick
 	since   uint64 // total allocated at the last trim
@@ -85,8 +88,12 @@ func (t *idleTrim) tick() uint64 {
 	if t.trimmed || reclaimable < t.worth && allocs-t.since < t.worth {
 		return 0
 	}
-	// The file pages first: what reading the process's map allocates is
-	// then collected and returned with the rest.
+	// The caches and the file pages first: what they free, and what
+	// reading the process's map allocates, is then collected and
+	// returned with the rest.
+	if t.caches != nil {
+		t.caches()
+	}
 	if t.files != nil {
 		if n, err := t.files(); err != nil {
 			t.log.Debug("node quiet: file pages not released", "err", err)
@@ -105,9 +112,10 @@ func (t *idleTrim) tick() uint64 {
 }
 
 // startIdleTrim looks every period whether the node went quiet; tables is
-// the directory of the store's tables. stop ends it.
-func startIdleTrim(every time.Duration, tables string, log *slog.Logger) (stop func()) {
-	t := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: log,
+// the directory of the store's tables, caches what drops the node's
+// caches. stop ends it.
+func startIdleTrim(every time.Duration, tables string, caches func(), log *slog.Logger) (stop func()) {
+	t := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: log, caches: caches,
 		files: func() (int64, error) { return releaseFilePages(tables) }}
 	t.allocs, _, _, _, _ = readTrimMetrics()
 	t.since = t.allocs

@@ -21,7 +21,9 @@ func garbage(n int) {
 // next busy spell. Not parallel: the decision reads the process's own
 // allocations.
 func TestIdleTrimOncePerQuietSpell(t *testing.T) {
-	tr := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: slog.New(slog.DiscardHandler)}
+	var cached, filed int
+	tr := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: slog.New(slog.DiscardHandler),
+		caches: func() { cached++ }, files: func() (int64, error) { filed++; return 0, nil }}
 	tr.allocs, _, _, _, _ = readTrimMetrics()
 	tr.since = tr.allocs
 	garbage(32)
@@ -41,6 +43,10 @@ func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 	}
 	if got := tr.tick(); got < 4<<20 {
 		t.Fatalf("quiet after dropping 12 MiB: %d bytes returned, want at least 4 MiB", got)
+	}
+	// The caches and the file pages go with the heap, once a spell.
+	if cached != 2 || filed != 2 {
+		t.Errorf("caches dropped %d times, file pages released %d times; want 2 each (two quiet spells)", cached, filed)
 	}
 }
 

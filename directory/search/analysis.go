@@ -36,6 +36,15 @@ type analyzers struct {
 // starts again (hostile text cannot grow it without limit).
 const maxMemo = 200_000
 
+// forget empties the memo.
+func (a *analyzers) forget() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for l := range a.memo {
+		a.memo[l] = map[string][]string{}
+	}
+}
+
 func newAnalyzers() (*analyzers, error) {
 	cache := registry.NewCache()
 	a := &analyzers{by: map[directory.Lang]analysis.Analyzer{}, memo: map[directory.Lang]map[string][]string{}}

@@ -264,6 +264,53 @@ func TestSummariesEncodedAfterSave(t *testing.T) {
 	}
 }
 
+// A quiet node drops the index's caches: the decoded summaries and the
+// memo of analysed words go, and searches answer as before.
+func TestReleaseCaches(t *testing.T) {
+	x := fixture(t)
+	if err := x.Save(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	q := Query{Text: "aide alimentaire"}
+	before, err := x.Search(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	memo := func() (n int) {
+		x.an.mu.RLock()
+		defer x.an.mu.RUnlock()
+		for _, m := range x.an.memo {
+			n += len(m)
+		}
+		return n
+	}
+	decoded := 0
+	for _, e := range x.slots {
+		if e != nil && e.sum.Load() != nil {
+			decoded++
+		}
+	}
+	if memo() == 0 || decoded == 0 || len(before.Hits) == 0 {
+		t.Fatalf("nothing to release: %d words remembered, %d summaries decoded, %d results", memo(), decoded, len(before.Hits))
+	}
+	x.ReleaseCaches()
+	if n := memo(); n != 0 {
+		t.Errorf("%d words still remembered", n)
+	}
+	for _, e := range x.slots {
+		if e != nil && e.sum.Load() != nil {
+			t.Fatalf("%s: summary still decoded", e.uri)
+		}
+	}
+	after, err := x.Search(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("results differ after the caches were released:\n before %+v\n after  %+v", before, after)
+	}
+}
+
 // Opening hours are read in Brussels time across both daylight-saving
 // changes, through the index's half-hour buckets and the exact check.
 func TestOpenAtAcrossDST(t *testing.T) {

@@ -250,7 +250,15 @@ func Load(r io.Reader, o Options) (*Index, error) {
 		// The slots keep their shares of the chunk's terms and documents,
 		// each capped so that no append reaches its neighbour's.
 		ids, docs := c.Terms, c.Docs
+		// What the slots keep comes from a few arrays per chunk rather
+		// than three small objects a slot (the entry, its encoding's
+		// slice header, its URI as gob decoded it): the decoded strings
+		// and the decoder's buffers die together, leaving whole spans
+		// free instead of live objects scattered among freed ones.
+		ents, raws := make([]entry, n), make([][]byte, n)
+		uris := strings.Join(c.URIs, "")
 		for i, uri := range c.URIs {
+			uri, uris = uris[:len(uri)], uris[len(uri):]
 			slot := len(x.slots)
 			var hs hotSlot
 			hs.read(c.Hot[i*hotBytes:])
@@ -271,8 +279,9 @@ func Load(r io.Reader, o Options) (*Index, error) {
 			if int(hs.actor()) >= len(h.Actors) {
 				return nil, bad("actor out of range")
 			}
-			e := &entry{uri: uri, terms: terms}
-			e.raw.Store(&raw)
+			e := &ents[i]
+			e.uri, e.terms, raws[i] = uri, terms, raw
+			e.raw.Store(&raws[i])
 			x.slots = append(x.slots, e)
 			x.byURI[uri] = uint32(slot)
 		}
