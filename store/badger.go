@@ -42,10 +42,11 @@ func badgerOptions(path string, key []byte, log *slog.Logger) badger.Options {
 		// (group.go).
 		WithMemTableSize(2 << 20).
 		WithNumMemtables(2).
-		// A 2 MB block cache instead of 256 MB (8 MB until measured: 6 MB
-		// less resident, .ci/measure-rss): a node's hot set (its own
-		// services, sessions, the delivery queue) is small; the search
-		// index keeps its own copy of what it needs.
+		// A 1 MB block cache instead of 256 MB (8 MB until measured: 6 MB
+		// less resident, .ci/measure-rss; then 2 MB): a node's hot set
+		// (its own services, sessions, the delivery queue) is small; the
+		// search index keeps its own copy of what it needs, and the count
+		// of services is kept (CountServices).
 		WithBlockCacheSize(1 << 20).
 		// Snappy is cheap on a small CPU and shrinks JSON well. A block
 		// cache of 0 with compression would panic; ours is not 0.
@@ -88,7 +89,7 @@ func (b badgerLogger) Warningf(f string, a ...any) {
 // cacheAdvice reports whether a Badger warning is its minute-by-minute
 // advice that a cache "might be too small", with the cache's metrics.
 // The small caches are chosen (badgerOptions): a scan of every service,
-// such as the daily review reminders, empties the 2 MB block cache and
+// such as the daily review reminders, empties the 1 MB block cache and
 // Badger then warns each minute in a dozen lines that would tell an admin
 // to change what is not a setting. Debug logs keep it.
 func cacheAdvice(format string) bool {
