@@ -105,11 +105,15 @@ func TestBrowserCapacityAndClosure(t *testing.T) {
 		checkLanguage(t, ctx, tc.lang, where+" closure refused", foreign, "Abri de nuit", "Nachtopvang", "Fermé pour les fêtes", "Gesloten tijdens de feestdagen",
 			"Un lit pour la nuit.", "Een bed voor de nacht.")
 		checkPage(t, ctx, axe, "closure-refused-"+where)
-		do(t, ctx, "the closure", js(`document.querySelector("#per-from-0").value = "2026-12-21"; document.querySelector("#per-to-0").value = "2026-12-31"`),
+		// The refusal's message goes first, so that the old page
+		// cannot be read as the answer.
+		do(t, ctx, "the closure", js(`document.querySelectorAll(".error").forEach(e => e.remove()); document.querySelector("#per-from-0").value = "2026-12-21"; document.querySelector("#per-to-0").value = "2026-12-31"`),
 			chromedp.Submit(chromedp.CSS("#name_fr")))
 		var next string
 		waitUntil(t, "the editor's answer", func() bool {
-			next = get(t, ctx, "answer", chromedp.Evaluate[string](`document.querySelector(".saved") ? "saved" : document.querySelector("#save-anyway") ? "similar" : document.querySelector(".error") ? "error" : ""`))
+			// The answer is read once its page is whole: the message
+			// at its top is parsed before the period blocks below it.
+			next = get(t, ctx, "answer", chromedp.Evaluate[string](`document.readyState !== "complete" ? "" : document.querySelector(".saved") ? "saved" : document.querySelector("#save-anyway") ? "similar" : document.querySelector(".error") ? "error" : ""`))
 			return next != ""
 		})
 		if next == "similar" {
