@@ -45,8 +45,7 @@ func badgerOptions(path string, key []byte, log *slog.Logger) badger.Options {
 		// A 1 MB block cache instead of 256 MB (8 MB until measured: 6 MB
 		// less resident, .ci/measure-rss; then 2 MB): a node's hot set
 		// (its own services, sessions, the delivery queue) is small; the
-		// search index keeps its own copy of what it needs, and the count
-		// of services is kept (CountServices).
+		// search index keeps its own copy of what it needs.
 		WithBlockCacheSize(1 << 20).
 		// Snappy is cheap on a small CPU and shrinks JSON well. A block
 		// cache of 0 with compression would panic; ours is not 0.

@@ -39,16 +39,12 @@ func (s *Store) CreateService(ctx context.Context, v *directory.Service, a *dire
 	if v.ID == "" {
 		return fmt.Errorf("store: create service: empty id")
 	}
-	err := s.writeService("create service "+v.ID, v.ID, a, func(txn *badger.Txn) error {
+	return s.writeService("create service "+v.ID, v.ID, a, func(txn *badger.Txn) error {
 		if err := mustBeAbsent(txn, serviceKey(v.ID)); err != nil {
 			return err
 		}
 		return set(txn, serviceKey(v.ID), v)
 	})
-	if err == nil {
-		s.services.Add(1)
-	}
-	return err
 }
 
 // UpdateService replaces an existing service, and records a (when not
@@ -64,16 +60,12 @@ func (s *Store) UpdateService(ctx context.Context, v *directory.Service, a *dire
 
 // DeleteService removes a service, and records a (when not nil) with it.
 func (s *Store) DeleteService(ctx context.Context, id string, a *directory.Announcement) error {
-	err := s.writeService("delete service "+id, id, a, func(txn *badger.Txn) error {
+	return s.writeService("delete service "+id, id, a, func(txn *badger.Txn) error {
 		if err := mustExist(txn, serviceKey(id)); err != nil {
 			return err
 		}
 		return txn.Delete(serviceKey(id))
 	})
-	if err == nil {
-		s.services.Add(-1)
-	}
-	return err
 }
 
 // writeService runs write and records a in one transaction. A service
@@ -123,17 +115,9 @@ func (s *Store) Announced(ctx context.Context, a directory.Announcement) error {
 	return nil
 }
 
-// CountServices returns how many services the node has, without reading
-// the store: the list's total and the home page asked for it at every
-// request, and counting 10,000 keys read every table of the store (8 MB
-// at 10,000 services).
+// CountServices counts the node's services from their keys, without
+// reading or decrypting a value.
 func (s *Store) CountServices(ctx context.Context) (int, error) {
-	return int(s.services.Load()), ctx.Err()
-}
-
-// countServiceKeys counts the services from their keys, without reading
-// or decrypting a value.
-func (s *Store) countServiceKeys() (int, error) {
 	n := 0
 	err := s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
@@ -144,7 +128,7 @@ func (s *Store) countServiceKeys() (int, error) {
 		for it.Rewind(); it.Valid(); it.Next() {
 			n++
 		}
-		return nil
+		return ctx.Err()
 	})
 	return n, err
 }

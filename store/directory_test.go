@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -324,67 +323,4 @@ func TestServiceVersionsIncrease(t *testing.T) {
 		}
 		prev = v.Updated
 	}
-}
-
-// The count of services is kept without reading the store: it follows
-// creations and deletions, not the writes that failed, and is counted
-// again from the keys when the store is opened or restored.
-func TestCountServicesFollowsWrites(t *testing.T) {
-	s, path, key := openTest(t, Options{})
-	ctx := context.Background()
-	count := func(s *Store, want int, when string) {
-		t.Helper()
-		if n, err := s.CountServices(ctx); err != nil || n != want {
-			t.Errorf("%s: CountServices = %d, %v; want %d", when, n, err, want)
-		}
-	}
-	count(s, 0, "empty")
-	var wg sync.WaitGroup
-	for i := range 40 {
-		wg.Go(func() {
-			if err := s.CreateService(ctx, sampleService(serviceID(i), "x"), nil); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	count(s, 40, "40 created at once")
-	if err := s.CreateService(ctx, sampleService(serviceID(3), "again"), nil); !errors.Is(err, directory.ErrConflict) {
-		t.Fatalf("creating a taken id: %v", err)
-	}
-	if err := s.DeleteService(ctx, serviceID(99), nil); !errors.Is(err, directory.ErrNotFound) {
-		t.Fatalf("deleting an absent service: %v", err)
-	}
-	if err := s.UpdateService(ctx, sampleService(serviceID(4), "renamed"), nil); err != nil {
-		t.Fatal(err)
-	}
-	count(s, 40, "after a refused create, a refused delete and an update")
-	for i := range 15 {
-		wg.Go(func() {
-			if err := s.DeleteService(ctx, serviceID(i), nil); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	count(s, 25, "15 deleted at once")
-	s.PutSecret(ctx, "svc-lookalike", []byte("not a service"))
-	b := backup(t, s)
-	s.Close()
-
-	r, err := Open(path, key, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	count(r, 25, "reopened")
-	r.Close()
-	dst := filepath.Join(t.TempDir(), "restored")
-	if err := Restore(dst, key, bytes.NewReader(b), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if r, err = Open(dst, key, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	count(r, 25, "restored")
 }

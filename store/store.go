@@ -86,11 +86,7 @@ type Store struct {
 	activityLocks [64]sync.Mutex
 	auditSeq      atomic.Uint64 // orders audit entries; starts from the clock
 	writes        atomic.Uint64 // committed write transactions (Writes)
-	// services counts the node's services (CountServices): counted from
-	// their keys at Open, then followed by CreateService and
-	// DeleteService, the only writes of those keys.
-	services atomic.Int64
-	lineage  []byte // random, made at creation and at every restore
+	lineage       []byte        // random, made at creation and at every restore
 }
 
 // Open opens the store at path with key, creating it if path does not
@@ -121,12 +117,6 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	n, err := s.countServiceKeys()
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: count services: %w", err)
-	}
-	s.services.Store(int64(n))
 	s.collectValueLog()
 	return s, nil
 }
