@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 const smapsSample = `00400000-00ad9000 r-xp 00000000 fd:01 131 /srv/maillage/bin/maillage
@@ -73,9 +74,12 @@ func TestPagePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	exe := fileID{dev: "fd:01", inode: 131, path: "/srv/maillage/bin/maillage"}
-	drop, pageout := pagePlan(maps, exe, "/srv/maillage/data/db")
+	drop, pageout, filePart := pagePlan(maps, exe, "/srv/maillage/data/db")
 	if len(drop) != 1 || drop[0].perms != "r-xp" {
 		t.Errorf("dropped %+v; want the program's code alone (its read-only data holds a changed page, its data is writable)", drop)
+	}
+	if len(filePart) != 2 || filePart[0].perms != "r--p" || filePart[1].perms != "rw-p" {
+		t.Errorf("file pages paged out of %+v; want the program's read-only data and its data, which hold changed pages", filePart)
 	}
 	var got []string
 	for _, m := range pageout {
@@ -86,12 +90,12 @@ func TestPagePlan(t *testing.T) {
 	}
 	// A program on an overlay: the maps show another device, the path
 	// still tells.
-	drop, _ = pagePlan(maps, fileID{dev: "00:2f", inode: 77, path: "/srv/maillage/bin/maillage"}, "")
+	drop, _, _ = pagePlan(maps, fileID{dev: "00:2f", inode: 77, path: "/srv/maillage/bin/maillage"}, "")
 	if len(drop) != 1 {
 		t.Errorf("program found by its path: dropped %d mappings, want 1", len(drop))
 	}
-	if drop, pageout := pagePlan(maps, fileID{dev: "00:2f", inode: 77, path: "/elsewhere"}, ""); len(drop)+len(pageout) != 0 {
-		t.Errorf("another program, no tables: advised on %+v %+v", drop, pageout)
+	if drop, pageout, filePart := pagePlan(maps, fileID{dev: "00:2f", inode: 77, path: "/elsewhere"}, ""); len(drop)+len(pageout)+len(filePart) != 0 {
+		t.Errorf("another program, no tables: advised on %+v %+v %+v", drop, pageout, filePart)
 	}
 }
 
@@ -239,5 +243,74 @@ func TestReleaseTablePages(t *testing.T) {
 		if !bytes.Equal(b, want) {
 			t.Errorf("%s: content changed by the advice", name)
 		}
+	}
+}
+
+func TestFileRuns(t *testing.T) {
+	const p, f = pagePresent, pagePresent | pageFile
+	// Present pages of the file, a changed page (anonymous), a page
+	// not present, one swapped out (file bit set but not present).
+	entries := []uint64{f, f | 0x1234, p, f, 0, f, f, f, 1<<62 | pageFile, f}
+	got := fileRuns(entries, 0x10000, 0x1000)
+	want := [][2]uintptr{{0x10000, 0x12000}, {0x13000, 0x14000}, {0x15000, 0x18000}, {0x19000, 0x1a000}}
+	if len(got) != len(want) {
+		t.Fatalf("runs %x, want %x", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("run %d: %x, want %x", i, got[i], want[i])
+		}
+	}
+	if got := fileRuns(nil, 0x10000, 0x1000); len(got) != 0 {
+		t.Errorf("no pages: runs %x", got)
+	}
+}
+
+// programData is initialised data of the program, 64 pages of it: in
+// the program's file and its writable mapping.
+var programData = [64 * 4096]byte{0: 1, 4096: 2, 64*4096 - 1: 3}
+
+// presentPages counts the pages of b resident in the process.
+func presentPages(t *testing.T, b []byte) (present, file int) {
+	t.Helper()
+	ps := uintptr(os.Getpagesize())
+	lo := uintptr(unsafe.Pointer(&b[0])) &^ (ps - 1)
+	hi := (uintptr(unsafe.Pointer(&b[len(b)-1])) + ps) &^ (ps - 1)
+	entries, err := pagemap(mapping{start: lo, end: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e&pagePresent != 0 {
+			present++
+			if e&pageFile != 0 {
+				file++
+			}
+		}
+	}
+	return present, file
+}
+
+// The program's initialised data is paged out where it is still the
+// file's, and keeps what the program wrote to it.
+func TestReleaseProgramData(t *testing.T) {
+	for i := 0; i < len(programData); i += 4096 {
+		touched += programData[i]
+	}
+	programData[4096+7] = 42 // this page becomes the process's own
+	present, file := presentPages(t, programData[:])
+	if present < 60 || file < 59 {
+		t.Fatalf("%d of 64 pages present, %d of them the file's, after reading them all", present, file)
+	}
+	if _, err := releaseFilePages(""); err != nil {
+		t.Fatal(err)
+	}
+	presentAfter, fileAfter := presentPages(t, programData[:])
+	t.Logf("pages present: %d (%d of the file) before, %d (%d) after", present, file, presentAfter, fileAfter)
+	if fileAfter > file/4 {
+		t.Errorf("%d pages of the file still present of %d: not paged out", fileAfter, file)
+	}
+	if programData[0] != 1 || programData[4096] != 2 || programData[4096+7] != 42 || programData[len(programData)-1] != 3 {
+		t.Errorf("data changed by the advice: %d %d %d %d", programData[0], programData[4096], programData[4096+7], programData[len(programData)-1])
 	}
 }

@@ -45,6 +45,7 @@ type idleTrim struct {
 	allocs  uint64 // total allocated at the previous tick
 	since   uint64 // total allocated at the last trim
 	trimmed bool   // since the node was last busy
+	cycles  uint64 // collections completed when file pages were last released
 	log     *slog.Logger
 }
 
@@ -54,9 +55,10 @@ var trimMetrics = []string{
 	"/memory/classes/heap/objects:bytes",
 	"/gc/heap/live:bytes",
 	"/memory/classes/heap/released:bytes",
+	"/gc/cycles/total:gc-cycles",
 }
 
-func readTrimMetrics() (allocs, free, objects, live, released uint64) {
+func readTrimMetrics() (allocs, free, objects, live, released, cycles uint64) {
 	s := make([]metrics.Sample, len(trimMetrics))
 	for i, n := range trimMetrics {
 		s[i].Name = n
@@ -68,47 +70,65 @@ func readTrimMetrics() (allocs, free, objects, live, released uint64) {
 			v[i] = s[i].Value.Uint64()
 		}
 	}
-	return v[0], v[1], v[2], v[3], v[4]
+	return v[0], v[1], v[2], v[3], v[4], v[5]
 }
 
 // tick returns the bytes handed back to the system, 0 when it did not
 // trim.
 func (t *idleTrim) tick() uint64 {
-	allocs, free, objects, live, released := readTrimMetrics()
+	allocs, free, objects, live, released, cycles := readTrimMetrics()
 	busy := allocs-t.allocs >= t.quiet
 	t.allocs = allocs
 	if busy {
 		t.trimmed = false
 		return 0
 	}
+	if t.trimmed {
+		// A collection reads the runtime's tables of every function on
+		// a goroutine's stack: 3 MB of the program's pages come back
+		// with each, and the runtime collects every two minutes even
+		// when nothing is allocated. A quiet node lets them go again.
+		if cycles != t.cycles {
+			t.releaseFiles()
+		}
+		return 0
+	}
 	reclaimable := free
 	if objects > live {
 		reclaimable += objects - live
 	}
-	if t.trimmed || reclaimable < t.worth && allocs-t.since < t.worth {
+	if reclaimable < t.worth && allocs-t.since < t.worth {
 		return 0
 	}
-	// The caches and the file pages first: what they free, and what
-	// reading the process's map allocates, is then collected and
-	// returned with the rest.
+	// The caches first: what they free is collected and returned with
+	// the rest. The file pages after the collection, which would map
+	// some of them back.
 	if t.caches != nil {
 		t.caches()
 	}
-	if t.files != nil {
-		if n, err := t.files(); err != nil {
-			t.log.Debug("node quiet: file pages not released", "err", err)
-		} else {
-			t.log.Debug("node quiet: file pages released", "mib", float64(n)/(1<<20))
-		}
-	}
 	debug.FreeOSMemory()
 	t.trimmed, t.since = true, allocs
-	_, _, _, _, after := readTrimMetrics()
+	_, _, _, _, after, _ := readTrimMetrics()
+	t.releaseFiles()
 	if after <= released {
 		return 0
 	}
 	t.log.Debug("node quiet: memory returned to the system", "mib", float64(after-released)/(1<<20))
 	return after - released
+}
+
+// releaseFiles lets go of the file pages and notes the collections
+// completed by then.
+func (t *idleTrim) releaseFiles() {
+	if t.files == nil {
+		return
+	}
+	if n, err := t.files(); err != nil {
+		t.log.Debug("node quiet: file pages not released", "err", err)
+	} else {
+		t.log.Debug("node quiet: file pages released", "mib", float64(n)/(1<<20))
+	}
+	_, _, _, _, _, t.cycles = readTrimMetrics()
 }
 
 // startIdleTrim looks every period whether the node went quiet; tables is
@@ -117,7 +137,7 @@ func (t *idleTrim) tick() uint64 {
 func startIdleTrim(every time.Duration, tables string, caches func(), log *slog.Logger) (stop func()) {
 	t := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: log, caches: caches,
 		files: func() (int64, error) { return releaseFilePages(tables) }}
-	t.allocs, _, _, _, _ = readTrimMetrics()
+	t.allocs, _, _, _, _, _ = readTrimMetrics()
 	t.since = t.allocs
 	tk := time.NewTicker(every)
 	done := make(chan struct{})

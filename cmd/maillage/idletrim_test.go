@@ -6,6 +6,12 @@ import (
 	"testing"
 )
 
+// gcCycles is how many collections the runtime completed.
+func gcCycles() uint64 {
+	_, _, _, _, _, c := readTrimMetrics()
+	return c
+}
+
 var sink [][]byte
 
 // garbage allocates n MiB and drops it.
@@ -24,7 +30,7 @@ func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 	var cached, filed int
 	tr := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: slog.New(slog.DiscardHandler),
 		caches: func() { cached++ }, files: func() (int64, error) { filed++; return 0, nil }}
-	tr.allocs, _, _, _, _ = readTrimMetrics()
+	tr.allocs, _, _, _, _, _ = readTrimMetrics()
 	tr.since = tr.allocs
 	garbage(32)
 	if got := tr.tick(); got != 0 {
@@ -53,7 +59,7 @@ func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 // Too little to gain: no collection.
 func TestIdleTrimLeavesLittleAlone(t *testing.T) {
 	tr := &idleTrim{quiet: 2 << 20, worth: 1 << 40, log: slog.New(slog.DiscardHandler)}
-	tr.allocs, _, _, _, _ = readTrimMetrics()
+	tr.allocs, _, _, _, _, _ = readTrimMetrics()
 	tr.since = tr.allocs
 	garbage(8)
 	tr.tick()
@@ -68,7 +74,7 @@ func TestIdleTrimLeavesLittleAlone(t *testing.T) {
 // node to collect anyway once it is quiet.
 func TestIdleTrimCollectsWhatWasLive(t *testing.T) {
 	tr := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: slog.New(slog.DiscardHandler)}
-	tr.allocs, _, _, _, _ = readTrimMetrics()
+	tr.allocs, _, _, _, _, _ = readTrimMetrics()
 	tr.since = tr.allocs
 	var kept [][]byte
 	for range 24 {
@@ -82,5 +88,38 @@ func TestIdleTrimCollectsWhatWasLive(t *testing.T) {
 	}
 	if got := tr.tick(); got < 16<<20 {
 		t.Fatalf("quiet after dropping 24 MiB found live: %d bytes returned, want at least 16 MiB", got)
+	}
+}
+
+// The file pages go after the collection, which maps some of them back
+// (the tables of the functions on each goroutine's stack), and again
+// after each later collection while the node stays quiet: the runtime
+// collects every two minutes even when nothing is allocated.
+func TestIdleTrimReleasesFilesAfterEachCollection(t *testing.T) {
+	var cached, filed int
+	var lastFiled uint64 // collections completed when files were last released
+	tr := &idleTrim{quiet: 2 << 20, worth: 4 << 20, log: slog.New(slog.DiscardHandler),
+		caches: func() { cached++ },
+		files:  func() (int64, error) { filed++; lastFiled = gcCycles(); return 0, nil }}
+	tr.allocs, _, _, _, _, _ = readTrimMetrics()
+	tr.since = tr.allocs
+	garbage(16)
+	tr.tick()
+	before := gcCycles()
+	if got := tr.tick(); got == 0 || filed != 1 {
+		t.Fatalf("quiet after dropping 16 MiB: returned %d bytes, file pages released %d times", got, filed)
+	}
+	if lastFiled <= before {
+		t.Errorf("file pages released at collection %d, the trim began at %d: released before the collection", lastFiled, before)
+	}
+	if tr.tick(); filed != 1 {
+		t.Errorf("no collection since: file pages released %d times, want 1", filed)
+	}
+	runtime.GC()
+	if got := tr.tick(); got != 0 || filed != 2 || cached != 1 {
+		t.Errorf("after a collection while quiet: returned %d bytes, files released %d times (want 2), caches dropped %d times (want 1)", got, filed, cached)
+	}
+	if tr.tick(); filed != 2 {
+		t.Errorf("no collection since the last release: file pages released %d times, want 2", filed)
 	}
 }
