@@ -125,7 +125,11 @@ func TestBrowserDocumentsAndThread(t *testing.T) {
 			if len(items) != 2 || !strings.Contains(items[0], run.doc1) || !strings.Contains(items[1], run.doc2) {
 				t.Errorf("%s: A lists the documents as %q", where, items)
 			}
-			// A message to the partner.
+			// A message to the partner, once the page the upload led to
+			// is whole: a click on a page still loading can miss.
+			waitUntil(t, where+": the page after the upload, whole", func() bool {
+				return get(t, ctxA, "ready state", chromedp.Evaluate[bool](`document.readyState === "complete"`))
+			})
 			do(t, ctxA, where+": write", chromedp.SendKeys(chromedp.CSS("#message"), "Bonjour Jan,\nelle passera lundi à 10 h."),
 				chromedp.Click(chromedp.CSS("#message-send")), chromedp.WaitVisible(chromedp.CSS("#thread-list")))
 			if h := text(t, ctxA, "h2#thread"); h != run.threadTitle {

@@ -98,7 +98,31 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	must(t, what, chromedp.Do(c, steps...))
+	if err := chromedp.Do(c, steps...); err != nil {
+		t.Fatalf("%s: %v (%s)", what, err, failedPage(ctx, what))
+	}
+}
+
+// failedPage tells where the browser stood when a step failed, and keeps
+// a screenshot of it beside the others, named after the step.
+func failedPage(ctx context.Context, what string) string {
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	state, err := chromedp.Run(c, chromedp.Evaluate[string](`location.pathname + location.search + " " + document.readyState + " " + [...document.querySelectorAll(".error")].map(e => e.innerText).join(" | ")`))
+	if err != nil {
+		return "page unreadable: " + err.Error()
+	}
+	name := "failed-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(what))
+	dir := filepath.Join("..", "artifacts", "screenshots")
+	if img, err := chromedp.Run(c, chromedp.FullScreenshot(100)); err == nil && os.MkdirAll(dir, 0o755) == nil {
+		os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644)
+	}
+	return "page " + state
 }
 
 // get runs an action that reads something, again while it fails for a
