@@ -129,11 +129,10 @@ func (s *Store) checkSpace() error {
 	}
 	now := time.Now().UnixNano()
 	if now-s.spaceAt.Load() >= int64(time.Second) {
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(s.path, &st); err == nil {
-			short := int64(st.Bavail)*int64(st.Bsize) < s.minFree
+		if free, err := freeSpace(s.path); err == nil {
+			short := free < s.minFree
 			if short && !s.spaceShort.Load() {
-				s.log.Error("store: the disk is nearly full: writes are refused until space is freed", "free_bytes", int64(st.Bavail)*int64(st.Bsize))
+				s.log.Error("store: the disk is nearly full: writes are refused until space is freed", "free_bytes", free)
 			}
 			s.spaceShort.Store(short)
 		}
