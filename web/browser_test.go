@@ -118,9 +118,8 @@ func failedPage(ctx context.Context, what string) string {
 		}
 		return '_'
 	}, strings.ToLower(what))
-	dir := filepath.Join("..", "artifacts", "screenshots")
-	if img, err := chromedp.Run(c, chromedp.FullScreenshot(100)); err == nil && os.MkdirAll(dir, 0o755) == nil {
-		os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644)
+	if img, err := chromedp.Run(c, chromedp.FullScreenshot(100)); err == nil {
+		writeScreenshot(name, img)
 	}
 	return "page " + state
 }
@@ -264,13 +263,19 @@ func pageWeight(t *testing.T, ctx context.Context, nodeURL string) int {
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	img := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := writeScreenshot(name, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeScreenshot keeps a PNG in artifacts/screenshots, beside the
+// repository's packages.
+func writeScreenshot(name string, img []byte) error {
 	dir := filepath.Join("..", "artifacts", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644)
 }
 
 // unreachableTiles is a tile server that refuses connections: the map
